@@ -1,0 +1,39 @@
+/// A literal reference `Type/id` (optionally `Type/id/_history/v`, or an absolute URL ending so).
+public struct ReferenceValue: Sendable, Hashable {
+    /// The target resource type.
+    public var type: String
+    /// The target logical id.
+    public var id: String
+    /// The version, for a versioned reference.
+    public var version: String?
+
+    /// Creates a reference.
+    public init(type: String, id: String, version: String? = nil) {
+        self.type = type
+        self.id = id
+        self.version = version
+    }
+
+    /// Parses a reference string; nil for `#contained`, `urn:` and other non-literal forms.
+    public init?(_ text: String) {
+        if text.hasPrefix("#") || text.hasPrefix("urn:") { return nil }
+        var parts = text.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
+        var version: String?
+        if parts.count >= 4, parts[parts.count - 2] == "_history" {
+            version = parts.removeLast()
+            parts.removeLast()
+        }
+        guard parts.count >= 2 else { return nil }
+        let type = parts[parts.count - 2]
+        let id = parts[parts.count - 1]
+        guard let first = type.first, first.isUppercase, type.allSatisfy({ $0.isLetter }), FHIRID.isValid(id) else { return nil }
+        // A relative reference has exactly two parts; an absolute one must be a URL.
+        if parts.count > 2 && !text.contains("://") { return nil }
+        self.type = type
+        self.id = id
+        self.version = version
+    }
+
+    /// `Type/id`.
+    public var relative: String { "\(type)/\(id)" }
+}

@@ -1,0 +1,264 @@
+import Foundation
+import SQLKit
+import Storage
+
+/// The outcome of a search: one page of matches, the included resources and the total.
+public struct SearchResult: Sendable {
+    /// The page of matching resources.
+    public var matches: [StoredResource]
+    /// Resources added by `_include` / `_revinclude`.
+    public var included: [StoredResource]
+    /// The number of matches in all pages, when computed.
+    public var total: Int?
+    /// Whether another page follows.
+    public var hasMore: Bool
+}
+
+extension FHIRStore {
+    /// Runs a search: reads the index tables, never scans JSON.
+    public func search(_ request: SearchRequest) async throws -> SearchResult {
+        try await database.read { sql in try await Self.search(request, sql: sql) }
+    }
+
+    static func search(_ request: SearchRequest, sql: any SQLDatabase) async throws -> SearchResult {
+        var filter = SQLQueryString("r.res_type = ")
+        filter.appendInterpolation(bind: request.type)
+        filter.appendLiteral(" AND r.deleted = 0")
+        for criterion in request.criteria {
+            filter.appendLiteral(" AND ")
+            filter = filter + (try condition(for: criterion, type: request.type))
+        }
+        var total: Int?
+        if request.wantsTotal || request.summary == "count" {
+            let row = try await sql.raw("SELECT COUNT(*) AS n FROM fhir_resource r WHERE \(filter)").first()
+            total = try row?.decode(column: "n", as: Int.self) ?? 0
+        }
+        if request.summary == "count" || request.count == 0 {
+            return SearchResult(matches: [], included: [], total: total, hasMore: false)
+        }
+        var order = SQLQueryString("")
+        for key in request.sort {
+            order = order + orderExpression(key, type: request.type)
+            order.appendLiteral(key.descending ? " DESC, " : " ASC, ")
+        }
+        order.appendLiteral("r.res_id ASC")
+        let rows = try await sql.raw("""
+            SELECT r.res_type, r.res_id, r.version_id, r.last_updated, r.deleted, r.content FROM fhir_resource r
+            WHERE \(filter) ORDER BY \(order) LIMIT \(literal: request.count + 1) OFFSET \(literal: request.offset)
+            """).all()
+        var matches = try rows.map(decode)
+        let hasMore = matches.count > request.count
+        if hasMore { matches.removeLast() }
+        let included = try await includes(for: request, matches: matches, sql: sql)
+        return SearchResult(matches: matches, included: included, total: total, hasMore: hasMore)
+    }
+
+    private static func includes(for request: SearchRequest, matches: [StoredResource], sql: any SQLDatabase) async throws -> [StoredResource] {
+        guard !matches.isEmpty, !(request.includes.isEmpty && request.revIncludes.isEmpty) else { return [] }
+        let ids = matches.map(\.id)
+        var targets: [ReferenceValue] = []
+        for include in request.includes {
+            var query = SQLQueryString("SELECT DISTINCT target_type, target_id FROM fhir_idx_reference WHERE res_type = ")
+            query.appendInterpolation(bind: include.sourceType)
+            query = query + " AND param = \(bind: include.parameter) AND res_id IN (\(binds: ids))"
+            if let targetType = include.targetType { query = query + " AND target_type = \(bind: targetType)" }
+            for row in try await sql.raw(query).all() {
+                targets.append(ReferenceValue(type: try row.decode(column: "target_type", as: String.self), id: try row.decode(column: "target_id", as: String.self)))
+            }
+        }
+        for include in request.revIncludes {
+            let rows = try await sql.raw("""
+                SELECT DISTINCT res_type, res_id FROM fhir_idx_reference WHERE res_type = \(bind: include.sourceType)
+                AND param = \(bind: include.parameter) AND target_type = \(bind: request.type) AND target_id IN (\(binds: ids))
+                """).all()
+            for row in rows {
+                targets.append(ReferenceValue(type: try row.decode(column: "res_type", as: String.self), id: try row.decode(column: "res_id", as: String.self)))
+            }
+        }
+        let matched = Set(matches.map { ReferenceValue(type: $0.type, id: $0.id) })
+        var seen = Set<ReferenceValue>()
+        var included: [StoredResource] = []
+        for (type, group) in Dictionary(grouping: targets.filter { !matched.contains($0) && seen.insert($0).inserted }, by: \.type) {
+            let rows = try await sql.raw("""
+                SELECT res_type, res_id, version_id, last_updated, deleted, content FROM fhir_resource
+                WHERE res_type = \(bind: type) AND deleted = 0 AND res_id IN (\(binds: group.map(\.id)))
+                """).all()
+            included += try rows.map(decode)
+        }
+        return included.sorted { ($0.type, $0.id) < ($1.type, $1.id) }
+    }
+
+    private static func orderExpression(_ key: SearchRequest.SortKey, type: String) -> SQLQueryString {
+        guard let definition = key.definition else {
+            return key.name == "_id" ? "r.res_id" : "r.last_updated_ms"
+        }
+        let aggregate = key.descending ? "MAX" : "MIN"
+        let (table, column): (String, String) = switch definition.type {
+        case "string": ("fhir_idx_string", "value")
+        case "date": ("fhir_idx_date", key.descending ? "high_ms" : "low_ms")
+        case "number": ("fhir_idx_number", "value")
+        case "quantity": ("fhir_idx_quantity", "value")
+        default: ("fhir_idx_token", "code")
+        }
+        return "(SELECT \(unsafeRaw: aggregate)(i.\(unsafeRaw: column)) FROM \(unsafeRaw: table) i WHERE i.res_type = r.res_type AND i.res_id = r.res_id AND i.param = \(bind: definition.name))"
+    }
+
+    /// The SQL condition on `r` for one criterion (values OR-ed).
+    static func condition(for criterion: SearchRequest.Criterion, type: String) throws -> SQLQueryString {
+        if criterion.name == "_id" {
+            for id in criterion.values where !FHIRID.isValid(id) {
+                throw FHIRError.badRequest("'\(id)' is not a valid resource id")
+            }
+            return "r.res_id IN (\(binds: criterion.values))"
+        }
+        if criterion.name == "_lastUpdated" {
+            var alternatives: [SQLQueryString] = []
+            for value in criterion.values {
+                let (prefix, text) = splitPrefix(value)
+                guard let range = FHIRDateRange.parse(text) else {
+                    throw FHIRError.badRequest("_lastUpdated=\(value): '\(text)' is not a date or dateTime")
+                }
+                alternatives.append(dateCondition(prefix: prefix, range: range, low: "r.last_updated_ms", high: "(r.last_updated_ms + 1)"))
+            }
+            return joined(alternatives, by: " OR ")
+        }
+        guard let definition = criterion.definition else { throw FHIRError.badRequest("Unknown search parameter '\(criterion.name)'") }
+        let table = indexTable(for: definition.type)
+        if criterion.modifier == "missing" {
+            guard let flag = criterion.values.first, flag == "true" || flag == "false" else {
+                throw FHIRError.badRequest("\(criterion.name):missing takes true or false")
+            }
+            let inner: SQLQueryString = "SELECT i.res_id FROM \(unsafeRaw: table) i WHERE i.res_type = \(bind: type) AND i.param = \(bind: definition.name)"
+            return flag == "true" ? "r.res_id NOT IN (\(inner))" : "r.res_id IN (\(inner))"
+        }
+        var alternatives: [SQLQueryString] = []
+        for value in criterion.values {
+            alternatives.append(try valueCondition(value, definition: definition, modifier: criterion.modifier))
+        }
+        let inner: SQLQueryString = "SELECT i.res_id FROM \(unsafeRaw: table) i WHERE i.res_type = \(bind: type) AND i.param = \(bind: definition.name) AND (\(joined(alternatives, by: " OR ")))"
+        return criterion.modifier == "not" ? "r.res_id NOT IN (\(inner))" : "r.res_id IN (\(inner))"
+    }
+
+    private static func indexTable(for type: String) -> String {
+        switch type {
+        case "string": "fhir_idx_string"
+        case "reference": "fhir_idx_reference"
+        case "date": "fhir_idx_date"
+        case "number": "fhir_idx_number"
+        case "quantity": "fhir_idx_quantity"
+        default: "fhir_idx_token"
+        }
+    }
+
+    private static func joined(_ parts: [SQLQueryString], by separator: String) -> SQLQueryString {
+        var result = SQLQueryString("(")
+        for (index, part) in parts.enumerated() {
+            if index > 0 { result.appendLiteral(separator) }
+            result = result + part
+        }
+        result.appendLiteral(")")
+        return result
+    }
+
+    private static let prefixes = ["eq", "ne", "gt", "lt", "ge", "le", "sa", "eb", "ap"]
+
+    static func splitPrefix(_ value: String) -> (String, String) {
+        let head = String(value.prefix(2))
+        if prefixes.contains(head), value.count > 2, let third = value.dropFirst(2).first, third.isNumber || third == "-" {
+            return (head, String(value.dropFirst(2)))
+        }
+        return ("eq", value)
+    }
+
+    private static func valueCondition(_ value: String, definition: SearchParameterDefinition, modifier: String?) throws -> SQLQueryString {
+        let name = definition.name
+        switch definition.type {
+        case "token", "uri":
+            if let bar = value.firstIndex(of: "|"), definition.type == "token" {
+                let system = String(value[..<bar])
+                let code = String(value[value.index(after: bar)...])
+                if system.isEmpty { return "(i.system IS NULL AND i.code = \(bind: code))" }
+                if code.isEmpty { return "i.system = \(bind: system)" }
+                return "(i.system = \(bind: system) AND i.code = \(bind: code))"
+            }
+            return "i.code = \(bind: value)"
+        case "string":
+            let normalized = SearchIndexer.normalize(value)
+            switch modifier {
+            case "exact":
+                return "i.value = \(bind: normalized)"
+            case "contains":
+                let escaped = normalized.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%").replacingOccurrences(of: "_", with: "\\_")
+                return "i.value LIKE \(bind: "%" + escaped + "%") ESCAPE '\\'"
+            default:
+                return "(i.value >= \(bind: normalized) AND i.value < \(bind: normalized + "\u{10FFFF}"))"
+            }
+        case "reference":
+            if let modifier, modifier.first?.isUppercase == true {
+                return "(i.target_type = \(bind: modifier) AND i.target_id = \(bind: value))"
+            }
+            if let reference = ReferenceValue(value) {
+                if let targets = definition.targets, !targets.isEmpty, !targets.contains(reference.type), !targets.contains("Resource") {
+                    throw FHIRError.badRequest("\(name)=\(value): \(name) refers to \(targets.joined(separator: ", ")), not \(reference.type)")
+                }
+                return "(i.target_type = \(bind: reference.type) AND i.target_id = \(bind: reference.id))"
+            }
+            if FHIRID.isValid(value) {
+                return "i.target_id = \(bind: value)"
+            }
+            return "(i.target_type = '' AND i.target_id = \(bind: value))"
+        case "date":
+            let (prefix, text) = splitPrefix(value)
+            guard let range = FHIRDateRange.parse(text) else {
+                throw FHIRError.badRequest("\(name)=\(value): '\(text)' is not a date (YYYY, YYYY-MM, YYYY-MM-DD or a dateTime with offset)")
+            }
+            return dateCondition(prefix: prefix, range: range, low: "i.low_ms", high: "i.high_ms")
+        case "number", "quantity":
+            var parts = value.split(separator: "|", omittingEmptySubsequences: false).map(String.init)
+            let (prefix, numberText) = splitPrefix(parts.removeFirst())
+            guard let number = Double(numberText), number.isFinite else {
+                throw FHIRError.badRequest("\(name)=\(value): '\(numberText)' is not a number")
+            }
+            var condition = numberCondition(prefix: prefix, number: number, text: numberText)
+            if definition.type == "quantity", parts.count == 2 {
+                if !parts[0].isEmpty { condition = condition + " AND i.system = \(bind: parts[0])" }
+                if !parts[1].isEmpty { condition = condition + " AND i.code = \(bind: parts[1])" }
+            }
+            return "(" + condition + ")"
+        default:
+            throw FHIRError.badRequest("Searching by \(definition.type) parameters is not supported")
+        }
+    }
+
+    private static func dateCondition(prefix: String, range: FHIRDateRange, low: String, high: String) -> SQLQueryString {
+        let contained: SQLQueryString = "(\(unsafeRaw: low) >= \(bind: range.low) AND \(unsafeRaw: high) <= \(bind: range.high))"
+        switch prefix {
+        case "ne": return "NOT " + contained
+        case "gt": return "\(unsafeRaw: high) > \(bind: range.high)"
+        case "lt": return "\(unsafeRaw: low) < \(bind: range.low)"
+        case "ge": return "(\(unsafeRaw: high) > \(bind: range.high) OR " + contained + ")"
+        case "le": return "(\(unsafeRaw: low) < \(bind: range.low) OR " + contained + ")"
+        case "sa": return "\(unsafeRaw: low) >= \(bind: range.high)"
+        case "eb": return "\(unsafeRaw: high) <= \(bind: range.low)"
+        case "ap":
+            let margin = max(Int64(86_400_000), (range.high - range.low) / 10)
+            return "(\(unsafeRaw: low) < \(bind: range.high + margin) AND \(unsafeRaw: high) > \(bind: range.low - margin))"
+        default: return contained
+        }
+    }
+
+    private static func numberCondition(prefix: String, number: Double, text: String) -> SQLQueryString {
+        // eq uses the implicit precision of the value as written: 5.4 means [5.35, 5.45).
+        let decimals = text.split(separator: ".").dropFirst().first.map { $0.count } ?? 0
+        let half = 0.5 * pow(10, -Double(decimals))
+        switch prefix {
+        case "ne": return "(i.value < \(bind: number - half) OR i.value >= \(bind: number + half))"
+        case "gt", "sa": return "i.value > \(bind: number)"
+        case "lt", "eb": return "i.value < \(bind: number)"
+        case "ge": return "i.value >= \(bind: number)"
+        case "le": return "i.value <= \(bind: number)"
+        case "ap": return "(i.value >= \(bind: number * 0.9) AND i.value <= \(bind: number * 1.1))"
+        default: return "(i.value >= \(bind: number - half) AND i.value < \(bind: number + half))"
+        }
+    }
+}

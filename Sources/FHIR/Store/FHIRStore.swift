@@ -1,0 +1,122 @@
+import Foundation
+public import SQLKit
+public import Storage
+
+/// The FHIR R4 resource store: versioned JSON with full history and search indexes,
+/// written in the same transaction as the resource.
+public struct FHIRStore: Sendable {
+    /// The database holding the resources.
+    public let database: Database
+    /// The definitions for validation and indexing.
+    public let definitions: FHIRDefinitions
+    let validator: ResourceValidator
+    let indexer: SearchIndexer
+    /// Domain hooks run inside every write transaction.
+    public let hooks: [any ResourceWriteHook]
+
+    /// Creates a store over a migrated database, with the domains' write hooks.
+    public init(database: Database, definitions: FHIRDefinitions = .shared, hooks: [any ResourceWriteHook] = []) {
+        self.database = database
+        self.hooks = hooks
+        self.definitions = definitions
+        self.validator = ResourceValidator(definitions: definitions)
+        self.indexer = SearchIndexer(definitions: definitions)
+    }
+
+    /// Runs `body` with a writer in one transaction; queued rows are flushed (and references checked) before commit.
+    public func write<T: Sendable>(_ body: (FHIRWriter) async throws -> T) async throws -> T {
+        try await database.write { sql in
+            let writer = FHIRWriter(sql: sql, engine: database.engine, validator: validator, indexer: indexer, hooks: hooks)
+            let result = try await body(writer)
+            try await writer.flush()
+            return result
+        }
+    }
+
+    /// Runs `body` with a writer sharing an outer transaction's connection (for domain services
+    /// that write their own tables and FHIR resources atomically). The caller's transaction commits.
+    public func writer(on sql: any SQLDatabase) -> FHIRWriter {
+        FHIRWriter(sql: sql, engine: database.engine, validator: validator, indexer: indexer, hooks: hooks)
+    }
+
+    /// Creates a resource with a server-assigned id.
+    public func create(_ resource: JSONValue) async throws -> StoredResource {
+        try await write { try await $0.create(resource) }
+    }
+
+    /// Updates or creates `type/id`, enforcing `ifMatch` when given.
+    public func update(_ resource: JSONValue, type: String, id: String, ifMatch: Int64? = nil) async throws -> (StoredResource, created: Bool) {
+        try await write { try await $0.update(resource, type: type, id: id, ifMatch: ifMatch) }
+    }
+
+    /// Deletes `type/id`; returns nil when it did not exist or was already deleted.
+    @discardableResult
+    public func delete(type: String, id: String) async throws -> StoredResource? {
+        try await write { try await $0.delete(type: type, id: id) }
+    }
+
+    /// The current version of `type/id`: nil when it never existed; a deleted version when deleted.
+    public func read(type: String, id: String) async throws -> StoredResource? {
+        try await database.read { sql in try await Self.read(type: type, id: id, sql: sql) }
+    }
+
+    static func read(type: String, id: String, sql: any SQLDatabase) async throws -> StoredResource? {
+        let row = try await sql.raw("""
+            SELECT res_type, res_id, version_id, last_updated, deleted, content FROM fhir_resource
+            WHERE res_type = \(bind: type) AND res_id = \(bind: id)
+            """).first()
+        return try row.map(Self.decode)
+    }
+
+    /// A given version of `type/id`, or nil.
+    public func vread(type: String, id: String, version: Int64) async throws -> StoredResource? {
+        try await database.read { sql in
+            let row = try await sql.raw("""
+                SELECT res_type, res_id, version_id, last_updated, deleted, content, method FROM fhir_resource_history
+                WHERE res_type = \(bind: type) AND res_id = \(bind: id) AND version_id = \(bind: version)
+                """).first()
+            return try row.map(Self.decode)
+        }
+    }
+
+    /// Versions newest first: of one resource, one type, or everything; since a time; at most `count` from `offset`.
+    public func history(type: String?, id: String?, since: Int64?, count: Int, offset: Int) async throws -> (versions: [StoredResource], total: Int) {
+        try await database.read { sql in
+            var filter = SQLQueryString("1 = 1")
+            if let type { filter.appendLiteral(" AND res_type = "); filter.appendInterpolation(bind: type) }
+            if let id { filter.appendLiteral(" AND res_id = "); filter.appendInterpolation(bind: id) }
+            if let since { filter.appendLiteral(" AND last_updated_ms >= "); filter.appendInterpolation(bind: since) }
+            let totalRow = try await sql.raw("SELECT COUNT(*) AS n FROM fhir_resource_history WHERE \(filter)").first()
+            let total = try totalRow?.decode(column: "n", as: Int.self) ?? 0
+            let rows = try await sql.raw("""
+                SELECT res_type, res_id, version_id, last_updated, deleted, content, method FROM fhir_resource_history
+                WHERE \(filter) ORDER BY last_updated_ms DESC, version_id DESC LIMIT \(literal: count) OFFSET \(literal: offset)
+                """).all()
+            return (try rows.map(Self.decode), total)
+        }
+    }
+
+    static func decode(_ row: any SQLRow) throws -> StoredResource {
+        StoredResource(
+            type: try row.decode(column: "res_type", as: String.self),
+            id: try row.decode(column: "res_id", as: String.self),
+            versionId: try row.decode(column: "version_id", as: Int64.self),
+            lastUpdated: try row.decode(column: "last_updated", as: String.self),
+            deleted: try row.decode(column: "deleted", as: Int.self) != 0,
+            content: try row.decode(column: "content", as: String.self),
+            method: row.contains(column: "method") ? try row.decode(column: "method", as: String?.self) : nil
+        )
+    }
+
+    /// Counts of current resources per type, for metrics and the capability statement.
+    public func counts() async throws -> [String: Int] {
+        try await database.read { sql in
+            let rows = try await sql.raw("SELECT res_type, COUNT(*) AS n FROM fhir_resource WHERE deleted = 0 GROUP BY res_type").all()
+            var counts: [String: Int] = [:]
+            for row in rows {
+                counts[try row.decode(column: "res_type", as: String.self)] = try row.decode(column: "n", as: Int.self)
+            }
+            return counts
+        }
+    }
+}

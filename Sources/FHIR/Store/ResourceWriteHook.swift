@@ -1,0 +1,12 @@
+public import SQLKit
+
+/// A domain's say in FHIR writes: called in the writing transaction before a version is stored.
+///
+/// The master patient index uses it to check resident ID numbers and keep its tables in step
+/// with Patient resources; a hook may reject a write by throwing a ``FHIRError``.
+public protocol ResourceWriteHook: Sendable {
+    /// The resource types this hook wants to see.
+    var resourceTypes: Set<String> { get }
+    /// Called with the version about to be stored (nil for a deletion), on the transaction's connection.
+    func willWrite(_ resource: JSONValue?, type: String, id: String, sql: any SQLDatabase) async throws
+}

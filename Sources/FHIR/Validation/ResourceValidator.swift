@@ -1,0 +1,173 @@
+import Foundation
+
+/// Checks a resource against the R4 definitions: known elements, datatypes, cardinality,
+/// required elements, required codes and reference target types.
+///
+/// The rules are data (`structures.json`); this type only walks them.
+public struct ResourceValidator: Sendable {
+    /// The definitions to check against.
+    public let definitions: FHIRDefinitions
+    private let patterns: PrimitivePatterns
+
+    /// Creates a validator over the given definitions.
+    public init(definitions: FHIRDefinitions = .shared) {
+        self.definitions = definitions
+        self.patterns = PrimitivePatterns.shared
+    }
+
+    /// Every problem found in `resource`; empty when it is valid.
+    public func validate(_ resource: JSONValue) -> [OutcomeIssue] {
+        var issues: [OutcomeIssue] = []
+        validateResource(resource, path: nil, issues: &issues)
+        return issues
+    }
+
+    private func validateResource(_ resource: JSONValue, path: String?, issues: inout [OutcomeIssue]) {
+        guard let members = resource.objectValue else {
+            issues.append(OutcomeIssue(code: "structure", diagnostics: "A resource must be a JSON object, not \(resource.kindName)", expression: path))
+            return
+        }
+        guard let typeName = members["resourceType"]?.stringValue else {
+            issues.append(OutcomeIssue(code: "required", diagnostics: "The resource has no resourceType", expression: path))
+            return
+        }
+        guard let type = definitions.types[typeName], type.kind == "resource" else {
+            issues.append(OutcomeIssue(code: "not-supported", diagnostics: "'\(typeName)' is not a FHIR R4 resource type", expression: path))
+            return
+        }
+        validateMembers(members, elements: type.elements, path: path ?? typeName, isResource: true, issues: &issues)
+    }
+
+    private func validateMembers(
+        _ members: [String: JSONValue],
+        elements: [String: ElementDefinition],
+        path: String,
+        isResource: Bool,
+        issues: inout [OutcomeIssue]
+    ) {
+        for (key, value) in members {
+            if isResource && key == "resourceType" { continue }
+            if key.hasPrefix("_") {
+                let base = String(key.dropFirst())
+                guard let (_, typeCode) = resolve(base, in: elements), let typeCode, definitions.isPrimitive(typeCode) else {
+                    issues.append(OutcomeIssue(code: "structure", diagnostics: "Unknown element '\(key)'", expression: "\(path).\(key)"))
+                    continue
+                }
+                for item in value.items where item.objectValue == nil && item != .null {
+                    issues.append(OutcomeIssue(code: "structure", diagnostics: "'\(key)' must hold objects with id or extension", expression: "\(path).\(key)"))
+                }
+                continue
+            }
+            guard let (definition, typeCode) = resolve(key, in: elements) else {
+                if key == "id" || key == "extension" || key == "modifierExtension" { continue }
+                issues.append(OutcomeIssue(code: "structure", diagnostics: "Unknown element '\(key)'", expression: "\(path).\(key)"))
+                continue
+            }
+            let elementPath = "\(path).\(key)"
+            if definition.isRepeating {
+                guard case .array(let items) = value else {
+                    issues.append(OutcomeIssue(code: "structure", diagnostics: "'\(key)' repeats and must be a JSON array", expression: elementPath))
+                    continue
+                }
+                if items.isEmpty {
+                    issues.append(OutcomeIssue(code: "structure", diagnostics: "'\(key)' must not be an empty array; leave it out instead", expression: elementPath))
+                }
+                if let maxText = definition.max, let max = Int(maxText), items.count > max {
+                    issues.append(OutcomeIssue(code: "structure", diagnostics: "'\(key)' allows at most \(max) items", expression: elementPath))
+                }
+                for (index, item) in items.enumerated() {
+                    if item == .null, members["_" + key] != nil { continue }
+                    validateValue(item, typeCode: typeCode, definition: definition, path: "\(elementPath)[\(index)]", issues: &issues)
+                }
+            } else {
+                if case .array = value {
+                    issues.append(OutcomeIssue(code: "structure", diagnostics: "'\(key)' is a single value and must not be an array", expression: elementPath))
+                    continue
+                }
+                validateValue(value, typeCode: typeCode, definition: definition, path: elementPath, issues: &issues)
+            }
+        }
+        for (name, definition) in elements where (definition.min ?? 0) > 0 {
+            if !isPresent(name, definition: definition, in: members) {
+                issues.append(OutcomeIssue(code: "required", diagnostics: "Required element '\(name)' is missing", expression: "\(path).\(name)"))
+            }
+        }
+    }
+
+    private func isPresent(_ name: String, definition: ElementDefinition, in members: [String: JSONValue]) -> Bool {
+        if name.hasSuffix("[x]") {
+            let base = String(name.dropLast(3))
+            return (definition.type ?? []).contains { members[base + Self.capitalized($0)] != nil || members["_" + base + Self.capitalized($0)] != nil }
+        }
+        return members[name] != nil || members["_" + name] != nil
+    }
+
+    /// Finds the element a JSON key names, with the concrete type for choice elements.
+    private func resolve(_ key: String, in elements: [String: ElementDefinition]) -> (ElementDefinition, String?)? {
+        if let definition = elements[key] {
+            return (definition, definition.type?.count == 1 ? definition.type?.first : (definition.elements != nil ? "BackboneElement" : definition.type?.first))
+        }
+        for (name, definition) in elements where name.hasSuffix("[x]") {
+            let base = name.dropLast(3)
+            guard key.hasPrefix(base) else { continue }
+            let suffix = key.dropFirst(base.count)
+            if let type = definition.type?.first(where: { Self.capitalized($0) == suffix }) {
+                return (definition, type)
+            }
+        }
+        return nil
+    }
+
+    static func capitalized(_ type: String) -> String {
+        guard let first = type.first else { return type }
+        return first.uppercased() + type.dropFirst()
+    }
+
+    private func validateValue(_ value: JSONValue, typeCode: String?, definition: ElementDefinition, path: String, issues: inout [OutcomeIssue]) {
+        if let reference = definition.contentReference {
+            guard let elements = definitions.elements(atContentReference: reference) else { return }
+            guard let members = value.objectValue else {
+                issues.append(OutcomeIssue(code: "structure", diagnostics: "Expected an object, found \(value.kindName)", expression: path))
+                return
+            }
+            validateMembers(members, elements: elements, path: path, isResource: false, issues: &issues)
+            return
+        }
+        if let children = definition.elements {
+            guard let members = value.objectValue else {
+                issues.append(OutcomeIssue(code: "structure", diagnostics: "Expected an object, found \(value.kindName)", expression: path))
+                return
+            }
+            validateMembers(members, elements: children, path: path, isResource: false, issues: &issues)
+            return
+        }
+        guard let typeCode else { return }
+        if definitions.isPrimitive(typeCode) {
+            if let problem = patterns.check(value, type: typeCode) {
+                issues.append(OutcomeIssue(code: "value", diagnostics: problem, expression: path))
+            } else if let codes = definition.codes, let code = value.stringValue, !codes.contains(code) {
+                issues.append(OutcomeIssue(code: "code-invalid", diagnostics: "'\(code)' is not one of the allowed codes: \(codes.joined(separator: ", "))", expression: path))
+            }
+            return
+        }
+        if typeCode == "Resource" {
+            validateResource(value, path: path, issues: &issues)
+            return
+        }
+        guard let type = definitions.types[typeCode] else { return }
+        guard let members = value.objectValue else {
+            issues.append(OutcomeIssue(code: "structure", diagnostics: "Expected a \(typeCode) object, found \(value.kindName)", expression: path))
+            return
+        }
+        validateMembers(members, elements: type.elements, path: path, isResource: false, issues: &issues)
+        if typeCode == "Reference", let targets = definition.targets, !targets.isEmpty, !targets.contains("Resource"),
+           let reference = members["reference"]?.stringValue, let targetType = ReferenceValue(reference)?.type,
+           !targets.contains(targetType) {
+            issues.append(OutcomeIssue(
+                code: "structure",
+                diagnostics: "A reference to \(targetType) is not allowed here; allowed: \(targets.joined(separator: ", "))",
+                expression: path
+            ))
+        }
+    }
+}

@@ -1,0 +1,148 @@
+import FHIR
+import Foundation
+import SQLKit
+import Storage
+
+/// The master patient index (主索引): one person, one record, across institutions.
+///
+/// As a FHIR write hook it checks resident ID numbers (GB 11643) on every Patient written,
+/// refuses a second active record for the same number, and keeps `mpi_person` in step.
+public struct MasterPatientIndex: ResourceWriteHook {
+    public let resourceTypes: Set<String> = ["Patient"]
+
+    /// Creates the index hook.
+    public init() {}
+
+    /// The facts of a Patient the index matches on.
+    public struct Demographics: Sendable, Equatable {
+        public var idNumbers: [String]
+        public var fullName: String?
+        public var birthDate: String?
+        public var gender: String?
+        public var phone: String?
+        public var active: Bool
+    }
+
+    /// Reads the matching facts from a Patient, validating every resident ID number.
+    public static func demographics(of patient: JSONValue) throws -> Demographics {
+        var numbers: [String] = []
+        for (index, identifier) in (patient["identifier"]?.arrayValue ?? []).enumerated()
+        where identifier["system"]?.stringValue == ResidentIDNumber.system {
+            guard let text = identifier["value"]?.stringValue else { continue }
+            do {
+                numbers.append(try ResidentIDNumber(text).value)
+            } catch {
+                throw FHIRError.unprocessable([OutcomeIssue(
+                    code: "value",
+                    diagnostics: "Resident ID number \(ResidentIDNumber.masked(text)) is not valid: \(error.description)（身份证号码校验失败）",
+                    expression: "Patient.identifier[\(index)].value"
+                )])
+            }
+        }
+        let name = patient["name"]?.arrayValue?.first
+        let fullName = name?["text"]?.stringValue
+            ?? name.map { ($0["family"]?.stringValue ?? "") + ($0["given"]?.arrayValue?.compactMap(\.stringValue).joined() ?? "") }
+        let phone = patient["telecom"]?.arrayValue?.first { $0["system"]?.stringValue == "phone" }?["value"]?.stringValue
+        return Demographics(
+            idNumbers: numbers,
+            fullName: fullName.flatMap { $0.isEmpty ? nil : $0 },
+            birthDate: patient["birthDate"]?.stringValue,
+            gender: patient["gender"]?.stringValue,
+            phone: phone.map(Self.normalizePhone),
+            active: patient["active"] != .bool(false)
+        )
+    }
+
+    static func normalizePhone(_ text: String) -> String {
+        String(text.filter(\.isNumber).suffix(11))
+    }
+
+    public func willWrite(_ resource: JSONValue?, type: String, id: String, sql: any SQLDatabase) async throws {
+        guard let resource else {
+            try await sql.raw("UPDATE mpi_person SET active = 0 WHERE patient_id = \(bind: id)").run()
+            return
+        }
+        let facts = try Self.demographics(of: resource)
+        if facts.active {
+            for number in facts.idNumbers {
+                if let row = try await sql.raw("""
+                    SELECT patient_id FROM mpi_person WHERE id_number = \(bind: number) AND active = 1 AND patient_id <> \(bind: id)
+                    """).first() {
+                    let existing = try row.decode(column: "patient_id", as: String.self)
+                    throw FHIRError.conflict(
+                        "A Patient with resident ID number \(ResidentIDNumber.masked(number)) already exists: Patient/\(existing). "
+                            + "Update that record, or create with If-None-Exist: identifier=\(ResidentIDNumber.system)|<number>（一人一档：该身份证号已建档）"
+                    )
+                }
+            }
+        }
+        try await sql.raw("""
+            INSERT INTO mpi_person (patient_id, id_number, full_name, birth_date, gender, phone, active)
+            VALUES (\(bind: id), \(bind: facts.idNumbers.first), \(bind: facts.fullName), \(bind: facts.birthDate), \(bind: facts.gender),
+                    \(bind: facts.phone), \(unsafeRaw: facts.active ? "1" : "0"))
+            ON CONFLICT (patient_id) DO UPDATE SET id_number = excluded.id_number, full_name = excluded.full_name,
+                birth_date = excluded.birth_date, gender = excluded.gender, phone = excluded.phone, active = excluded.active
+            """).run()
+    }
+}
+
+/// A candidate record for a person, with how strongly it matches and why.
+public struct MatchCandidate: Sendable, Equatable, Codable {
+    /// `Patient/<id>`.
+    public var patient: String
+    /// 0–1: 1.0 for the same ID number; 0.95 name + birth date + phone; 0.8 name + birth date; 0.6 phone + birth date.
+    public var score: Double
+    /// Which facts agreed.
+    public var matchedOn: [String]
+
+    /// Creates a candidate.
+    public init(patient: String, score: Double, matchedOn: [String]) {
+        self.patient = patient
+        self.score = score
+        self.matchedOn = matchedOn
+    }
+}
+
+extension MasterPatientIndex {
+    /// Finds existing records for a person: by ID number first, then by name + birth date (+ phone).
+    public static func match(idNumber: String?, name: String?, birthDate: String?, phone: String?, database: Database) async throws -> [MatchCandidate] {
+        try await database.read { sql in
+            if let idNumber {
+                let number: String
+                do { number = try ResidentIDNumber(idNumber).value } catch {
+                    throw FHIRError.badRequest("Resident ID number \(ResidentIDNumber.masked(idNumber)) is not valid: \(String(describing: error))")
+                }
+                let rows = try await sql.raw("SELECT patient_id FROM mpi_person WHERE id_number = \(bind: number) AND active = 1").all()
+                if !rows.isEmpty {
+                    return try rows.map { MatchCandidate(patient: "Patient/" + (try $0.decode(column: "patient_id", as: String.self)), score: 1.0, matchedOn: ["idNumber"]) }
+                }
+            }
+            guard let birthDate else { return [] }
+            let phoneDigits = phone.map(normalizePhone)
+            var candidates: [String: MatchCandidate] = [:]
+            if let name {
+                let rows = try await sql.raw("""
+                    SELECT patient_id, phone FROM mpi_person WHERE full_name = \(bind: name) AND birth_date = \(bind: birthDate) AND active = 1
+                    """).all()
+                for row in rows {
+                    let id = try row.decode(column: "patient_id", as: String.self)
+                    let storedPhone = try row.decode(column: "phone", as: String?.self)
+                    let samePhone = phoneDigits != nil && storedPhone == phoneDigits
+                    candidates[id] = MatchCandidate(patient: "Patient/\(id)", score: samePhone ? 0.95 : 0.8, matchedOn: samePhone ? ["name", "birthDate", "phone"] : ["name", "birthDate"])
+                }
+            }
+            if let phoneDigits {
+                let rows = try await sql.raw("""
+                    SELECT patient_id FROM mpi_person WHERE phone = \(bind: phoneDigits) AND birth_date = \(bind: birthDate) AND active = 1
+                    """).all()
+                for row in rows {
+                    let id = try row.decode(column: "patient_id", as: String.self)
+                    if candidates[id] == nil {
+                        candidates[id] = MatchCandidate(patient: "Patient/\(id)", score: 0.6, matchedOn: ["phone", "birthDate"])
+                    }
+                }
+            }
+            return candidates.values.sorted { ($0.score, $1.patient) > ($1.score, $0.patient) }
+        }
+    }
+}

@@ -1,0 +1,37 @@
+import Storage
+
+/// The registry's tables: divisions, institutions with catchments, and the master patient index.
+public enum RegistryMigrations {
+    /// The migrations of the Registry target, in order.
+    public static let all: [Migration] = [
+        Migration(id: "0200_registry") { sql in
+            [
+                """
+                CREATE TABLE registry_division (code TEXT PRIMARY KEY, name TEXT NOT NULL, level TEXT NOT NULL,
+                    parent_code TEXT, population BIGINT, area_km2 \(sql.double))
+                """,
+                "CREATE INDEX registry_division_parent ON registry_division (parent_code)",
+                """
+                CREATE TABLE registry_institution (id TEXT PRIMARY KEY, name TEXT NOT NULL, short_name TEXT, type TEXT NOT NULL,
+                    level TEXT, district_code TEXT NOT NULL REFERENCES registry_division (code), parent_id TEXT, roles TEXT NOT NULL, source TEXT)
+                """,
+                "CREATE INDEX registry_institution_district ON registry_institution (district_code, type)",
+                """
+                CREATE TABLE registry_catchment (institution_id TEXT NOT NULL REFERENCES registry_institution (id),
+                    division_code TEXT NOT NULL REFERENCES registry_division (code), PRIMARY KEY (institution_id, division_code))
+                """,
+                """
+                CREATE TABLE mpi_person (patient_id TEXT PRIMARY KEY, id_number TEXT, full_name TEXT, birth_date TEXT,
+                    gender TEXT, phone TEXT, active SMALLINT NOT NULL, merged_into TEXT)
+                """,
+                "CREATE INDEX mpi_person_id_number ON mpi_person (id_number)",
+                "CREATE INDEX mpi_person_name_birth ON mpi_person (full_name, birth_date)",
+                "CREATE INDEX mpi_person_phone ON mpi_person (phone)",
+                """
+                CREATE TABLE mpi_merge_event (id \(sql.autoIncrementPrimaryKey), source_id TEXT NOT NULL, target_id TEXT NOT NULL,
+                    merged_at TEXT NOT NULL, reason TEXT, source_before TEXT NOT NULL, target_before TEXT NOT NULL, undone_at TEXT)
+                """,
+            ]
+        },
+    ]
+}

@@ -1,0 +1,169 @@
+public import FHIR
+import Foundation
+import SQLKit
+public import Storage
+
+/// The registries (注册库): divisions, institutions and the master patient index.
+public struct RegistryService: Sendable {
+    /// The database holding the registry tables.
+    public let database: Database
+    /// The FHIR store where institutions are published as Organization and divisions as Location.
+    public let fhir: FHIRStore
+
+    /// The identifier system of institution ids.
+    public static let institutionSystem = "https://weijian.health/sid/institution"
+    /// The code system of division codes (GB/T 2260 and 街道 codes).
+    public static let divisionSystem = "https://weijian.health/sid/gb-t-2260"
+
+    /// Creates the service.
+    public init(database: Database, fhir: FHIRStore) {
+        self.database = database
+        self.fhir = fhir
+    }
+
+    /// Loads the shipped divisions and institutions into the registry tables and the FHIR store.
+    /// Idempotent: running it again changes nothing that is already current.
+    public func loadCatalog() async throws {
+        try await fhir.write { writer in
+            let sql = writer.sql
+            for division in Catalog.divisions {
+                try await sql.raw("""
+                    INSERT INTO registry_division (code, name, level, parent_code, population, area_km2)
+                    VALUES (\(bind: division.code), \(bind: division.name), \(bind: division.level), \(bind: division.parent), \(bind: division.population), \(bind: division.areaKm2))
+                    ON CONFLICT (code) DO UPDATE SET name = excluded.name, level = excluded.level, parent_code = excluded.parent_code,
+                        population = excluded.population, area_km2 = excluded.area_km2
+                    """).run()
+            }
+            for institution in Catalog.institutions {
+                try await sql.raw("""
+                    INSERT INTO registry_institution (id, name, short_name, type, level, district_code, parent_id, roles, source)
+                    VALUES (\(bind: institution.id), \(bind: institution.name), \(bind: institution.shortName), \(bind: institution.type), \(bind: institution.level),
+                            \(bind: institution.district), \(bind: institution.parent), \(bind: (institution.roles ?? []).joined(separator: ",")), \(bind: institution.source))
+                    ON CONFLICT (id) DO UPDATE SET name = excluded.name, short_name = excluded.short_name, type = excluded.type, level = excluded.level,
+                        district_code = excluded.district_code, parent_id = excluded.parent_id, roles = excluded.roles, source = excluded.source
+                    """).run()
+                try await sql.raw("DELETE FROM registry_catchment WHERE institution_id = \(bind: institution.id)").run()
+                for code in institution.catchment {
+                    try await sql.raw("INSERT INTO registry_catchment (institution_id, division_code) VALUES (\(bind: institution.id), \(bind: code))").run()
+                }
+            }
+            let divisionsByCode = Dictionary(uniqueKeysWithValues: Catalog.divisions.map { ($0.code, $0) })
+            for division in Catalog.divisions {
+                try await publish(Self.location(for: division), type: "Location", id: "div-\(division.code)", writer: writer)
+            }
+            // Parents before children, so every partOf reference resolves.
+            for institution in Self.parentsFirst(Catalog.institutions) {
+                try await publish(Self.organization(for: institution, divisions: divisionsByCode), type: "Organization", id: institution.id, writer: writer)
+            }
+        }
+    }
+
+    private func publish(_ resource: JSONValue, type: String, id: String, writer: FHIRWriter) async throws {
+        if let row = try await writer.sql.raw("SELECT content FROM fhir_resource WHERE res_type = \(bind: type) AND res_id = \(bind: id) AND deleted = 0").first() {
+            var current = try JSONValue.parse(Data(try row.decode(column: "content", as: String.self).utf8))
+            current["meta"] = nil
+            if current == resource { return }
+        }
+        _ = try await writer.update(resource, type: type, id: id, ifMatch: nil)
+    }
+
+    static func parentsFirst(_ institutions: [Institution]) -> [Institution] {
+        let byID = Dictionary(uniqueKeysWithValues: institutions.map { ($0.id, $0) })
+        func depth(_ institution: Institution) -> Int {
+            var depth = 0
+            var current = institution
+            while let parent = current.parent, let next = byID[parent], depth < 10 {
+                depth += 1
+                current = next
+            }
+            return depth
+        }
+        return institutions.sorted { (depth($0), $0.id) < (depth($1), $1.id) }
+    }
+
+    static func location(for division: Division) -> JSONValue {
+        var location: [String: JSONValue] = [
+            "resourceType": .string("Location"),
+            "id": .string("div-\(division.code)"),
+            "identifier": .array([.object(["system": .string(divisionSystem), "value": .string(division.code)])]),
+            "status": .string("active"),
+            "name": .string(division.name),
+            "mode": .string("instance"),
+            "physicalType": .object(["coding": .array([.object([
+                "system": .string("http://terminology.hl7.org/CodeSystem/location-physical-type"),
+                "code": .string("jdn"), "display": .string("Jurisdiction"),
+            ])])]),
+            "type": .array([.object(["coding": .array([.object([
+                "system": .string("https://weijian.health/CodeSystem/division-level"), "code": .string(division.level),
+            ])])])]),
+        ]
+        if let parent = division.parent {
+            location["partOf"] = .object(["reference": .string("Location/div-\(parent)")])
+        }
+        return .object(location)
+    }
+
+    static func organization(for institution: Institution, divisions: [String: Division]) -> JSONValue {
+        var organization: [String: JSONValue] = [
+            "resourceType": .string("Organization"),
+            "id": .string(institution.id),
+            "identifier": .array([.object(["system": .string(institutionSystem), "value": .string(institution.id)])]),
+            "active": .bool(true),
+            "name": .string(institution.name),
+            "type": .array([.object(["coding": .array([.object([
+                "system": .string("https://weijian.health/CodeSystem/institution-type"),
+                "code": .string(institution.type),
+                "display": .string(Catalog.typeNames[institution.type] ?? institution.type),
+            ])])])]),
+            "address": .array([.object([
+                "city": .string("上海市"),
+                "district": .string(divisions[institution.district]?.name ?? institution.district),
+                "country": .string("CN"),
+            ])]),
+        ]
+        if let shortName = institution.shortName { organization["alias"] = .array([.string(shortName)]) }
+        if let parent = institution.parent { organization["partOf"] = .object(["reference": .string("Organization/\(parent)")]) }
+        return .object(organization)
+    }
+
+    /// Divisions under a parent code (or all when nil).
+    public func divisions(parent: String?) async throws -> [Division] {
+        try await database.read { sql in
+            let query: SQLQueryString = parent.map { "SELECT * FROM registry_division WHERE parent_code = \(bind: $0) ORDER BY code" }
+                ?? "SELECT * FROM registry_division ORDER BY code"
+            return try await sql.raw(query).all().map { row in
+                Division(
+                    code: try row.decode(column: "code", as: String.self), name: try row.decode(column: "name", as: String.self),
+                    level: try row.decode(column: "level", as: String.self), parent: try row.decode(column: "parent_code", as: String?.self),
+                    population: try row.decode(column: "population", as: Int?.self), areaKm2: try row.decode(column: "area_km2", as: Double?.self)
+                )
+            }
+        }
+    }
+
+    /// Institutions of a district, optionally of one type, with their catchments.
+    public func institutions(district: String?, type: String?) async throws -> [Institution] {
+        try await database.read { sql in
+            var query = SQLQueryString("SELECT * FROM registry_institution WHERE 1 = 1")
+            if let district { query = query + " AND district_code = \(bind: district)" }
+            if let type { query = query + " AND type = \(bind: type)" }
+            query = query + " ORDER BY district_code, type, id"
+            let rows = try await sql.raw(query).all()
+            var catchments: [String: [String]] = [:]
+            for row in try await sql.raw("SELECT institution_id, division_code FROM registry_catchment ORDER BY division_code").all() {
+                catchments[try row.decode(column: "institution_id", as: String.self), default: []].append(try row.decode(column: "division_code", as: String.self))
+            }
+            return try rows.map { row in
+                let id = try row.decode(column: "id", as: String.self)
+                let roles = try row.decode(column: "roles", as: String.self)
+                return Institution(
+                    id: id, name: try row.decode(column: "name", as: String.self), shortName: try row.decode(column: "short_name", as: String?.self),
+                    type: try row.decode(column: "type", as: String.self), level: try row.decode(column: "level", as: String?.self),
+                    district: try row.decode(column: "district_code", as: String.self), parent: try row.decode(column: "parent_id", as: String?.self),
+                    catchment: catchments[id] ?? [], roles: roles.isEmpty ? [] : roles.split(separator: ",").map(String.init),
+                    source: try row.decode(column: "source", as: String?.self)
+                )
+            }
+        }
+    }
+}

@@ -1,0 +1,160 @@
+import Foundation
+import Logging
+import NIOCore
+import NIOPosix
+import PostgresKit
+import SQLKit
+import SQLiteKit
+
+/// The platform's database: one code path over embedded SQLite and PostgreSQL.
+///
+/// Every write runs inside one transaction (`write`), so a request either completes
+/// or leaves no trace. SQLite writes are serialised through one connection (`BEGIN IMMEDIATE`),
+/// reads use a small pool of reader connections in WAL mode. PostgreSQL uses `PostgresClient`'s pool.
+public final class Database: Sendable {
+    /// The engine behind this database.
+    public let engine: DatabaseEngine
+    private let backend: Backend
+    private let logger: Logger
+
+    private enum Backend: Sendable {
+        case sqlite(writer: AsyncConnectionPool<SQLiteConnection>, readers: AsyncConnectionPool<SQLiteConnection>)
+        case postgres(client: PostgresClient, runner: Task<Void, Never>, searchPath: String?)
+    }
+
+    private init(engine: DatabaseEngine, backend: Backend, logger: Logger) {
+        self.engine = engine
+        self.backend = backend
+        self.logger = logger
+    }
+
+    /// Opens the database described by `configuration`, creating an SQLite file's folder if needed.
+    public static func open(_ configuration: DatabaseConfiguration, logger: Logger = Logger(label: "weijian.storage")) async throws -> Database {
+        switch configuration.location {
+        case .sqliteFile(let path):
+            let directory = (path as NSString).deletingLastPathComponent
+            if !directory.isEmpty {
+                try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            }
+            let writer = try await openSQLite(path: path, logger: logger)
+            try await writer.sql().raw("PRAGMA journal_mode=WAL").run()
+            var readers: [SQLiteConnection] = []
+            for _ in 0..<max(1, configuration.maxConnections / 2) {
+                readers.append(try await openSQLite(path: path, logger: logger))
+            }
+            return Database(
+                engine: .sqlite,
+                backend: .sqlite(writer: AsyncConnectionPool(connections: [writer]), readers: AsyncConnectionPool(connections: readers)),
+                logger: logger
+            )
+        case .postgres(let host, let port, let username, let password, let database, let searchPath):
+            var config = PostgresClient.Configuration(host: host, port: port, username: username, password: password, database: database, tls: .disable)
+            config.options.maximumConnections = configuration.maxConnections
+            config.options.minimumConnections = 0
+            let client = PostgresClient(configuration: config, backgroundLogger: logger)
+            let runner = Task { await client.run() }
+            let db = Database(engine: .postgres, backend: .postgres(client: client, runner: runner, searchPath: searchPath), logger: logger)
+            // Fail fast with a clear message when the server cannot be reached.
+            do {
+                _ = try await db.read { try await $0.raw("SELECT 1 AS one").first() }
+            } catch {
+                runner.cancel()
+                throw DatabaseUnavailable(description: "cannot connect to PostgreSQL at \(host):\(port)/\(database): \(String(reflecting: error))")
+            }
+            return db
+        }
+    }
+
+    /// The database could not be reached.
+    public struct DatabaseUnavailable: Error, CustomStringConvertible {
+        public let description: String
+    }
+
+    private static func openSQLite(path: String, logger: Logger) async throws -> SQLiteConnection {
+        let connection = try await SQLiteConnection.open(storage: .file(path: path), logger: logger)
+        let sql = connection.sql(queryLogLevel: nil)
+        try await sql.raw("PRAGMA foreign_keys=ON").run()
+        try await sql.raw("PRAGMA busy_timeout=10000").run()
+        try await sql.raw("PRAGMA synchronous=NORMAL").run()
+        return connection
+    }
+
+    /// Runs `body` with a connection for reading. Nothing written here is guaranteed to commit.
+    public func read<T: Sendable>(_ body: (any SQLDatabase) async throws -> T) async throws -> T {
+        switch backend {
+        case .sqlite(_, let readers):
+            let connection = await readers.acquire()
+            do {
+                let result = try await body(connection.sql(queryLogLevel: nil))
+                await readers.release(connection)
+                return result
+            } catch {
+                await readers.release(connection)
+                throw error
+            }
+        case .postgres(let client, _, let searchPath):
+            return try await client.withConnection { connection in
+                let sql = connection.sql(queryLogLevel: nil)
+                try await Self.applySearchPath(searchPath, sql)
+                return try await body(sql)
+            }
+        }
+    }
+
+    /// Runs `body` inside one transaction: committed when it returns, rolled back when it throws.
+    public func write<T: Sendable>(_ body: (any SQLDatabase) async throws -> T) async throws -> T {
+        switch backend {
+        case .sqlite(let writer, _):
+            let connection = await writer.acquire()
+            let sql = connection.sql(queryLogLevel: nil)
+            do {
+                try await sql.raw("BEGIN IMMEDIATE").run()
+                let result: T
+                do {
+                    result = try await body(sql)
+                    try await sql.raw("COMMIT").run()
+                } catch {
+                    try? await sql.raw("ROLLBACK").run()
+                    throw error
+                }
+                await writer.release(connection)
+                return result
+            } catch {
+                await writer.release(connection)
+                throw error
+            }
+        case .postgres(let client, _, let searchPath):
+            return try await client.withConnection { connection in
+                let sql = connection.sql(queryLogLevel: nil)
+                try await Self.applySearchPath(searchPath, sql)
+                try await sql.raw("BEGIN").run()
+                do {
+                    let result = try await body(sql)
+                    try await sql.raw("COMMIT").run()
+                    return result
+                } catch {
+                    try? await sql.raw("ROLLBACK").run()
+                    throw error
+                }
+            }
+        }
+    }
+
+    private static func applySearchPath(_ searchPath: String?, _ sql: any SQLDatabase) async throws {
+        guard let searchPath else { return }
+        try await sql.raw("SET search_path TO \(ident: searchPath)").run()
+    }
+
+    /// Closes every connection.
+    public func shutdown() async {
+        switch backend {
+        case .sqlite(let writer, let readers):
+            for connection in await writer.connections() + readers.connections() {
+                try? await connection.close()
+            }
+        case .postgres(_, let runner, _):
+            runner.cancel()
+            _ = await runner.value
+        }
+    }
+}

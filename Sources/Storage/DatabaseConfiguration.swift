@@ -1,0 +1,89 @@
+import Foundation
+
+/// Which database engine a ``Database`` talks to.
+public enum DatabaseEngine: String, Sendable, CaseIterable {
+    /// Embedded SQLite (the default, one file, WAL mode).
+    case sqlite
+    /// PostgreSQL (production).
+    case postgres
+}
+
+/// Where the platform keeps its data: an SQLite file or a PostgreSQL server.
+///
+/// Built from `DATABASE_URL` (`postgres://user:pass@host:port/db`, `sqlite:///path/file.sqlite`)
+/// or, when that is absent, the embedded default `./data/weijian.sqlite`.
+public struct DatabaseConfiguration: Sendable, Equatable {
+    /// The location of the data.
+    public enum Location: Sendable, Equatable {
+        /// An SQLite database file.
+        case sqliteFile(path: String)
+        /// A PostgreSQL server.
+        case postgres(host: String, port: Int, username: String, password: String?, database: String, searchPath: String?)
+    }
+
+    /// Where the data lives.
+    public var location: Location
+    /// Maximum connections in the pool (readers for SQLite, all connections for PostgreSQL).
+    public var maxConnections: Int
+
+    /// The engine implied by the location.
+    public var engine: DatabaseEngine {
+        switch location {
+        case .sqliteFile: .sqlite
+        case .postgres: .postgres
+        }
+    }
+
+    /// Creates a configuration for a location.
+    public init(location: Location, maxConnections: Int = 8) {
+        self.location = location
+        self.maxConnections = maxConnections
+    }
+
+    /// The embedded default, `./data/weijian.sqlite`.
+    public static let defaultSQLitePath = "data/weijian.sqlite"
+
+    /// Errors in a database URL, described for the person who wrote it.
+    public struct InvalidURL: Error, CustomStringConvertible {
+        public let description: String
+    }
+
+    /// Parses a database URL: `postgres://` / `postgresql://` or `sqlite://` / a plain file path.
+    public static func parse(_ url: String) throws -> DatabaseConfiguration {
+        if url.hasPrefix("postgres://") || url.hasPrefix("postgresql://") {
+            guard let components = URLComponents(string: url), let host = components.host, !host.isEmpty else {
+                throw InvalidURL(description: "DATABASE_URL is not a valid PostgreSQL URL; expected postgres://user:password@host:5432/database")
+            }
+            let database = components.path.trimmingCharacters(in: CharacterSet(charactersIn: "/"))
+            guard !database.isEmpty else {
+                throw InvalidURL(description: "DATABASE_URL names no database; expected postgres://user:password@host:5432/database")
+            }
+            let searchPath = components.queryItems?.first(where: { $0.name == "search_path" })?.value
+            return DatabaseConfiguration(location: .postgres(
+                host: host,
+                port: components.port ?? 5432,
+                username: components.user.flatMap { $0.removingPercentEncoding } ?? "postgres",
+                password: components.password.flatMap { $0.removingPercentEncoding },
+                database: database,
+                searchPath: searchPath
+            ))
+        }
+        if url.hasPrefix("sqlite://") {
+            let path = String(url.dropFirst("sqlite://".count))
+            guard !path.isEmpty else { throw InvalidURL(description: "DATABASE_URL sqlite:// names no file") }
+            return DatabaseConfiguration(location: .sqliteFile(path: path))
+        }
+        if url.contains("://") {
+            throw InvalidURL(description: "DATABASE_URL scheme is not supported; use postgres://… or sqlite://path")
+        }
+        return DatabaseConfiguration(location: .sqliteFile(path: url))
+    }
+
+    /// The configuration from the environment: `DATABASE_URL`, else the embedded default.
+    public static func fromEnvironment(_ environment: [String: String] = ProcessInfo.processInfo.environment) throws -> DatabaseConfiguration {
+        if let url = environment["DATABASE_URL"], !url.isEmpty {
+            return try parse(url)
+        }
+        return DatabaseConfiguration(location: .sqliteFile(path: defaultSQLitePath))
+    }
+}

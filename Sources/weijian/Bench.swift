@@ -1,0 +1,113 @@
+import App
+import ArgumentParser
+import FHIR
+import Foundation
+import Registry
+import Storage
+
+struct Bench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Benchmarks that print figures (not tests).", subcommands: [BenchIngest.self])
+}
+
+/// `weijian bench ingest`: synthetic residents with their records, each as one transaction Bundle
+/// (as an EMR pushes them), through the FHIR service; then the same rows inserted raw as the ceiling.
+struct BenchIngest: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "ingest", abstract: "Measure FHIR transaction-Bundle ingest against the raw insert ceiling.")
+    @Option(help: "Residents to ingest (one transaction Bundle each).") var residents = 3000
+    @Option(help: "Bundles processed at once.") var concurrency = 2
+    @Option(help: "Database URL; default a new SQLite file in a temporary folder. A PostgreSQL URL gets fresh schemas, dropped afterwards.") var database: String?
+    @Option(help: "District whose institutions the records refer to.") var district = "310105"
+
+    func run() async throws {
+        let base = try database.map(DatabaseConfiguration.parse) ?? DatabaseConfiguration(location: .sqliteFile(path: NSTemporaryDirectory() + "weijian-bench-\(UUID().uuidString).sqlite"))
+        let ingestDB = try await Self.fresh(base, name: "ingest")
+        let platform = try await Platform.open(ingestDB.configuration)
+        let seeder = DemoDistrictSeeder(store: platform.fhir, registry: RegistryService(database: platform.database, fhir: platform.fhir))
+        try await seeder.seedStaff(district: district)
+        let before = try await platform.fhir.rawRows()
+        let bundles = try seeder.transactionBundles(district: district, residents: residents).map { $0.serializedData() }
+        let resourceCount = try bundles.reduce(0) { $0 + ((try JSONValue.parse($1))["entry"]?.arrayValue?.count ?? 0) }
+        let bytes = bundles.reduce(0) { $0 + $1.count }
+        print("engine: \(platform.database.engine.rawValue)  residents: \(residents)  bundles: \(bundles.count)  resources: \(resourceCount)  payload: \(bytes / 1024) KiB")
+
+        let service = FHIRService(store: platform.fhir)
+        let clock = ContinuousClock()
+        let next = Counter()
+        let failures = Counter()
+        let elapsed = try await clock.measure {
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for _ in 0..<max(1, concurrency) {
+                    group.addTask {
+                        while true {
+                            let index = next.increment() - 1
+                            guard index < bundles.count else { return }
+                            let body = try JSONValue.parse(bundles[index])
+                            let response = await service.handle(FHIRRequest(method: "POST", path: [], body: body), base: "http://bench/fhir/r4")
+                            if response.status != 200 { _ = failures.increment() }
+                        }
+                    }
+                }
+                try await group.waitForAll()
+            }
+        }
+        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        let ingestRate = Double(resourceCount) / seconds
+        print(String(format: "ingest:  %.2f s  %8.0f resources/s  %6.1f bundles/s  (failed bundles: %d)", seconds, ingestRate, Double(bundles.count) / seconds, failures.value))
+
+        // Ceiling: the rows the ingest stored, inserted raw in as many transactions.
+        let after = try await platform.fhir.rawRows()
+        let added = after.subtracting(before)
+        await platform.shutdown()
+        let ceilingDB = try await Self.fresh(base, name: "ceiling")
+        let ceilingPlatform = try await Platform.open(ceilingDB.configuration)
+        let ingestedRows = added.count
+        let ceilingElapsed = try await clock.measure {
+            for part in 0..<bundles.count {
+                try await ceilingPlatform.fhir.insertRaw(added, part: part, of: bundles.count)
+            }
+        }
+        let ceilingSeconds = Double(ceilingElapsed.components.seconds) + Double(ceilingElapsed.components.attoseconds) / 1e18
+        let ceilingRate = Double(resourceCount) / ceilingSeconds
+        print(String(format: "ceiling: %.2f s  %8.0f resources/s  (%d rows raw: resources, history, search index)", ceilingSeconds, ceilingRate, ingestedRows))
+        print(String(format: "ingest / ceiling: %.0f%%", 100 * ingestRate / ceilingRate))
+        await ceilingPlatform.shutdown()
+        try await ingestDB.drop()
+        try await ceilingDB.drop()
+    }
+
+    /// A fresh database for one run: a new SQLite file, or a new PostgreSQL schema.
+    struct Fresh {
+        var configuration: DatabaseConfiguration
+        var drop: @Sendable () async throws -> Void
+    }
+
+    static func fresh(_ base: DatabaseConfiguration, name: String) async throws -> Fresh {
+        switch base.location {
+        case .sqliteFile(let path):
+            let file = path.replacingOccurrences(of: ".sqlite", with: "-\(name).sqlite")
+            return Fresh(configuration: DatabaseConfiguration(location: .sqliteFile(path: file))) {
+                for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: file + suffix) }
+            }
+        case .postgres(let host, let port, let username, let password, let database, _):
+            let schema = "bench_\(name)_\(UInt32.random(in: 0...UInt32.max))"
+            let admin = try await Database.open(base)
+            try await admin.write { try await $0.raw("CREATE SCHEMA \(ident: schema)").run() }
+            await admin.shutdown()
+            let configuration = DatabaseConfiguration(location: .postgres(host: host, port: port, username: username, password: password, database: database, searchPath: schema))
+            return Fresh(configuration: configuration) {
+                let admin = try await Database.open(base)
+                try await admin.write { try await $0.raw("DROP SCHEMA \(ident: schema) CASCADE").run() }
+                await admin.shutdown()
+            }
+        }
+    }
+}
+
+/// A thread-safe counter for the benchmark's workers.
+final class Counter: Sendable {
+    private let storage = Mutex(0)
+    func increment() -> Int { storage.withLock { $0 += 1; return $0 } }
+    var value: Int { storage.withLock { $0 } }
+}
+
+import Synchronization

@@ -1,0 +1,146 @@
+import App
+import ArgumentParser
+import FHIR
+import Foundation
+import SQLKit
+import Storage
+
+struct Import: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Import FHIR data: Bundle files (.json: transaction, batch or collection) and NDJSON files (.ndjson, one resource a line).",
+        discussion: "Resources with an id are stored under it (update or create); others get a new id. An NDJSON file is imported in chunks of --chunk lines, each chunk in one transaction; a bad line fails its chunk and is reported with its line number."
+    )
+    @OptionGroup var db: DatabaseOptions
+    @Option(help: "Lines per transaction for NDJSON.") var chunk = 500
+    @Argument(help: "Files to import.") var files: [String]
+
+    func run() async throws {
+        let platform: Platform
+        do { platform = try await Platform.open(try db.configuration()) } catch { throw fail("\(error)") }
+        defer { Task { await platform.shutdown() } }
+        let service = FHIRService(store: platform.fhir)
+        var failures = 0
+        for file in files {
+            guard let data = FileManager.default.contents(atPath: file) else {
+                failures += 1
+                print("\(file): cannot be read")
+                continue
+            }
+            if file.hasSuffix(".ndjson") {
+                failures += try await importNDJSON(data, file: file, store: platform.fhir)
+            } else {
+                failures += await importBundle(data, file: file, service: service)
+            }
+        }
+        await platform.shutdown()
+        if failures > 0 { throw ExitCode(1) }
+    }
+
+    private func importBundle(_ data: Data, file: String, service: FHIRService) async -> Int {
+        let bundle: JSONValue
+        do { bundle = try JSONValue.parse(data) } catch {
+            print("\(file): \(error)")
+            return 1
+        }
+        var body = bundle
+        if bundle["type"]?.stringValue == "collection" {
+            // A collection is stored as a transaction of updates (with id) or creates.
+            let entries = (bundle["entry"]?.arrayValue ?? []).map { entry -> JSONValue in
+                let resource = entry["resource"] ?? .null
+                let type = resource["resourceType"]?.stringValue ?? ""
+                let request: JSONValue = resource["id"]?.stringValue.map { .object(["method": .string("PUT"), "url": .string("\(type)/\($0)")]) }
+                    ?? .object(["method": .string("POST"), "url": .string(type)])
+                var copy = entry
+                copy["request"] = request
+                return copy
+            }
+            body = .object(["resourceType": .string("Bundle"), "type": .string("transaction"), "entry": .array(entries)])
+        }
+        let response = await service.handle(FHIRRequest(method: "POST", path: [], body: body), base: "urn:weijian")
+        if response.status >= 400 {
+            print("\(file): rejected (\(response.status)): \(response.body.serialized)")
+            return 1
+        }
+        print("\(file): imported \(body["entry"]?.arrayValue?.count ?? 0) entries")
+        return 0
+    }
+
+    private func importNDJSON(_ data: Data, file: String, store: FHIRStore) async throws -> Int {
+        let lines = data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false)
+        var failures = 0
+        var imported = 0
+        var start = 0
+        while start < lines.count {
+            let end = min(lines.count, start + chunk)
+            do {
+                imported += try await store.write { writer in
+                    var count = 0
+                    for index in start..<end {
+                        let line = lines[index]
+                        if line.allSatisfy({ $0 == 0x20 || $0 == 0x0D || $0 == 0x09 }) { continue }
+                        do {
+                            let resource = try JSONValue.parse(Data(line))
+                            if let id = resource["id"]?.stringValue, let type = resource["resourceType"]?.stringValue {
+                                _ = try await writer.update(resource, type: type, id: id, ifMatch: nil)
+                            } else {
+                                _ = try await writer.create(resource)
+                            }
+                            count += 1
+                        } catch let error as FHIRError {
+                            throw FHIRError(status: error.status, issues: error.issues.map { var issue = $0; issue.diagnostics = "line \(index + 1): " + issue.diagnostics; return issue })
+                        } catch {
+                            throw FHIRError.badRequest("line \(index + 1): \(error)")
+                        }
+                    }
+                    return count
+                }
+            } catch {
+                failures += 1
+                print("\(file): lines \(start + 1)–\(end) not imported: \(error)")
+            }
+            start = end
+        }
+        print("\(file): imported \(imported) resources")
+        return failures
+    }
+}
+
+struct Export: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Export current resources as NDJSON, one file per resource type (as FHIR bulk data does).")
+    @OptionGroup var db: DatabaseOptions
+    @Option(help: "Folder to write Type.ndjson files into.") var output = "export"
+    @Option(help: "Resource types to export (comma-separated); default all.") var types: String?
+
+    func run() async throws {
+        let platform: Platform
+        do { platform = try await Platform.open(try db.configuration()) } catch { throw fail("\(error)") }
+        let wanted = types.map { $0.split(separator: ",").map(String.init) } ?? FHIRDefinitions.supportedTypes
+        for type in wanted where !FHIRDefinitions.supportedTypes.contains(type) {
+            await platform.shutdown()
+            throw fail("'\(type)' is not a supported resource type")
+        }
+        try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true)
+        for type in wanted {
+            let path = (output as NSString).appendingPathComponent("\(type).ndjson")
+            guard FileManager.default.createFile(atPath: path, contents: nil) else { throw fail("cannot create \(path)") }
+            guard let handle = FileHandle(forWritingAtPath: path) else { throw fail("cannot write \(path)") }
+            var after = ""
+            var count = 0
+            while true {
+                let page = try await platform.database.read { sql in
+                    try await sql.raw("""
+                        SELECT res_id, content FROM fhir_resource WHERE res_type = \(bind: type) AND deleted = 0 AND res_id > \(bind: after)
+                        ORDER BY res_id LIMIT 1000
+                        """).all().map { (try $0.decode(column: "res_id", as: String.self), try $0.decode(column: "content", as: String.self)) }
+                }
+                guard let last = page.last else { break }
+                handle.write(Data(page.map { $0.1 + "\n" }.joined().utf8))
+                count += page.count
+                after = last.0
+            }
+            try handle.close()
+            if count == 0 { try? FileManager.default.removeItem(atPath: path) } else { print("\(type): \(count)") }
+        }
+        await platform.shutdown()
+    }
+}

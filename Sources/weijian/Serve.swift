@@ -1,0 +1,45 @@
+import App
+import ArgumentParser
+import Foundation
+import Hummingbird
+import Logging
+import Registry
+
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Run the HTTP server (FHIR R4 at /fhir/r4, health and metrics).")
+    @OptionGroup var db: DatabaseOptions
+    @Option(help: "Address to listen on.") var host = "127.0.0.1"
+    @Option(help: "Port to listen on.") var port = 8080
+    @Option(help: "Seed a demo district with this many residents when the database has none (0: no demo).") var demoResidents = 0
+    @Option(help: "District code of the demo (GB/T 2260).") var demoDistrict = "310105"
+
+    func run() async throws {
+        var logger = Logger(label: "weijian")
+        logger.logLevel = ProcessInfo.processInfo.environment["LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info
+        let configuration: AppConfiguration
+        let platform: Platform
+        do {
+            var settings = try AppConfiguration.fromEnvironment(host: host, port: port)
+            if let database = db.database { settings.database = try .parse(database) }
+            configuration = settings
+            platform = try await Platform.open(configuration.database, logger: logger)
+        } catch {
+            throw fail("\(error)")
+        }
+        if demoResidents > 0 {
+            let seeder = DemoDistrictSeeder(store: platform.fhir, registry: RegistryService(database: platform.database, fhir: platform.fhir))
+            if try await seeder.isSeeded() {
+                logger.info("demo district already present")
+            } else {
+                let started = Date()
+                let report = try await seeder.seed(district: demoDistrict, residents: demoResidents, randomSeed: 20231)
+                logger.info("seeded demo district", metadata: [
+                    "district": "\(demoDistrict)", "residents": "\(report.residents)", "resources": "\(report.resources)",
+                    "seconds": "\(String(format: "%.1f", Date().timeIntervalSince(started)))",
+                ])
+            }
+        }
+        let application = WeijianServer.application(platform: platform, configuration: configuration, logger: logger)
+        try await application.runService()
+    }
+}

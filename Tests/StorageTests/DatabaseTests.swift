@@ -1,0 +1,83 @@
+import Foundation
+import SQLKit
+import Storage
+import Testing
+import WeijianTesting
+
+@Suite
+struct DatabaseTests {
+    static let migrations = [
+        Migration(id: "0001_a") { sql in ["CREATE TABLE a (id \(sql.autoIncrementPrimaryKey), name TEXT NOT NULL UNIQUE)"] },
+        Migration(id: "0002_b") { _ in ["CREATE TABLE b (id TEXT PRIMARY KEY)"] },
+    ]
+
+    @Test func migrationsRunOnceInOrder() async throws {
+        try await TestDatabase.withDatabase { database in
+            let first = try await Migrator(Self.migrations).migrate(database)
+            #expect(first == ["0001_a", "0002_b"])
+            let second = try await Migrator(Self.migrations).migrate(database)
+            #expect(second.isEmpty)
+            let more = try await Migrator(Self.migrations + [Migration(id: "0003_c") { _ in ["CREATE TABLE c (id TEXT)"] }]).migrate(database)
+            #expect(more == ["0003_c"])
+        }
+    }
+
+    @Test func failedWriteLeavesNoTrace() async throws {
+        try await TestDatabase.withDatabase { database in
+            try await Migrator(Self.migrations).migrate(database)
+            try await database.write { try await $0.raw("INSERT INTO a (name) VALUES ('kept')").run() }
+            await #expect(throws: (any Error).self) {
+                try await database.write { sql in
+                    try await sql.raw("INSERT INTO a (name) VALUES ('lost')").run()
+                    try await sql.raw("INSERT INTO a (name) VALUES ('kept')").run() // violates UNIQUE
+                }
+            }
+            let names = try await database.read { try await $0.raw("SELECT name FROM a ORDER BY name").all(decodingColumn: "name", as: String.self) }
+            #expect(names == ["kept"])
+        }
+    }
+
+    @Test func failedMigrationIsNotRecorded() async throws {
+        try await TestDatabase.withDatabase { database in
+            let broken = [Migration(id: "0001_bad") { _ in ["CREATE TABLE ok (id TEXT)", "THIS IS NOT SQL"] }]
+            await #expect(throws: (any Error).self) { try await Migrator(broken).migrate(database) }
+            let applied = try await database.read { try await $0.raw("SELECT id FROM schema_migrations").all(decodingColumn: "id", as: String.self) }
+            #expect(applied.isEmpty)
+        }
+    }
+
+    @Test func concurrentWritesAllCommit() async throws {
+        try await TestDatabase.withDatabase { database in
+            try await Migrator(Self.migrations).migrate(database)
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for index in 0..<40 {
+                    group.addTask {
+                        try await database.write { try await $0.raw("INSERT INTO a (name) VALUES (\(bind: "n\(index)"))").run() }
+                    }
+                }
+                try await group.waitForAll()
+            }
+            let count = try await database.read { try await $0.raw("SELECT COUNT(*) AS n FROM a").first()?.decode(column: "n", as: Int.self) }
+            #expect(count == 40)
+        }
+    }
+}
+
+@Suite struct ConfigurationTests {
+    @Test func parsesURLs() throws {
+        #expect(try DatabaseConfiguration.parse("postgres://u:p%40ss@db.local:6543/weijian").location
+            == .postgres(host: "db.local", port: 6543, username: "u", password: "p@ss", database: "weijian", searchPath: nil))
+        #expect(try DatabaseConfiguration.parse("sqlite:///tmp/x.sqlite").location == .sqliteFile(path: "/tmp/x.sqlite"))
+        #expect(try DatabaseConfiguration.fromEnvironment([:]).location == .sqliteFile(path: "data/weijian.sqlite"))
+    }
+
+    @Test func rejectsBadURLsClearly() {
+        #expect(throws: DatabaseConfiguration.InvalidURL.self) { try DatabaseConfiguration.parse("mysql://x/y") }
+        #expect(throws: DatabaseConfiguration.InvalidURL.self) { try DatabaseConfiguration.parse("postgres://host-only") }
+    }
+
+    @Test func timestampsCarryTheShanghaiOffset() {
+        let text = ISO8601Timestamp.format(Date(timeIntervalSince1970: 0))
+        #expect(text == "1970-01-01T08:00:00.000+08:00")
+    }
+}
