@@ -66,42 +66,10 @@ struct Import: AsyncParsableCommand {
     }
 
     private func importNDJSON(_ data: Data, file: String, store: FHIRStore) async throws -> Int {
-        let lines = data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false)
-        var failures = 0
-        var imported = 0
-        var start = 0
-        while start < lines.count {
-            let end = min(lines.count, start + chunk)
-            do {
-                imported += try await store.write { writer in
-                    var count = 0
-                    for index in start..<end {
-                        let line = lines[index]
-                        if line.allSatisfy({ $0 == 0x20 || $0 == 0x0D || $0 == 0x09 }) { continue }
-                        do {
-                            let resource = try JSONValue.parse(Data(line))
-                            if let id = resource["id"]?.stringValue, let type = resource["resourceType"]?.stringValue {
-                                _ = try await writer.update(resource, type: type, id: id, ifMatch: nil)
-                            } else {
-                                _ = try await writer.create(resource)
-                            }
-                            count += 1
-                        } catch let error as FHIRError {
-                            throw FHIRError(status: error.status, issues: error.issues.map { var issue = $0; issue.diagnostics = "line \(index + 1): " + issue.diagnostics; return issue })
-                        } catch {
-                            throw FHIRError.badRequest("line \(index + 1): \(error)")
-                        }
-                    }
-                    return count
-                }
-            } catch {
-                failures += 1
-                print("\(file): lines \(start + 1)–\(end) not imported: \(error)")
-            }
-            start = end
-        }
-        print("\(file): imported \(imported) resources")
-        return failures
+        let report = await BulkData(store: store).importNDJSON(data, chunkSize: chunk)
+        for problem in report.rejected { print("\(file): \(problem)") }
+        print("\(file): imported \(report.imported) resources")
+        return report.rejected.count
     }
 }
 
@@ -124,19 +92,8 @@ struct Export: AsyncParsableCommand {
             let path = (output as NSString).appendingPathComponent("\(type).ndjson")
             guard FileManager.default.createFile(atPath: path, contents: nil) else { throw fail("cannot create \(path)") }
             guard let handle = FileHandle(forWritingAtPath: path) else { throw fail("cannot write \(path)") }
-            var after = ""
-            var count = 0
-            while true {
-                let page = try await platform.database.read { sql in
-                    try await sql.raw("""
-                        SELECT res_id, content FROM fhir_resource WHERE res_type = \(bind: type) AND deleted = 0 AND res_id > \(bind: after)
-                        ORDER BY res_id LIMIT 1000
-                        """).all().map { (try $0.decode(column: "res_id", as: String.self), try $0.decode(column: "content", as: String.self)) }
-                }
-                guard let last = page.last else { break }
-                handle.write(Data(page.map { $0.1 + "\n" }.joined().utf8))
-                count += page.count
-                after = last.0
+            let count = try await BulkData(store: platform.fhir).exportNDJSON(type: type) { text in
+                handle.write(Data(text.utf8))
             }
             try handle.close()
             if count == 0 { try? FileManager.default.removeItem(atPath: path) } else { print("\(type): \(count)") }
