@@ -1,4 +1,5 @@
 import FHIR
+import Registry
 public import Hummingbird
 import Logging
 import ServiceLifecycle
@@ -13,6 +14,7 @@ public enum WeijianServer {
         router.middlewares.add(SecurityHeadersMiddleware())
         HealthRoutes<BasicRequestContext>(database: platform.database).register(on: router)
         FHIRRoutes<BasicRequestContext>(service: FHIRService(store: platform.fhir), configuration: configuration).register(on: router)
+        RegistryRoutes<BasicRequestContext>(registry: RegistryService(database: platform.database, fhir: platform.fhir)).register(on: router)
         HomeRoutes<BasicRequestContext>().register(on: router)
         return Application(
             router: router,

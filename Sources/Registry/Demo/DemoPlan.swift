@@ -69,18 +69,6 @@ struct DemoPlan: Sendable {
         return (family, given)
     }
 
-    /// Residents `start..<start+count`: households, Patients, encounters, conditions and observations.
-    func writeResidents(from start: Int, count: Int, writer: FHIRWriter, random: inout SeededGenerator) async throws -> Int {
-        var written = 0
-        for resident in residents(from: start, count: count, random: &random) {
-            for resource in resident {
-                _ = try await writer.create(resource.content, id: resource.id)
-                written += 1
-            }
-        }
-        return written
-    }
-
     /// One generated resource with the id it is stored under.
     struct GeneratedResource: Sendable {
         var type: String
@@ -133,8 +121,7 @@ struct DemoPlan: Sendable {
         let male = random.chance(0.49)
         let age = ageGroup(random: &random)
         let birthYear = year - age - 1
-        let birthDate = String(format: "%04d-%02d-%02d", birthYear, Int.random(in: 1...12, using: &random), Int.random(in: 1...28, using: &random))
-        let idNumber = ResidentIDNumber.make(addressCode: district, birthDate: birthDate, sequence: number % 997, male: male)
+        let (birthDate, idNumber) = Self.identity(number: number, birthYear: birthYear, male: male, district: district)
         let given = name(random: &random).1
         let phone = "1\(["39", "38", "50", "86", "77"].randomElement(using: &random) ?? "39")\(String(format: "%08d", (number * 7919 + 13) % 100_000_000))"
         var patient: [String: JSONValue] = [
@@ -222,6 +209,30 @@ struct DemoPlan: Sendable {
             }
         }
         return resources
+    }
+
+    /// Shanghai's 16 district codes, for the address part of fictional ID numbers.
+    static let shanghaiDistricts = ["310101", "310104", "310105", "310106", "310107", "310109", "310110", "310112",
+                                    "310113", "310114", "310115", "310116", "310117", "310118", "310120", "310151"]
+
+    /// A birth date in `birthYear` and a resident ID number, unique for every resident number below
+    /// 2,920,000 by construction: the day of the year is `number % 365`; the rest of the number picks
+    /// the address code (the district's own first) and the sequence, whose parity carries the sex.
+    static func identity(number: Int, birthYear: Int, male: Bool, district: String) -> (String, String) {
+        let day = number % 365
+        let rest = number / 365
+        let monthLengths = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]
+        var month = 0
+        var remaining = day
+        while remaining >= monthLengths[month] {
+            remaining -= monthLengths[month]
+            month += 1
+        }
+        let birthDate = String(format: "%04d-%02d-%02d", birthYear, month + 1, remaining + 1)
+        let start = shanghaiDistricts.firstIndex(of: district) ?? 0
+        let address = shanghaiDistricts[(start + rest) % shanghaiDistricts.count]
+        let sequence = ((rest / shanghaiDistricts.count) % 500) * 2 + (male ? 1 : 0)
+        return (birthDate, ResidentIDNumber.make(addressCode: address, birthDate: birthDate, sequence: sequence, male: male))
     }
 
     static func vitalSignsCategory() -> JSONValue {

@@ -1,0 +1,61 @@
+import App
+import FHIR
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import NIOCore
+import Registry
+import Testing
+import WeijianTesting
+
+@Suite struct RegistryAPITests {
+    @Test func divisionsInstitutionsAndMPIOverHTTP() async throws {
+        let (configuration, remove) = try await TestDatabase.fresh()
+        let platform = try await Platform.open(configuration)
+        try await RegistryService(database: platform.database, fhir: platform.fhir).loadCatalog()
+        let number = ResidentIDNumber.make(addressCode: "310105", birthDate: "1958-08-08", sequence: 21, male: true)
+        let first = try await platform.fhir.create(.object([
+            "resourceType": .string("Patient"),
+            "identifier": .array([.object(["system": .string(ResidentIDNumber.system), "value": .string(number)])]),
+            "name": .array([.object(["text": .string("周建国")])]), "birthDate": .string("1958-08-08"),
+        ]))
+        let second = try await platform.fhir.create(.object([
+            "resourceType": .string("Patient"), "name": .array([.object(["text": .string("周建国")])]), "birthDate": .string("1958-08-08"),
+        ]))
+        let app = WeijianServer.application(platform: platform, configuration: AppConfiguration(host: "127.0.0.1", port: 0, database: configuration))
+        try await app.test(.live) { client in
+            let streets = try await client.execute(uri: "/api/v1/divisions?parent=310105", method: .get) { response in
+                #expect(response.status == .ok)
+                return try JSONDecoder().decode([Division].self, from: Data(buffer: response.body))
+            }
+            #expect(streets.count == 10 && streets.contains { $0.name == "新泾镇" })
+            let chcs = try await client.execute(uri: "/api/v1/institutions?district=310105&type=chc", method: .get) {
+                try JSONDecoder().decode([Institution].self, from: Data(buffer: $0.body))
+            }
+            #expect(chcs.count == 10)
+            let matches = try await client.execute(uri: "/api/v1/mpi/match?name=%E5%91%A8%E5%BB%BA%E5%9B%BD&birthDate=1958-08-08", method: .get) {
+                try JSONDecoder().decode([MatchCandidate].self, from: Data(buffer: $0.body))
+            }
+            #expect(Set(matches.map(\.patient)) == ["Patient/\(first.id)", "Patient/\(second.id)"])
+            try await client.execute(uri: "/api/v1/mpi/match?idNumber=123", method: .get) { #expect($0.status == .badRequest) }
+            try await client.execute(uri: "/api/v1/mpi/match?birthDate=1958-02-30", method: .get) { #expect($0.status == .badRequest) }
+
+            let merge = #"{"source":"Patient/\#(second.id)","target":"Patient/\#(first.id)","reason":"重复建档"}"#
+            let event = try await client.execute(uri: "/api/v1/mpi/merges", method: .post, headers: [.contentType: "application/json"], body: ByteBuffer(string: merge)) { response in
+                #expect(response.status == .created)
+                return try JSONDecoder().decode(MergeEvent.self, from: Data(buffer: response.body))
+            }
+            try await client.execute(uri: "/api/v1/mpi/merges", method: .post, headers: [.contentType: "application/json"], body: ByteBuffer(string: merge)) {
+                #expect($0.status == .conflict)
+            }
+            try await client.execute(uri: "/api/v1/mpi/merges", method: .post, headers: [.contentType: "application/json"], body: ByteBuffer(string: "{\"source\":1}")) {
+                #expect($0.status == .badRequest)
+            }
+            try await client.execute(uri: "/api/v1/mpi/merges/\(event.id)/undo", method: .post) { #expect($0.status == .ok) }
+            try await client.execute(uri: "/api/v1/mpi/merges/\(event.id)/undo", method: .post) { #expect($0.status == .conflict) }
+            try await client.execute(uri: "/api/v1/mpi/merges/999999/undo", method: .post) { #expect($0.status == .notFound) }
+        }
+        await remove()
+    }
+}
