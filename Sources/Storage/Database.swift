@@ -76,6 +76,11 @@ public final class Database: Sendable {
         try await sql.raw("PRAGMA foreign_keys=ON").run()
         try await sql.raw("PRAGMA busy_timeout=10000").run()
         try await sql.raw("PRAGMA synchronous=NORMAL").run()
+        // The default 2 MB page cache thrashes once the search indexes outgrow it; 256 MB per connection
+        // (allocated only as used) keeps the hot index pages in memory, and reads map the file.
+        try await sql.raw("PRAGMA cache_size=-262144").run()
+        try await sql.raw("PRAGMA mmap_size=1073741824").run()
+        try await sql.raw("PRAGMA temp_store=MEMORY").run()
         return connection
     }
 

@@ -13,7 +13,8 @@ struct Bench: AsyncParsableCommand {
 /// (as an EMR pushes them), through the FHIR service; then the same rows inserted raw as the ceiling.
 struct BenchIngest: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "ingest", abstract: "Measure FHIR transaction-Bundle ingest against the raw insert ceiling.")
-    @Option(help: "Residents to ingest (one transaction Bundle each).") var residents = 3000
+    @Option(help: "Residents to ingest.") var residents = 3000
+    @Option(help: "Residents per transaction Bundle (1: each resident's record alone, as an EMR pushes one visit's worth).") var residentsPerBundle = 1
     @Option(help: "Bundles processed at once.") var concurrency = 2
     @Option(help: "Database URL; default a new SQLite file in a temporary folder. A PostgreSQL URL gets fresh schemas, dropped afterwards.") var database: String?
     @Option(help: "District whose institutions the records refer to.") var district = "310105"
@@ -25,7 +26,7 @@ struct BenchIngest: AsyncParsableCommand {
         let seeder = DemoDistrictSeeder(store: platform.fhir, registry: RegistryService(database: platform.database, fhir: platform.fhir))
         try await seeder.seedStaff(district: district)
         let before = try await platform.fhir.rawRows()
-        let bundles = try seeder.transactionBundles(district: district, residents: residents).map { $0.serializedData() }
+        let bundles = try seeder.transactionBundles(district: district, residents: residents, residentsPerBundle: residentsPerBundle).map { $0.serializedData() }
         let resourceCount = try bundles.reduce(0) { $0 + ((try JSONValue.parse($1))["entry"]?.arrayValue?.count ?? 0) }
         let bytes = bundles.reduce(0) { $0 + $1.count }
         print("engine: \(platform.database.engine.rawValue)  residents: \(residents)  bundles: \(bundles.count)  resources: \(resourceCount)  payload: \(bytes / 1024) KiB")

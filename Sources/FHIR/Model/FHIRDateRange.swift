@@ -1,5 +1,4 @@
 import Foundation
-import Storage
 
 /// The span of time a FHIR date, dateTime or instant stands for, in epoch milliseconds.
 ///
@@ -17,96 +16,113 @@ public struct FHIRDateRange: Sendable, Equatable {
         self.high = high
     }
 
-    private static let calendar: Calendar = {
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = ISO8601Timestamp.shanghai
-        return calendar
-    }()
+    /// Days from 1970-01-01 to a civil date (proleptic Gregorian), by H. Hinnant's algorithm.
+    static func daysFromCivil(_ year: Int, _ month: Int, _ day: Int) -> Int {
+        let y = month <= 2 ? year - 1 : year
+        let era = (y >= 0 ? y : y - 399) / 400
+        let yoe = y - era * 400
+        let mp = (month + 9) % 12
+        let doy = (153 * mp + 2) / 5 + day - 1
+        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
+        return era * 146_097 + doe - 719_468
+    }
+
+    static func daysInMonth(_ year: Int, _ month: Int) -> Int {
+        switch month {
+        case 2: (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 ? 29 : 28
+        case 4, 6, 9, 11: 30
+        default: 31
+        }
+    }
 
     /// Parses `YYYY`, `YYYY-MM`, `YYYY-MM-DD`, `YYYY-MM-DDThh:mm[:ss[.fff]][Z|±hh:mm]`; nil if malformed or not a real date.
+    /// Without an offset the value is civil time in Asia/Shanghai (UTC+08:00, no daylight saving since 1991).
     public static func parse(_ text: String) -> FHIRDateRange? {
-        let bytes = Array(text.utf8)
+        var text = text
+        return text.withUTF8 { bytes in parse(bytes) }
+    }
+
+    private static func parse(_ bytes: UnsafeBufferPointer<UInt8>) -> FHIRDateRange? {
         func number(_ start: Int, _ count: Int) -> Int? {
             guard start + count <= bytes.count else { return nil }
             var value = 0
-            for byte in bytes[start..<(start + count)] {
+            for index in start..<(start + count) {
+                let byte = bytes[index]
                 guard byte >= 0x30 && byte <= 0x39 else { return nil }
                 value = value * 10 + Int(byte - 0x30)
             }
             return value
         }
-        guard let year = number(0, 4) else { return nil }
-        var components = DateComponents(year: year, month: 1, day: 1, hour: 0, minute: 0, second: 0)
-        var unit: Calendar.Component = .year
+        guard bytes.count >= 4, let year = number(0, 4) else { return nil }
+        var month = 1
+        var day = 1
         var index = 4
+        enum Unit { case year, month, day, minute, second, fraction }
+        var unit = Unit.year
         if bytes.count > index {
-            guard bytes[index] == 0x2D, let month = number(index + 1, 2), (1...12).contains(month) else { return nil }
-            components.month = month
+            guard bytes[index] == 0x2D, let value = number(index + 1, 2), (1...12).contains(value) else { return nil }
+            month = value
             unit = .month
             index += 3
         }
         if bytes.count > index {
-            guard bytes[index] == 0x2D, let day = number(index + 1, 2), (1...31).contains(day) else { return nil }
-            components.day = day
+            guard bytes[index] == 0x2D, let value = number(index + 1, 2), value >= 1, value <= daysInMonth(year, month) else { return nil }
+            day = value
             unit = .day
             index += 3
         }
-        var timeZone = ISO8601Timestamp.shanghai
-        var fractionMillis = 0
-        var hasFraction = false
+        var seconds = 0
+        var millis = 0
+        var offsetSeconds = 8 * 3600
         if bytes.count > index {
-            guard bytes[index] == 0x54, let hour = number(index + 1, 2), bytes.count > index + 5, bytes[index + 3] == 0x3A,
-                  let minute = number(index + 4, 2), hour < 24, minute < 60 else { return nil }
-            components.hour = hour
-            components.minute = minute
+            guard unit == .day, bytes[index] == 0x54, bytes.count >= index + 6, bytes[index + 3] == 0x3A,
+                  let hour = number(index + 1, 2), let minute = number(index + 4, 2), hour < 24, minute < 60 else { return nil }
+            seconds = hour * 3600 + minute * 60
             unit = .minute
             index += 6
             if bytes.count > index, bytes[index] == 0x3A {
                 guard let second = number(index + 1, 2), second <= 60 else { return nil }
-                components.second = min(second, 59)
+                seconds += min(second, 59)
                 unit = .second
                 index += 3
                 if bytes.count > index, bytes[index] == 0x2E {
                     index += 1
                     var digits = 0
-                    var millis = 0
                     while index < bytes.count, bytes[index] >= 0x30, bytes[index] <= 0x39 {
                         if digits < 3 { millis = millis * 10 + Int(bytes[index] - 0x30) }
                         digits += 1
                         index += 1
                     }
                     guard digits > 0 else { return nil }
-                    for _ in digits..<3 where digits < 3 { millis *= 10 }
-                    fractionMillis = millis
-                    hasFraction = true
+                    var scale = digits
+                    while scale < 3 { millis *= 10; scale += 1 }
+                    unit = .fraction
                 }
             }
             if bytes.count > index {
                 if bytes[index] == 0x5A, bytes.count == index + 1 {
-                    timeZone = .gmt
+                    offsetSeconds = 0
                 } else if bytes[index] == 0x2B || bytes[index] == 0x2D, bytes.count == index + 6, bytes[index + 3] == 0x3A,
-                          let hours = number(index + 1, 2), let minutes = number(index + 4, 2) {
-                    let seconds = (hours * 3600 + minutes * 60) * (bytes[index] == 0x2D ? -1 : 1)
-                    guard let zone = TimeZone(secondsFromGMT: seconds) else { return nil }
-                    timeZone = zone
+                          let hours = number(index + 1, 2), let minutes = number(index + 4, 2), hours <= 14, minutes < 60 {
+                    offsetSeconds = (hours * 3600 + minutes * 60) * (bytes[index] == 0x2D ? -1 : 1)
                 } else {
                     return nil
                 }
             }
         }
-        var calendar = calendar
-        calendar.timeZone = timeZone
-        guard let start = calendar.date(from: components) else { return nil }
-        // Reject dates that do not exist (2023-02-30): the calendar would roll them over.
-        let check = calendar.dateComponents([.year, .month, .day], from: start)
-        guard check.year == components.year, check.month == components.month, check.day == components.day else { return nil }
-        let low = Int64((start.timeIntervalSince1970 * 1000).rounded()) + Int64(fractionMillis)
+        let days = Int64(daysFromCivil(year, month, day))
+        let low = (days * 86_400 + Int64(seconds) - Int64(offsetSeconds)) * 1000 + Int64(millis)
         let high: Int64
-        if hasFraction {
-            high = low + 1
-        } else {
-            guard let end = calendar.date(byAdding: unit, value: 1, to: start) else { return nil }
-            high = Int64((end.timeIntervalSince1970 * 1000).rounded())
+        switch unit {
+        case .year:
+            high = (Int64(daysFromCivil(year + 1, 1, 1)) * 86_400 - Int64(offsetSeconds)) * 1000
+        case .month:
+            let next = month == 12 ? (year + 1, 1) : (year, month + 1)
+            high = (Int64(daysFromCivil(next.0, next.1, 1)) * 86_400 - Int64(offsetSeconds)) * 1000
+        case .day: high = low + 86_400_000
+        case .minute: high = low + 60_000
+        case .second: high = low + 1000
+        case .fraction: high = low + 1
         }
         return FHIRDateRange(low: low, high: high)
     }

@@ -58,6 +58,8 @@ public final class FHIRDefinitions: Sendable {
     public let searchParameters: [String: [String: SearchParameterDefinition]]
     /// The resource types this server supports.
     public let supportedResourceTypes: [String]
+    /// Search parameters per type with their paths split into steps, for the indexer.
+    let indexedParameters: [String: [(definition: SearchParameterDefinition, paths: [[String]])]]
 
     private struct StructureFile: Decodable {
         var fhirVersion: String
@@ -98,6 +100,9 @@ public final class FHIRDefinitions: Sendable {
             byType[parameter.resource, default: [:]][parameter.name] = parameter
         }
         searchParameters = byType
+        indexedParameters = byType.mapValues { parameters in
+            parameters.values.sorted { $0.name < $1.name }.map { ($0, $0.paths.map { $0.split(separator: ".").map(String.init) }) }
+        }
         supportedResourceTypes = Self.supportedTypes
     }
 

@@ -17,6 +17,19 @@ public struct ReferenceValue: Sendable, Hashable {
     /// Parses a reference string; nil for `#contained`, `urn:` and other non-literal forms.
     public init?(_ text: String) {
         if text.hasPrefix("#") || text.hasPrefix("urn:") { return nil }
+        // Fast path for the common relative form `Type/id` (ASCII letters, one slash).
+        let utf8 = text.utf8
+        if let slash = utf8.firstIndex(of: 0x2F), utf8.lastIndex(of: 0x2F) == slash {
+            let typeBytes = utf8[utf8.startIndex..<slash]
+            guard let first = typeBytes.first, first >= 0x41, first <= 0x5A,
+                  typeBytes.allSatisfy({ ($0 >= 0x41 && $0 <= 0x5A) || ($0 >= 0x61 && $0 <= 0x7A) }) else { return nil }
+            let id = String(text[text.index(after: slash)...])
+            guard FHIRID.isValid(id) else { return nil }
+            self.type = String(text[..<slash])
+            self.id = id
+            self.version = nil
+            return
+        }
         var parts = text.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
         var version: String?
         if parts.count >= 4, parts[parts.count - 2] == "_history" {

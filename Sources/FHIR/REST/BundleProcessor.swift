@@ -65,7 +65,7 @@ struct BundleProcessor {
                 guard entry.path.count == 1 else {
                     throw FHIRError.badRequest("Bundle.entry[\(entry.index)].request.url of a POST must be a resource type")
                 }
-                let id = UUID().uuidString.lowercased()
+                let id = ResourceID.make()
                 assigned[entry.index] = id
                 if let fullUrl = entry.fullUrl { mapping[fullUrl] = "\(entry.path[0])/\(id)" }
             } else if entry.method == "PUT", entry.path.count == 2, let fullUrl = entry.fullUrl, fullUrl.hasPrefix("urn:") {
@@ -73,6 +73,23 @@ struct BundleProcessor {
             }
         }
         let strict = request.preference("handling") == "strict"
+        // Creates are validated, stamped and indexed before the transaction begins, so that only the
+        // inserts hold the database; not when a conditional create may still change the references.
+        var prepared: [Int: PreparedResource] = [:]
+        if !entries.contains(where: { $0.ifNoneExist != nil }) {
+            let timestamp = WriteTimestamp()
+            for entry in entries where entry.method == "POST" {
+                let at = "Bundle.entry[\(entry.index)]"
+                do {
+                    let resource = try Self.resolve(entry.resource ?? .null, mapping: mapping, at: at)
+                    let type = try store.preparer.check(resource)
+                    guard type == entry.path[0] else { throw FHIRError.badRequest("\(at) posts a \(type) to \(entry.path[0])") }
+                    prepared[entry.index] = try store.preparer.prepare(checked: resource, type: type, id: assigned[entry.index] ?? "", version: 1, timestamp: timestamp)
+                } catch let error as FHIRError {
+                    throw Self.labelled(error, at: at)
+                }
+            }
+        }
         let results = try await store.write { writer -> [Int: JSONValue] in
             var results: [Int: JSONValue] = [:]
             // Conditional creates resolve to an existing resource when one matches.
@@ -98,6 +115,10 @@ struct BundleProcessor {
                             results[entry.index] = Self.response(status: "200 OK", stored: match)
                             continue
                         }
+                        if let ready = prepared[entry.index] {
+                            results[entry.index] = Self.response(status: "201 Created", stored: try await writer.insert(ready))
+                            continue
+                        }
                         let resource = try Self.resolve(entry.resource ?? .null, mapping: mapping, at: at)
                         if let type = resource["resourceType"]?.stringValue, type != entry.path[0] {
                             throw FHIRError.badRequest("\(at) posts a \(type) to \(entry.path[0])")
@@ -116,13 +137,8 @@ struct BundleProcessor {
                     default:
                         break
                     }
-                } catch var error as FHIRError {
-                    error.issues = error.issues.map { issue in
-                        var issue = issue
-                        issue.diagnostics = "\(at): " + issue.diagnostics
-                        return issue
-                    }
-                    throw error
+                } catch let error as FHIRError {
+                    throw Self.labelled(error, at: at)
                 }
             }
             return results
@@ -157,6 +173,17 @@ struct BundleProcessor {
             responses.append(try Self.response(response))
         }
         return Self.responseBundle(type: "batch-response", entries: responses)
+    }
+
+    /// The error with the entry it concerns named in front of each issue.
+    static func labelled(_ error: FHIRError, at: String) -> FHIRError {
+        var error = error
+        error.issues = error.issues.map { issue in
+            var issue = issue
+            if !issue.diagnostics.hasPrefix(at) { issue.diagnostics = "\(at): " + issue.diagnostics }
+            return issue
+        }
+        return error
     }
 
     private static func responseBundle(type: String, entries: [JSONValue]) -> JSONValue {

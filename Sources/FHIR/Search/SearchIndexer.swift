@@ -42,9 +42,9 @@ public struct SearchIndexer: Sendable {
     /// The index rows for `resource` of type `type`.
     public func entries(for resource: JSONValue, type: String) -> IndexEntries {
         var entries = IndexEntries()
-        guard let parameters = definitions.searchParameters[type] else { return entries }
-        for parameter in parameters.values {
-            for path in parameter.paths {
+        guard let parameters = definitions.indexedParameters[type] else { return entries }
+        for (parameter, paths) in parameters {
+            for path in paths {
                 for value in Self.evaluate(path, in: resource) {
                     if let filter = parameter.where, !filter.allSatisfy({ value[$0.key]?.stringValue == $0.value }) { continue }
                     add(value, for: parameter, to: &entries)
@@ -56,11 +56,16 @@ public struct SearchIndexer: Sendable {
 
     /// The values at a dotted path, arrays flattened at every step.
     public static func evaluate(_ path: String, in resource: JSONValue) -> [JSONValue] {
-        var current = [resource]
-        for segment in path.split(separator: ".") {
-            let key = String(segment)
-            current = current.flatMap { $0[key]?.items ?? [] }
+        evaluate(path.split(separator: ".").map(String.init), in: resource)
+    }
+
+    /// The values at a path given as steps, arrays flattened at every step.
+    static func evaluate(_ steps: [String], in resource: JSONValue) -> [JSONValue] {
+        guard let first = steps.first, let start = resource[first] else { return [] }
+        var current = start.items
+        for key in steps.dropFirst() {
             if current.isEmpty { break }
+            current = current.flatMap { $0[key]?.items ?? [] }
         }
         return current
     }

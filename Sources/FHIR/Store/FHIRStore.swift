@@ -9,8 +9,8 @@ public struct FHIRStore: Sendable {
     public let database: Database
     /// The definitions for validation and indexing.
     public let definitions: FHIRDefinitions
-    let validator: ResourceValidator
-    let indexer: SearchIndexer
+    /// Validation, stamping and indexing, usable before a transaction begins.
+    public let preparer: ResourcePreparer
     /// Domain hooks run inside every write transaction.
     public let hooks: [any ResourceWriteHook]
 
@@ -19,14 +19,13 @@ public struct FHIRStore: Sendable {
         self.database = database
         self.hooks = hooks
         self.definitions = definitions
-        self.validator = ResourceValidator(definitions: definitions)
-        self.indexer = SearchIndexer(definitions: definitions)
+        self.preparer = ResourcePreparer(validator: ResourceValidator(definitions: definitions), indexer: SearchIndexer(definitions: definitions))
     }
 
     /// Runs `body` with a writer in one transaction; queued rows are flushed (and references checked) before commit.
     public func write<T: Sendable>(_ body: (FHIRWriter) async throws -> T) async throws -> T {
         try await database.write { sql in
-            let writer = FHIRWriter(sql: sql, engine: database.engine, validator: validator, indexer: indexer, hooks: hooks)
+            let writer = FHIRWriter(sql: sql, engine: database.engine, preparer: preparer, hooks: hooks)
             let result = try await body(writer)
             try await writer.flush()
             return result
@@ -36,7 +35,7 @@ public struct FHIRStore: Sendable {
     /// Runs `body` with a writer sharing an outer transaction's connection (for domain services
     /// that write their own tables and FHIR resources atomically). The caller's transaction commits.
     public func writer(on sql: any SQLDatabase) -> FHIRWriter {
-        FHIRWriter(sql: sql, engine: database.engine, validator: validator, indexer: indexer, hooks: hooks)
+        FHIRWriter(sql: sql, engine: database.engine, preparer: preparer, hooks: hooks)
     }
 
     /// Creates a resource with a server-assigned id.

@@ -11,8 +11,7 @@ public final class FHIRWriter {
     /// The transaction's connection, for domain tables written atomically with resources.
     public let sql: any SQLDatabase
     let engine: DatabaseEngine
-    let validator: ResourceValidator
-    let indexer: SearchIndexer
+    let preparer: ResourcePreparer
     let hooks: [any ResourceWriteHook]
     /// Reference integrity: references written, by target, with the path that made them.
     private var referencedTargets: [ReferenceValue: String] = [:]
@@ -30,54 +29,31 @@ public final class FHIRWriter {
     /// A label for the part of the request being written (e.g. `Bundle.entry[3]`), put in front of
     /// reference errors found when the transaction is flushed.
     public var currentLabel: String?
-    /// The time stamp every version written in this transaction carries.
-    let now: Date
-    let nowText: String
-    let nowMillis: Int64
+    /// The time stamp versions made in this transaction carry.
+    let timestamp: WriteTimestamp
 
-    init(sql: any SQLDatabase, engine: DatabaseEngine, validator: ResourceValidator, indexer: SearchIndexer, hooks: [any ResourceWriteHook], now: Date = Date()) {
+    init(sql: any SQLDatabase, engine: DatabaseEngine, preparer: ResourcePreparer, hooks: [any ResourceWriteHook], timestamp: WriteTimestamp = WriteTimestamp()) {
         self.sql = sql
         self.hooks = hooks
         self.engine = engine
-        self.validator = validator
-        self.indexer = indexer
-        self.now = now
-        self.nowText = ISO8601Timestamp.format(now)
-        self.nowMillis = Int64((now.timeIntervalSince1970 * 1000).rounded())
-    }
-
-    /// Checks the resource is a supported type and valid R4; throws 400/404/422 otherwise.
-    func checked(_ resource: JSONValue, expectedType: String? = nil) throws -> String {
-        guard let members = resource.objectValue else {
-            throw FHIRError.badRequest("The body must be a JSON object holding a FHIR resource")
-        }
-        guard let type = members["resourceType"]?.stringValue else {
-            throw FHIRError.badRequest("The resource has no resourceType", expression: "resourceType")
-        }
-        if let expectedType, type != expectedType {
-            throw FHIRError.badRequest("The body is a \(type) but the URL names \(expectedType)", expression: "resourceType")
-        }
-        guard FHIRDefinitions.supportedTypes.contains(type) else {
-            throw FHIRError.notFound("Resource type '\(type)' is not supported by this server")
-        }
-        let issues = validator.validate(resource)
-        if !issues.isEmpty {
-            throw FHIRError.unprocessable(issues)
-        }
-        return type
+        self.preparer = preparer
+        self.timestamp = timestamp
     }
 
     /// Creates a new resource with a server-assigned id (or `id` when given). Returns the stored version.
     public func create(_ resource: JSONValue, id assignedID: String? = nil) async throws -> StoredResource {
-        let type = try checked(resource)
-        let id = assignedID ?? UUID().uuidString.lowercased()
-        try await runHooks(resource, type: type, id: id)
-        return try queueVersion(resource, type: type, id: id, version: 1, method: "POST", isNew: true)
+        try await insert(try preparer.prepareCreate(resource, id: assignedID, timestamp: timestamp))
+    }
+
+    /// Stores a resource prepared (as version 1) before the transaction began.
+    public func insert(_ prepared: PreparedResource) async throws -> StoredResource {
+        try await runHooks(prepared.resource, type: prepared.type, id: prepared.id)
+        return try queue(prepared, method: prepared.version == 1 ? "POST" : "PUT", isNew: true)
     }
 
     /// Updates (or creates, for a new id) the resource `type/id`; enforces `ifMatch` when given.
     public func update(_ resource: JSONValue, type: String, id: String, ifMatch: Int64?) async throws -> (StoredResource, created: Bool) {
-        _ = try checked(resource, expectedType: type)
+        _ = try preparer.check(resource, expectedType: type)
         guard FHIRID.isValid(id) else { throw FHIRError.badRequest("'\(id)' is not a valid resource id") }
         if let bodyID = resource["id"]?.stringValue, bodyID != id {
             throw FHIRError.badRequest("The body's id '\(bodyID)' differs from the id '\(id)' in the URL", expression: "\(type).id")
@@ -91,7 +67,7 @@ public final class FHIRWriter {
             throw FHIRError.preconditionFailed("Version \(ifMatch) of \(type)/\(id) is not the current version" + (current.map { " (\($0.version))" } ?? ""))
         }
         guard let current else {
-            return (try queueVersion(resource, type: type, id: id, version: 1, method: "PUT", isNew: true), true)
+            return (try queue(try preparer.prepare(checked: resource, type: type, id: id, version: 1, timestamp: timestamp), method: "PUT", isNew: true), true)
         }
         let stored = try await replace(resource, type: type, id: id, current: current.version, method: "PUT", deleted: false)
         return (stored, current.deleted)
@@ -127,13 +103,13 @@ public final class FHIRWriter {
         var content = ""
         var entries = IndexEntries()
         if let resource {
-            let stamped = stamp(resource, id: id, version: version)
-            content = stamped.serialized()
-            entries = indexer.entries(for: stamped, type: type)
-            collectReferences(stamped, path: type)
+            let prepared = try preparer.prepare(checked: resource, type: type, id: id, version: version, timestamp: timestamp)
+            content = prepared.content
+            entries = prepared.entries
+            remember(prepared.references)
         }
         let updated = try await sql.raw("""
-            UPDATE fhir_resource SET version_id = \(bind: version), last_updated = \(bind: nowText), last_updated_ms = \(bind: nowMillis),
+            UPDATE fhir_resource SET version_id = \(bind: version), last_updated = \(bind: timestamp.text), last_updated_ms = \(bind: timestamp.millis),
             deleted = \(unsafeRaw: deleted ? "1" : "0"), content = \(bind: content)
             WHERE res_type = \(bind: type) AND res_id = \(bind: id) AND version_id = \(bind: current) RETURNING version_id
             """).first()
@@ -143,26 +119,25 @@ public final class FHIRWriter {
         for table in ["fhir_idx_token", "fhir_idx_string", "fhir_idx_reference", "fhir_idx_date", "fhir_idx_number", "fhir_idx_quantity"] {
             try await sql.raw("DELETE FROM \(unsafeRaw: table) WHERE res_type = \(bind: type) AND res_id = \(bind: id)").run()
         }
-        history.append([type, id, version, nowText, nowMillis, deleted ? 1 : 0, method, content])
+        history.append([type, id, version, timestamp.text, timestamp.millis, deleted ? 1 : 0, method, content])
         queueIndex(entries, type: type, id: id)
         if !deleted { written.insert(ReferenceValue(type: type, id: id)) }
-        return StoredResource(type: type, id: id, versionId: version, lastUpdated: nowText, deleted: deleted, content: content, method: method)
+        return StoredResource(type: type, id: id, versionId: version, lastUpdated: timestamp.text, deleted: deleted, content: content, method: method)
     }
 
-    private func queueVersion(_ resource: JSONValue, type: String, id: String, version: Int64, method: String, isNew: Bool) throws -> StoredResource {
-        guard FHIRID.isValid(id) else { throw FHIRError.badRequest("'\(id)' is not a valid resource id") }
-        let key = ReferenceValue(type: type, id: id)
+    private func queue(_ prepared: PreparedResource, method: String, isNew: Bool) throws -> StoredResource {
+        let key = ReferenceValue(type: prepared.type, id: prepared.id)
         if written.contains(key) {
-            throw FHIRError.badRequest("\(type)/\(id) is written twice in one transaction")
+            throw FHIRError.badRequest("\(prepared.type)/\(prepared.id) is written twice in one transaction")
         }
-        let stamped = stamp(resource, id: id, version: version)
-        let content = stamped.serialized()
-        collectReferences(stamped, path: type)
-        resources.append([type, id, version, nowText, nowMillis, 0, content])
-        history.append([type, id, version, nowText, nowMillis, 0, method, content])
-        queueIndex(indexer.entries(for: stamped, type: type), type: type, id: id)
+        let (type, id, version, content) = (prepared.type, prepared.id, prepared.version, prepared.content)
+        let time = prepared.timestamp
+        remember(prepared.references)
+        resources.append([type, id, version, time.text, time.millis, 0, content])
+        history.append([type, id, version, time.text, time.millis, 0, method, content])
+        queueIndex(prepared.entries, type: type, id: id)
         written.insert(key)
-        return StoredResource(type: type, id: id, versionId: version, lastUpdated: nowText, deleted: false, content: content, method: method)
+        return StoredResource(type: type, id: id, versionId: version, lastUpdated: time.text, deleted: false, content: content, method: method)
     }
 
     private func queueIndex(_ entries: IndexEntries, type: String, id: String) {
@@ -174,35 +149,10 @@ public final class FHIRWriter {
         for quantity in entries.quantities { quantities.append([type, id, quantity.param, quantity.system, quantity.code, quantity.value]) }
     }
 
-    /// Sets `id` and `meta.versionId`/`meta.lastUpdated`, keeping the rest of `meta`.
-    private func stamp(_ resource: JSONValue, id: String, version: Int64) -> JSONValue {
-        var stamped = resource
-        var meta = resource["meta"]?.objectValue ?? [:]
-        meta["versionId"] = .string(String(version))
-        meta["lastUpdated"] = .string(nowText)
-        stamped["id"] = .string(id)
-        stamped["meta"] = .object(meta)
-        return stamped
-    }
-
-    /// Records every literal reference (`{"reference": "Type/id"}`) of a resource for the integrity check.
-    private func collectReferences(_ value: JSONValue, path: String) {
-        switch value {
-        case .object(let members):
-            if let text = members["reference"]?.stringValue, let reference = ReferenceValue(text), !text.contains("://"),
-               FHIRDefinitions.supportedTypes.contains(reference.type) {
-                let key = ReferenceValue(type: reference.type, id: reference.id)
-                if referencedTargets[key] == nil {
-                    referencedTargets[key] = currentLabel.map { "\($0): \(path)" } ?? path
-                }
-            }
-            for (key, member) in members where key != "contained" {
-                collectReferences(member, path: path + "." + key)
-            }
-        case .array(let items):
-            for item in items { collectReferences(item, path: path) }
-        default:
-            break
+    /// Records references for the integrity check at flush, labelled with the part of the request they came from.
+    private func remember(_ found: [(ReferenceValue, String)]) {
+        for (reference, path) in found where referencedTargets[reference] == nil {
+            referencedTargets[reference] = currentLabel.map { "\($0): \(path)" } ?? path
         }
     }
 

@@ -2,6 +2,7 @@ import FHIR
 import Foundation
 import SQLKit
 import Storage
+import Synchronization
 
 /// Builds a deterministic synthetic population for a district (演示辖区): households across the
 /// real 街道 weighted by population, residents with well-formed fictional ID numbers, family doctors
@@ -49,21 +50,53 @@ public struct DemoDistrictSeeder: Sendable {
         let institutions = Catalog.institutions.filter { $0.district == district }
         var random = SeededGenerator(seed: randomSeed ^ (UInt64(district) ?? 0))
         let plan = DemoPlan(district: district, subdistricts: subdistricts, institutions: institutions)
-        var resources = try await store.write { writer in
+        let staff = try await store.write { writer in
             try await plan.writeStaff(writer: writer, random: &random)
         }
-        var made = 0
-        while made < residents {
-            let count = min(batchSize, residents - made)
-            let start = made
-            var batchRandom = SeededGenerator(seed: random.next())
-            resources += try await store.write { writer in
-                try await plan.writeResidents(from: start, count: count, writer: writer, random: &batchRandom)
+        // Batches are generated and prepared (validated, indexed) outside the transaction by two
+        // workers, so one prepares while the other writes. Each batch has its own seed: the
+        // population does not depend on the order in which batches commit.
+        let batches = (residents + batchSize - 1) / batchSize
+        let store = self.store
+        let next = BatchCounter()
+        let resources = try await withThrowingTaskGroup(of: Int.self) { group in
+            for _ in 0..<2 {
+                group.addTask {
+                    var written = 0
+                    while let batch = next.take(below: batches) {
+                        let start = batch * batchSize
+                        let count = min(batchSize, residents - start)
+                        var batchRandom = SeededGenerator(seed: randomSeed &+ UInt64(batch) &* 0x9E37_79B9_7F4A_7C15)
+                        let timestamp = WriteTimestamp()
+                        let prepared = try plan.residents(from: start, count: count, random: &batchRandom).flatMap { $0 }.map {
+                            try store.preparer.prepareCreate($0.content, id: $0.id, timestamp: timestamp)
+                        }
+                        written += try await store.write { writer in
+                            for resource in prepared { _ = try await writer.insert(resource) }
+                            return prepared.count
+                        }
+                        progress?(start + count)
+                    }
+                    return written
+                }
             }
-            made += count
-            progress?(made)
+            return try await group.reduce(0, +)
         }
-        return Report(residents: made, resources: resources)
+        return Report(residents: residents, resources: staff + resources)
+    }
+}
+
+/// Hands out batch numbers to the seeding workers.
+final class BatchCounter: Sendable {
+    private let next = Mutex(0)
+
+    /// The next batch number, or nil when all `count` are taken.
+    func take(below count: Int) -> Int? {
+        next.withLock { value in
+            guard value < count else { return nil }
+            defer { value += 1 }
+            return value
+        }
     }
 }
 
@@ -82,13 +115,16 @@ extension DemoDistrictSeeder {
         return DemoPlan(district: district, subdistricts: subdistricts, institutions: Catalog.institutions.filter { $0.district == district })
     }
 
-    /// The demo residents as FHIR transaction Bundles, one per resident, as an EMR would send them:
+    /// The demo residents as FHIR transaction Bundles of `residentsPerBundle` residents each, as an EMR would send them:
     /// every resource a POST with a `urn:uuid:` fullUrl, references between them by those URNs.
     /// Staff and institutions are referenced by id and must exist (``seedStaff(district:randomSeed:)``).
-    public func transactionBundles(district: String, residents: Int, randomSeed: UInt64 = 7) throws -> [JSONValue] {
+    public func transactionBundles(district: String, residents: Int, residentsPerBundle: Int = 1, randomSeed: UInt64 = 7) throws -> [JSONValue] {
         let plan = try plan(for: district)
         var random = SeededGenerator(seed: randomSeed)
-        return plan.residents(from: 0, count: residents, random: &random).map { resources in
+        let people = plan.residents(from: 0, count: residents, random: &random)
+        let size = max(1, residentsPerBundle)
+        let groups = stride(from: 0, to: people.count, by: size).map { Array(people[$0..<min(people.count, $0 + size)].joined()) }
+        return groups.map { resources in
             var urns: [String: String] = [:]
             for resource in resources {
                 urns["\(resource.type)/\(resource.id)"] = "urn:uuid:" + UUID(seeded: &random).uuidString.lowercased()
