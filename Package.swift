@@ -20,6 +20,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird-auth.git", from: "2.5.0"),
+        .package(url: "https://github.com/vapor/jwt-kit.git", from: "5.7.1"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
     ],
     targets: [
         .target(
@@ -45,10 +48,22 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "Access",
+            dependencies: [
+                "Storage", "FHIR",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "JWTKit", package: "jwt-kit"),
+                .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "App",
             dependencies: [
-                "Storage", "FHIR", "Registry",
+                "Storage", "FHIR", "Registry", "Access",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdAuth", package: "hummingbird-auth"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ],
@@ -57,19 +72,28 @@ let package = Package(
         .executableTarget(
             name: "weijian",
             dependencies: [
-                "App", "Storage", "FHIR", "Registry",
+                "App", "Storage", "FHIR", "Registry", "Access",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings
         ),
-        .target(name: "WeijianTesting", dependencies: ["App", "Storage"], path: "Tests/WeijianTesting", swiftSettings: swiftSettings),
+        .target(
+            name: "WeijianTesting",
+            dependencies: ["App", "Storage", "Access", "FHIR", .product(name: "HummingbirdTesting", package: "hummingbird")],
+            path: "Tests/WeijianTesting", swiftSettings: swiftSettings
+        ),
         .testTarget(name: "StorageTests", dependencies: ["Storage", "WeijianTesting"], swiftSettings: swiftSettings),
         .testTarget(name: "FHIRTests", dependencies: ["FHIR", "Storage", "App", "WeijianTesting"], swiftSettings: swiftSettings),
         .testTarget(name: "RegistryTests", dependencies: ["Registry", "FHIR", "Storage", "App", "WeijianTesting"], swiftSettings: swiftSettings),
         .testTarget(
+            name: "AccessTests",
+            dependencies: ["Access", "FHIR", "Storage", "App", "Registry", "WeijianTesting", .product(name: "HummingbirdTesting", package: "hummingbird")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "AppTests",
             dependencies: [
-                "App", "Storage", "FHIR", "Registry", "WeijianTesting",
+                "App", "Storage", "FHIR", "Registry", "Access", "WeijianTesting",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
             swiftSettings: swiftSettings

@@ -1,3 +1,4 @@
+public import Access
 import Foundation
 public import Storage
 
@@ -14,13 +15,48 @@ public struct AppConfiguration: Sendable {
     /// The public base URL of the server (`WEIJIAN_BASE_URL`), used in links; derived from Host when nil.
     public var publicBaseURL: String?
 
+    /// The keys (token signing, field encryption, blind index); nil: read or create the key file.
+    public var secrets: AccessSecrets?
+    /// The key file (`WEIJIAN_KEY_FILE`); by default `weijian-keys.json` beside the SQLite file, or in `./data`.
+    public var keyFile: String
+    /// bcrypt cost (`WEIJIAN_BCRYPT_COST`, 4–15; default 12).
+    public var bcryptCost: UInt8
+    /// Whether session cookies carry `Secure` (`WEIJIAN_COOKIE_SECURE`, default on; browsers accept it on http://localhost).
+    public var secureCookies: Bool
+    /// Lifetime of API tokens in seconds (`WEIJIAN_TOKEN_SECONDS`, default 900).
+    public var tokenSeconds: Int
+    /// Failed logins in a row that lock an account (`WEIJIAN_LOGIN_LOCK_AFTER`, 4–20, default 10).
+    public var lockAfter: Int = 10
+
     /// Creates a configuration.
-    public init(host: String = "127.0.0.1", port: Int = 8080, database: DatabaseConfiguration, maxBodyBytes: Int = 16 * 1024 * 1024, publicBaseURL: String? = nil) {
+    public init(host: String = "127.0.0.1", port: Int = 8080, database: DatabaseConfiguration, maxBodyBytes: Int = 16 * 1024 * 1024,
+                publicBaseURL: String? = nil, secrets: AccessSecrets? = nil, keyFile: String? = nil, bcryptCost: UInt8 = 12,
+                secureCookies: Bool = true, tokenSeconds: Int = 900) {
         self.host = host
         self.port = port
         self.database = database
         self.maxBodyBytes = maxBodyBytes
         self.publicBaseURL = publicBaseURL
+        self.secrets = secrets
+        self.keyFile = keyFile ?? Self.defaultKeyFile(for: database)
+        self.bcryptCost = bcryptCost
+        self.secureCookies = secureCookies
+        self.tokenSeconds = tokenSeconds
+    }
+
+    /// `weijian-keys.json` beside the SQLite file, else `./data/weijian-keys.json`.
+    public static func defaultKeyFile(for database: DatabaseConfiguration) -> String {
+        if case .sqliteFile(let path) = database.location {
+            let directory = (path as NSString).deletingLastPathComponent
+            return ((directory.isEmpty ? "." : directory) as NSString).appendingPathComponent("weijian-keys.json")
+        }
+        return "data/weijian-keys.json"
+    }
+
+    /// The keys: given, or from the key file (created on first use).
+    public func loadSecrets() throws -> AccessSecrets {
+        if let secrets { return secrets }
+        return try AccessSecrets.loadOrCreate(path: keyFile)
     }
 
     /// A setting from the environment is malformed.
@@ -31,6 +67,29 @@ public struct AppConfiguration: Sendable {
     /// Reads `DATABASE_URL`, `WEIJIAN_MAX_BODY_BYTES` and `WEIJIAN_BASE_URL`, failing clearly on bad values.
     public static func fromEnvironment(host: String, port: Int, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> AppConfiguration {
         var configuration = AppConfiguration(host: host, port: port, database: try DatabaseConfiguration.fromEnvironment(environment))
+        if let file = environment["WEIJIAN_KEY_FILE"], !file.isEmpty { configuration.keyFile = file }
+        if let text = environment["WEIJIAN_BCRYPT_COST"] {
+            guard let cost = UInt8(text), (4...15).contains(cost) else {
+                throw InvalidSetting(description: "WEIJIAN_BCRYPT_COST must be a whole number from 4 to 15, not '\(text)'")
+            }
+            configuration.bcryptCost = cost
+        }
+        if let text = environment["WEIJIAN_COOKIE_SECURE"] {
+            guard ["0", "1", "true", "false"].contains(text) else { throw InvalidSetting(description: "WEIJIAN_COOKIE_SECURE must be 1 or 0") }
+            configuration.secureCookies = text == "1" || text == "true"
+        }
+        if let text = environment["WEIJIAN_LOGIN_LOCK_AFTER"] {
+            guard let count = Int(text), (4...20).contains(count) else {
+                throw InvalidSetting(description: "WEIJIAN_LOGIN_LOCK_AFTER must be from 4 to 20, not '\(text)'")
+            }
+            configuration.lockAfter = count
+        }
+        if let text = environment["WEIJIAN_TOKEN_SECONDS"] {
+            guard let seconds = Int(text), (60...86_400).contains(seconds) else {
+                throw InvalidSetting(description: "WEIJIAN_TOKEN_SECONDS must be from 60 to 86400, not '\(text)'")
+            }
+            configuration.tokenSeconds = seconds
+        }
         if let text = environment["WEIJIAN_MAX_BODY_BYTES"] {
             guard let bytes = Int(text), bytes >= 1024 else {
                 throw InvalidSetting(description: "WEIJIAN_MAX_BODY_BYTES must be a whole number of bytes ≥ 1024, not '\(text)'")

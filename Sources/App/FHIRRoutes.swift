@@ -1,3 +1,4 @@
+import Access
 import FHIR
 import Foundation
 import HTTPTypes
@@ -5,8 +6,9 @@ import Hummingbird
 import NIOCore
 
 /// Mounts the FHIR R4 REST API at `/fhir/r4`.
-struct FHIRRoutes<Context: RequestContext> {
-    let service: FHIRService
+struct FHIRRoutes {
+    typealias Context = AppRequestContext
+    let access: AccessServices
     let configuration: AppConfiguration
 
     static var mediaType: String { "application/fhir+json; charset=utf-8" }
@@ -37,6 +39,9 @@ struct FHIRRoutes<Context: RequestContext> {
         if request.method == .patch {
             return respond(FHIRResponse(error: FHIRError(status: 405, code: "not-supported", "PATCH is not supported; send the whole resource with PUT")))
         }
+        if request.method != .get, let principal = context.principal, let wait = access.writesByUser.take(principal.subject) {
+            return respond(FHIRResponse(error: FHIRError(status: 429, code: "throttled", "Too many writes; wait \(wait) s")).with(headers: [("Retry-After", String(wait))]))
+        }
         if request.method == .post || request.method == .put {
             let contentType = (headers["content-type"] ?? "").lowercased()
             let buffer: ByteBuffer
@@ -61,7 +66,11 @@ struct FHIRRoutes<Context: RequestContext> {
                 }
             }
         }
-        return respond(await service.handle(fhirRequest, base: base(for: request)))
+        let origin = RequestOrigin(
+            source: context.clientAddress, purpose: headers["x-purpose-of-use"],
+            breakGlassReason: headers["x-break-glass"].map { $0.removingPercentEncoding ?? $0 }
+        )
+        return respond(await access.guardian.handle(fhirRequest, principal: context.principal, origin: origin, base: base(for: request)))
     }
 
     private func respond(_ response: FHIRResponse) -> Response {

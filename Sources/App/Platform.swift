@@ -1,3 +1,4 @@
+public import Access
 public import FHIR
 import Registry
 import Logging
@@ -9,9 +10,11 @@ public struct Platform: Sendable {
     public let database: Database
     /// The FHIR resource store.
     public let fhir: FHIRStore
+    /// The tamper-evident audit chain.
+    public var audit: AuditLog { AuditLog(database: database) }
 
     /// Every migration of every target, applied in id order.
-    public static let migrations: [Migration] = FHIRMigrations.all + RegistryMigrations.all
+    public static let migrations: [Migration] = FHIRMigrations.all + RegistryMigrations.all + AccessMigrations.all
 
     /// Opens the database and applies pending migrations.
     public static func open(_ configuration: DatabaseConfiguration, logger: Logger = Logger(label: "weijian")) async throws -> Platform {
@@ -22,7 +25,8 @@ public struct Platform: Sendable {
             await database.shutdown()
             throw error
         }
-        return Platform(database: database, fhir: FHIRStore(database: database, hooks: [MasterPatientIndex()]))
+        let store = FHIRStore(database: database, hooks: [MasterPatientIndex(), AuditWriteHook()], commitHooks: [AuditCommitHook(engine: database.engine)])
+        return Platform(database: database, fhir: store)
     }
 
     /// Closes the database.

@@ -1,3 +1,4 @@
+import Access
 import FHIR
 import Foundation
 import Hummingbird
@@ -9,8 +10,19 @@ extension MatchCandidate: ResponseEncodable {}
 extension MergeEvent: ResponseEncodable {}
 
 /// The registries' JSON API under `/api/v1`: divisions, institutions, and the master patient index.
-struct RegistryRoutes<Context: RequestContext> {
+///
+/// Divisions and institutions are a public directory; the patient index needs a clinical role
+/// (merging, the CHC manager's), and every use of it is written to the audit chain.
+struct RegistryRoutes {
+    typealias Context = AppRequestContext
     let registry: RegistryService
+    let audit: AuditLog
+
+    func record(_ context: Context, _ principal: Principal, action: String, entity: String, patients: [String]) async throws {
+        let template = AuditRecord(actor: principal.subject, actorRole: principal.role.rawValue, action: action, entity: entity,
+                                   purpose: FHIRGuard.defaultPurpose(principal.role), source: context.clientAddress)
+        try await audit.append((patients.isEmpty ? [""] : patients).map { var each = template; each.patient = $0; return each })
+    }
 
     struct MergeRequest: Decodable {
         var source: String
@@ -27,7 +39,8 @@ struct RegistryRoutes<Context: RequestContext> {
             let query = request.uri.queryParameters
             return try await registry.institutions(district: query["district"].map(String.init), type: query["type"].map(String.init))
         }
-        api.get("mpi/match") { request, _ -> [MatchCandidate] in
+        api.get("mpi/match") { request, context -> [MatchCandidate] in
+            let principal = try context.require(.familyDoctor, .chcStaff, .chcManager, .hospitalClinician, .cdcEpidemiologist)
             let query = request.uri.queryParameters
             let idNumber = query["idNumber"].map(String.init)
             let birthDate = query["birthDate"].map(String.init)
@@ -37,28 +50,37 @@ struct RegistryRoutes<Context: RequestContext> {
             guard idNumber != nil || birthDate != nil else {
                 throw HTTPError(.badRequest, message: "Give idNumber, or birthDate with name and/or phone")
             }
-            return try await apiErrors {
+            let candidates = try await apiErrors {
                 try await MasterPatientIndex.match(
                     idNumber: idNumber, name: query["name"].map(String.init), birthDate: birthDate,
                     phone: query["phone"].map(String.init), database: registry.database
                 )
             }
+            try await record(context, principal, action: "search", entity: "mpi/match", patients: candidates.map { Self.patientID($0.patient) })
+            return candidates
         }
         api.post("mpi/merges") { request, context -> EditedResponse<MergeEvent> in
+            let principal = try context.require(.chcManager)
             let body = try await request.decode(as: MergeRequest.self, context: context)
             let event = try await apiErrors {
                 try await registry.merge(source: Self.patientID(body.source), target: Self.patientID(body.target), reason: body.reason)
             }
+            try await record(context, principal, action: "merge", entity: "mpi/merges/\(event.id)", patients: [event.source, event.target].map(Self.patientID))
             return EditedResponse(status: .created, response: event)
         }
         api.post("mpi/merges/:id/undo") { _, context -> MergeEvent in
+            let principal = try context.require(.chcManager)
             guard let id = context.parameters.get("id", as: Int64.self) else {
                 throw HTTPError(.badRequest, message: "The merge id must be a number")
             }
-            return try await apiErrors { try await registry.unmerge(eventID: id) }
+            let event = try await apiErrors { try await registry.unmerge(eventID: id) }
+            try await record(context, principal, action: "unmerge", entity: "mpi/merges/\(event.id)", patients: [event.source, event.target].map(Self.patientID))
+            return event
         }
         api.get("mpi/patients/:id/merges") { _, context -> [MergeEvent] in
+            let principal = try context.require(.chcManager, .chcStaff, .familyDoctor, .hospitalClinician)
             let id = try context.parameters.require("id")
+            try await record(context, principal, action: "read", entity: "mpi/patients/merges", patients: [Self.patientID(id)])
             return try await registry.merges(of: Self.patientID(id))
         }
     }

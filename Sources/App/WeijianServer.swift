@@ -1,25 +1,36 @@
+import Access
 import FHIR
 import Registry
 public import Hummingbird
+import HummingbirdAuth
 import Logging
 import ServiceLifecycle
 
 /// Assembles the HTTP application: routes, middleware and the database's lifecycle.
 public enum WeijianServer {
     /// Builds the application over an open platform. The platform is closed when the application stops.
-    public static func application(platform: Platform, configuration: AppConfiguration, logger: Logger = Logger(label: "weijian")) -> some ApplicationProtocol {
+    /// The key file cannot be read or created.
+    public static func application(platform: Platform, configuration: AppConfiguration, logger: Logger = Logger(label: "weijian")) async throws -> some ApplicationProtocol {
         PlatformMetrics.bootstrap()
-        let router = Router(context: BasicRequestContext.self)
+        let access = await AccessServices(platform: platform, configuration: configuration, secrets: try configuration.loadSecrets())
+        let sessions = DatabasePersistDriver(database: platform.database)
+        let router = Router(context: AppRequestContext.self)
         router.middlewares.add(MetricsMiddleware())
         router.middlewares.add(SecurityHeadersMiddleware())
-        HealthRoutes<BasicRequestContext>(database: platform.database).register(on: router)
-        FHIRRoutes<BasicRequestContext>(service: FHIRService(store: platform.fhir), configuration: configuration).register(on: router)
-        RegistryRoutes<BasicRequestContext>(registry: RegistryService(database: platform.database, fhir: platform.fhir)).register(on: router)
-        HomeRoutes<BasicRequestContext>().register(on: router)
+        router.middlewares.add(SessionMiddleware(storage: sessions, configuration: SessionMiddlewareConfiguration(
+            sessionCookieParameters: SessionCookieParameters(name: "weijian_session", path: "/", secure: configuration.secureCookies, sameSite: .strict),
+            keyPrefix: "s.", defaultSessionExpiration: AccessRoutes.sessionLifetime
+        )))
+        router.middlewares.add(AuthenticationMiddleware(access: access))
+        HealthRoutes<AppRequestContext>(database: platform.database).register(on: router)
+        FHIRRoutes(access: access, configuration: configuration).register(on: router)
+        RegistryRoutes(registry: RegistryService(database: platform.database, fhir: platform.fhir), audit: access.audit).register(on: router)
+        AccessRoutes(access: access).register(on: router)
+        HomeRoutes<AppRequestContext>().register(on: router)
         return Application(
             router: router,
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "weijian"),
-            services: [PlatformLifecycle(platform: platform)],
+            services: [PlatformLifecycle(platform: platform), sessions],
             logger: logger
         )
     }

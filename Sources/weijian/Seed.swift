@@ -21,6 +21,8 @@ struct Seed: AsyncParsableCommand {
             }
             let seconds = Date().timeIntervalSince(started)
             print("seeded district \(district): \(report.residents) residents, \(report.resources) resources in \(String(format: "%.1f", seconds)) s")
+            let made = try await DemoAccounts.create(platform: platform, district: district)
+            if !made.isEmpty { print("demo accounts (password \(DemoAccounts.password)): \(made.map(\.username).joined(separator: ", "))") }
         } catch {
             await platform.shutdown()
             throw fail("\(error)")

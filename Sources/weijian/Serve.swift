@@ -20,7 +20,10 @@ struct Serve: AsyncParsableCommand {
         let platform: Platform
         do {
             var settings = try AppConfiguration.fromEnvironment(host: host, port: port)
-            if let database = db.database { settings.database = try .parse(database) }
+            if let database = db.database {
+                settings.database = try .parse(database)
+                if ProcessInfo.processInfo.environment["WEIJIAN_KEY_FILE"] == nil { settings.keyFile = AppConfiguration.defaultKeyFile(for: settings.database) }
+            }
             configuration = settings
             platform = try await Platform.open(configuration.database, logger: logger)
         } catch {
@@ -37,9 +40,11 @@ struct Serve: AsyncParsableCommand {
                     "district": "\(demoDistrict)", "residents": "\(report.residents)", "resources": "\(report.resources)",
                     "seconds": "\(String(format: "%.1f", Date().timeIntervalSince(started)))",
                 ])
+                let made = try await DemoAccounts.create(platform: platform, district: demoDistrict, bcryptCost: configuration.bcryptCost)
+                logger.info("demo accounts (password \(DemoAccounts.password)): \(made.map(\.username).joined(separator: ", "))")
             }
         }
-        let application = WeijianServer.application(platform: platform, configuration: configuration, logger: logger)
+        let application = try await WeijianServer.application(platform: platform, configuration: configuration, logger: logger)
         try await application.runService()
     }
 }

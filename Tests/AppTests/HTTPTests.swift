@@ -9,18 +9,12 @@ import Registry
 import Testing
 import WeijianTesting
 
-/// Runs `body` against the real server on a free port over real HTTP.
+/// Runs `body` against the real server on a free port over real HTTP, as the district exchange
+/// platform (a system client that may read and write every record).
 func withServer(maxBodyBytes: Int = 64 * 1024, _ body: @escaping @Sendable (any TestClientProtocol) async throws -> Void) async throws {
-    let (configuration, remove) = try await TestDatabase.fresh()
-    let platform = try await Platform.open(configuration)
-    let app = WeijianServer.application(platform: platform, configuration: AppConfiguration(host: "127.0.0.1", port: 0, database: configuration, maxBodyBytes: maxBodyBytes))
-    do {
-        try await app.test(.live, body)
-    } catch {
-        await remove()
-        throw error
+    try await TestServer.run(maxBodyBytes: maxBodyBytes) { server in
+        try await body(try await server.client(as: TestServer.platformPrincipal))
     }
-    await remove()
 }
 
 let fhirJSON: HTTPFields = [.contentType: "application/fhir+json"]

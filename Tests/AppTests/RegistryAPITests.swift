@@ -1,3 +1,4 @@
+import Access
 import App
 import FHIR
 import Foundation
@@ -11,8 +12,8 @@ import WeijianTesting
 
 @Suite struct RegistryAPITests {
     @Test func divisionsInstitutionsAndMPIOverHTTP() async throws {
-        let (configuration, remove) = try await TestDatabase.fresh()
-        let platform = try await Platform.open(configuration)
+        try await TestServer.run { server in
+        let platform = server.platform
         try await RegistryService(database: platform.database, fhir: platform.fhir).loadCatalog()
         let number = ResidentIDNumber.make(addressCode: "310105", birthDate: "1958-08-08", sequence: 21, male: true)
         let first = try await platform.fhir.create(.object([
@@ -23,8 +24,16 @@ import WeijianTesting
         let second = try await platform.fhir.create(.object([
             "resourceType": .string("Patient"), "name": .array([.object(["text": .string("周建国")])]), "birthDate": .string("1958-08-08"),
         ]))
-        let app = WeijianServer.application(platform: platform, configuration: AppConfiguration(host: "127.0.0.1", port: 0, database: configuration))
-        try await app.test(.live) { client in
+        do {
+            // The directory is public; the patient index is not.
+            try await server.client.execute(uri: "/api/v1/mpi/match?birthDate=1958-08-08", method: .get) { #expect($0.status == .unauthorized) }
+            let resident = try await server.client(as: Principal(subject: "r", role: .resident, displayName: "居民", patient: first.id))
+            try await resident.execute(uri: "/api/v1/mpi/match?birthDate=1958-08-08", method: .get) { #expect($0.status == .forbidden) }
+            let doctor = try await server.client(as: Principal(subject: "d", role: .familyDoctor, displayName: "医生", institution: "chc", practitioner: "dr"))
+            try await doctor.execute(uri: "/api/v1/mpi/merges", method: .post, headers: [.contentType: "application/json"], body: ByteBuffer(string: "{}")) {
+                #expect($0.status == .forbidden)
+            }
+            let client = try await server.client(as: Principal(subject: "m", role: .chcManager, displayName: "主任", institution: "chc"))
             let streets = try await client.execute(uri: "/api/v1/divisions?parent=310105", method: .get) { response in
                 #expect(response.status == .ok)
                 return try JSONDecoder().decode([Division].self, from: Data(buffer: response.body))
@@ -55,7 +64,11 @@ import WeijianTesting
             try await client.execute(uri: "/api/v1/mpi/merges/\(event.id)/undo", method: .post) { #expect($0.status == .ok) }
             try await client.execute(uri: "/api/v1/mpi/merges/\(event.id)/undo", method: .post) { #expect($0.status == .conflict) }
             try await client.execute(uri: "/api/v1/mpi/merges/999999/undo", method: .post) { #expect($0.status == .notFound) }
+            // Every use of the index is in the audit chain, with whose records were touched.
+            let entries = try await platform.audit.entries(patient: second.id)
+            #expect(entries.contains { $0.record.action == "merge" && $0.record.actor == "m" })
+            #expect(entries.contains { $0.record.action == "search" && $0.record.entity == "mpi/match" })
         }
-        await remove()
+        }
     }
 }

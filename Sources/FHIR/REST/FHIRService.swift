@@ -271,7 +271,8 @@ public struct FHIRService: Sendable {
 }
 
 extension FHIRResponse {
-    func with(headers extra: [(String, String)]) -> FHIRResponse {
+    /// The response with extra headers.
+    public func with(headers extra: [(String, String)]) -> FHIRResponse {
         var copy = self
         copy.headers += extra
         return copy

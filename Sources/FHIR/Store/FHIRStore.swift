@@ -13,22 +13,31 @@ public struct FHIRStore: Sendable {
     public let preparer: ResourcePreparer
     /// Domain hooks run inside every write transaction.
     public let hooks: [any ResourceWriteHook]
+    /// Domain hooks run once at the end of every write transaction, before it commits.
+    public let commitHooks: [any TransactionCommitHook]
 
     /// Creates a store over a migrated database, with the domains' write hooks.
-    public init(database: Database, definitions: FHIRDefinitions = .shared, hooks: [any ResourceWriteHook] = []) {
+    public init(database: Database, definitions: FHIRDefinitions = .shared, hooks: [any ResourceWriteHook] = [], commitHooks: [any TransactionCommitHook] = []) {
         self.database = database
         self.hooks = hooks
+        self.commitHooks = commitHooks
         self.definitions = definitions
         self.preparer = ResourcePreparer(validator: ResourceValidator(definitions: definitions), indexer: SearchIndexer(definitions: definitions))
     }
 
     /// Runs `body` with a writer in one transaction; queued rows are flushed (and references checked) before commit.
     public func write<T: Sendable>(_ body: (FHIRWriter) async throws -> T) async throws -> T {
-        try await database.write { sql in
-            let writer = FHIRWriter(sql: sql, engine: database.engine, preparer: preparer, hooks: hooks)
-            let result = try await body(writer)
-            try await writer.flush()
-            return result
+        do {
+            return try await database.write { sql in
+                let writer = FHIRWriter(sql: sql, engine: database.engine, preparer: preparer, hooks: hooks)
+                let result = try await body(writer)
+                try await writer.flush()
+                for hook in commitHooks { try await hook.willCommit(sql: sql) }
+                return result
+            }
+        } catch {
+            for hook in commitHooks { hook.didRollBack() }
+            throw error
         }
     }
 

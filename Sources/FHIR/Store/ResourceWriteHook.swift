@@ -10,3 +10,12 @@ public protocol ResourceWriteHook: Sendable {
     /// Called with the version about to be stored (nil for a deletion), on the transaction's connection.
     func willWrite(_ resource: JSONValue?, type: String, id: String, sql: any SQLDatabase) async throws
 }
+
+/// A domain's last word in a FHIR write transaction: called once, after every resource is stored and
+/// checked, before the commit. The audit chain uses it so that a change and its audit entry commit together.
+public protocol TransactionCommitHook: Sendable {
+    /// Called on the transaction's connection; throwing rolls the whole transaction back.
+    func willCommit(sql: any SQLDatabase) async throws
+    /// Called when the transaction failed and nothing of it was stored.
+    func didRollBack()
+}

@@ -150,7 +150,17 @@ struct DemoPlan: Sendable {
         if age >= 16 {
             patient["telecom"] = .array([.object(["system": .string("phone"), "value": .string(phone), "use": .string("mobile")])])
         }
-        if let chc { patient["managingOrganization"] = .object(["reference": .string("Organization/\(chc.id)")]) }
+        if let chc {
+            patient["managingOrganization"] = .object(["reference": .string("Organization/\(chc.id)")])
+            // About 45% have signed a family doctor (the contracted panel); decided without drawing from
+            // the generator, so the rest of the population stays as it was.
+            if (number * 37 + 11) % 100 < 45 {
+                patient["generalPractitioner"] = .array([
+                    .object(["reference": .string("Practitioner/\(practitionerID(chc, number % Self.doctorsPerCHC + 1))")]),
+                    .object(["reference": .string("Organization/\(chc.id)")]),
+                ])
+            }
+        }
         var resources = [GeneratedResource(type: "Patient", id: patientID, content: .object(patient))]
         guard let chc else { return resources }
 

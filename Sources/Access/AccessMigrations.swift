@@ -1,0 +1,40 @@
+import Storage
+
+/// The Access target's tables: accounts, registered systems, sessions, consents and the audit chain.
+public enum AccessMigrations {
+    /// The migrations of the Access target, in order.
+    public static let all: [Migration] = [
+        Migration(id: "0300_access") { sql in
+            [
+                """
+                CREATE TABLE access_user (id TEXT PRIMARY KEY, username TEXT NOT NULL UNIQUE, display_name TEXT NOT NULL,
+                    role TEXT NOT NULL, institution TEXT, district TEXT, practitioner_id TEXT, patient_id TEXT,
+                    password_hash TEXT NOT NULL, failed_logins INTEGER NOT NULL, last_failed_ms BIGINT, locked_until_ms BIGINT,
+                    disabled SMALLINT NOT NULL, created_at TEXT NOT NULL)
+                """,
+                "CREATE UNIQUE INDEX access_user_patient ON access_user (patient_id)",
+                """
+                CREATE TABLE access_client (client_id TEXT PRIMARY KEY, name TEXT NOT NULL, secret_hash TEXT NOT NULL,
+                    institution TEXT, district TEXT, scopes TEXT NOT NULL, disabled SMALLINT NOT NULL, created_at TEXT NOT NULL)
+                """,
+                "CREATE TABLE access_session (session_key TEXT PRIMARY KEY, value TEXT NOT NULL, expires_ms BIGINT)",
+                """
+                CREATE TABLE access_consent (id \(sql.autoIncrementPrimaryKey), grantor_patient TEXT NOT NULL, grantee_patient TEXT NOT NULL,
+                    scope TEXT NOT NULL, recorded_at TEXT NOT NULL, revoked_at TEXT)
+                """,
+                "CREATE INDEX access_consent_grantee ON access_consent (grantee_patient, grantor_patient)",
+                """
+                CREATE TABLE audit_entry (seq BIGINT PRIMARY KEY, recorded_at TEXT NOT NULL, actor TEXT NOT NULL, actor_role TEXT NOT NULL,
+                    action TEXT NOT NULL, entity TEXT NOT NULL, patient TEXT NOT NULL, purpose TEXT NOT NULL, source TEXT NOT NULL,
+                    outcome TEXT NOT NULL, break_glass SMALLINT NOT NULL, reason TEXT NOT NULL, prev_hash TEXT NOT NULL, hash TEXT NOT NULL)
+                """,
+                "CREATE INDEX audit_entry_patient ON audit_entry (patient, seq)",
+                "CREATE INDEX audit_entry_break_glass ON audit_entry (break_glass, seq)",
+                """
+                CREATE TABLE audit_review (seq BIGINT PRIMARY KEY REFERENCES audit_entry (seq), reviewer TEXT NOT NULL,
+                    verdict TEXT NOT NULL, note TEXT NOT NULL, reviewed_at TEXT NOT NULL)
+                """,
+            ]
+        },
+    ]
+}

@@ -1,0 +1,246 @@
+import Crypto
+import Foundation
+public import SQLKit
+public import Storage
+
+/// What one audit entry records: who, in which role, did what to which record of whose, why, from where, with what outcome.
+public struct AuditRecord: Sendable, Equatable {
+    /// The account or client id (never a name).
+    public var actor: String
+    /// The actor's role.
+    public var actorRole: String
+    /// `read`, `search`, `create`, `update`, `delete`, `export`, `login`, `login-failed`, `logout`, `admin`, `review`…
+    public var action: String
+    /// The record touched: `Type/id`, a route, or an account.
+    public var entity: String
+    /// The Patient id whose record it is; empty when none.
+    public var patient: String
+    /// The purpose of use (`treatment`, `self`, `public-health`, `management`, `audit`, `system`…).
+    public var purpose: String
+    /// Where from: the client's address.
+    public var source: String
+    /// `allowed`, `denied` or `failed`.
+    public var outcome: String
+    /// Whether the access broke the glass (emergency access outside the actor's scope), for review.
+    public var breakGlass: Bool
+    /// The stated reason for breaking the glass, or the denial's reason.
+    public var reason: String
+
+    /// Creates a record.
+    public init(actor: String, actorRole: String, action: String, entity: String, patient: String = "", purpose: String,
+                source: String, outcome: String = "allowed", breakGlass: Bool = false, reason: String = "") {
+        self.actor = actor
+        self.actorRole = actorRole
+        self.action = action
+        self.entity = entity
+        self.patient = patient
+        self.purpose = purpose
+        self.source = source
+        self.outcome = outcome
+        self.breakGlass = breakGlass
+        self.reason = reason
+    }
+}
+
+/// One entry of the chain: the record, its place and time, and the hashes that link it to the one before.
+public struct AuditEntry: Sendable, Equatable {
+    /// The position in the chain, from 1, without gaps.
+    public var seq: Int64
+    /// When it was recorded (ISO 8601, Asia/Shanghai).
+    public var recordedAt: String
+    /// What happened.
+    public var record: AuditRecord
+    /// The hash of the entry before (64 zeros for the first).
+    public var previousHash: String
+    /// SHA-256 of this entry's fields and `previousHash`.
+    public var hash: String
+
+    /// The SHA-256 (hex) over the entry's fields and the previous hash, each field length-prefixed so no two entries share an input.
+    public static func computeHash(seq: Int64, recordedAt: String, record: AuditRecord, previousHash: String) -> String {
+        var hasher = SHA256()
+        for field in [String(seq), recordedAt, record.actor, record.actorRole, record.action, record.entity, record.patient,
+                      record.purpose, record.source, record.outcome, record.breakGlass ? "1" : "0", record.reason, previousHash] {
+            let bytes = Array(field.utf8)
+            hasher.update(data: Array("\(bytes.count):".utf8))
+            hasher.update(data: bytes)
+        }
+        return Hex.encode(hasher.finalize())
+    }
+}
+
+/// The tamper-evident audit log (网链中心): every access and change is appended as an entry carrying
+/// the SHA-256 of the entry before, so that editing or deleting any entry in the database breaks the chain.
+public struct AuditLog: Sendable {
+    /// The hash before the first entry.
+    public static let genesis = String(repeating: "0", count: 64)
+
+    /// The database holding the chain.
+    public let database: Database
+
+    /// Creates the log.
+    public init(database: Database) {
+        self.database = database
+    }
+
+    /// Appends records in their own transaction and returns the entries made.
+    @discardableResult
+    public func append(_ records: [AuditRecord]) async throws -> [AuditEntry] {
+        guard !records.isEmpty else { return [] }
+        return try await database.write { sql in try await Self.append(records, sql: sql, engine: database.engine) }
+    }
+
+    /// Appends records inside the caller's transaction (so a change and its audit entry commit together).
+    /// On PostgreSQL a transaction-scoped advisory lock keeps the chain linear under concurrent writers;
+    /// SQLite has one writer already.
+    @discardableResult
+    public static func append(_ records: [AuditRecord], sql: any SQLDatabase, engine: DatabaseEngine) async throws -> [AuditEntry] {
+        guard !records.isEmpty else { return [] }
+        if engine == .postgres {
+            try await sql.raw("SELECT pg_advisory_xact_lock(7310105)").run()
+        }
+        var seq: Int64 = 0
+        var previous = genesis
+        if let head = try await sql.raw("SELECT seq, hash FROM audit_entry ORDER BY seq DESC LIMIT 1").first() {
+            seq = try head.decode(column: "seq", as: Int64.self)
+            previous = try head.decode(column: "hash", as: String.self)
+        }
+        let now = ISO8601Timestamp.now()
+        var entries: [AuditEntry] = []
+        entries.reserveCapacity(records.count)
+        for record in records {
+            seq += 1
+            let hash = AuditEntry.computeHash(seq: seq, recordedAt: now, record: record, previousHash: previous)
+            entries.append(AuditEntry(seq: seq, recordedAt: now, record: record, previousHash: previous, hash: hash))
+            previous = hash
+        }
+        for chunk in stride(from: 0, to: entries.count, by: 200).map({ entries[$0..<min(entries.count, $0 + 200)] }) {
+            var query = SQLQueryString("""
+                INSERT INTO audit_entry (seq, recorded_at, actor, actor_role, action, entity, patient, purpose, source, outcome,
+                    break_glass, reason, prev_hash, hash) VALUES
+                """)
+            for (index, entry) in chunk.enumerated() {
+                let r = entry.record
+                query.appendLiteral(index == 0 ? " (" : ", (")
+                query.appendInterpolation(bind: entry.seq); query.appendLiteral(", ")
+                query.appendInterpolation(bind: entry.recordedAt); query.appendLiteral(", ")
+                query.appendInterpolation(bind: r.actor); query.appendLiteral(", ")
+                query.appendInterpolation(bind: r.actorRole); query.appendLiteral(", ")
+                query.appendInterpolation(bind: r.action); query.appendLiteral(", ")
+                query.appendInterpolation(bind: r.entity); query.appendLiteral(", ")
+                query.appendInterpolation(bind: r.patient); query.appendLiteral(", ")
+                query.appendInterpolation(bind: r.purpose); query.appendLiteral(", ")
+                query.appendInterpolation(bind: r.source); query.appendLiteral(", ")
+                query.appendInterpolation(bind: r.outcome); query.appendLiteral(", ")
+                query.appendInterpolation(bind: r.breakGlass ? 1 : 0); query.appendLiteral(", ")
+                query.appendInterpolation(bind: r.reason); query.appendLiteral(", ")
+                query.appendInterpolation(bind: entry.previousHash); query.appendLiteral(", ")
+                query.appendInterpolation(bind: entry.hash); query.appendLiteral(")")
+            }
+            try await sql.raw(query).run()
+        }
+        return entries
+    }
+
+    /// The outcome of checking the chain.
+    public struct Verification: Sendable, Equatable {
+        /// Entries checked.
+        public var checked: Int
+        /// The first entry that does not fit the chain (edited, or following a deleted one), nil when whole.
+        public var firstBroken: Int64?
+        /// What is wrong with it.
+        public var problem: String?
+        /// The hash of the last entry: compare it with a copy kept elsewhere to detect a cut tail.
+        public var headHash: String
+        /// Whether the chain is whole.
+        public var intact: Bool { firstBroken == nil }
+    }
+
+    /// Reads the whole chain in order and recomputes every hash; names the first entry that is broken.
+    public func verify(pageSize: Int = 20_000) async throws -> Verification {
+        var expectedSeq: Int64 = 1
+        var previous = Self.genesis
+        var checked = 0
+        while true {
+            let after = expectedSeq - 1
+            let page: [AuditEntry] = try await database.read { sql in
+                try await sql.raw("""
+                    SELECT seq, recorded_at, actor, actor_role, action, entity, patient, purpose, source, outcome, break_glass, reason, prev_hash, hash
+                    FROM audit_entry WHERE seq > \(bind: after) ORDER BY seq LIMIT \(literal: pageSize)
+                    """).all().map(Self.decode)
+            }
+            if page.isEmpty { break }
+            for entry in page {
+                if entry.seq != expectedSeq {
+                    return Verification(checked: checked, firstBroken: entry.seq, problem: "entries \(expectedSeq)–\(entry.seq - 1) are missing: deleted from the chain", headHash: previous)
+                }
+                if entry.previousHash != previous {
+                    return Verification(checked: checked, firstBroken: entry.seq, problem: "its link to the entry before does not match: an entry before it was changed or removed", headHash: previous)
+                }
+                let hash = AuditEntry.computeHash(seq: entry.seq, recordedAt: entry.recordedAt, record: entry.record, previousHash: entry.previousHash)
+                if hash != entry.hash {
+                    return Verification(checked: checked, firstBroken: entry.seq, problem: "its content does not match its hash: the entry was edited", headHash: previous)
+                }
+                previous = hash
+                expectedSeq += 1
+                checked += 1
+            }
+        }
+        return Verification(checked: checked, firstBroken: nil, problem: nil, headHash: previous)
+    }
+
+    /// Entries about one patient's record, newest first (for the resident's "who read my record" view).
+    public func entries(patient: String, limit: Int = 100, before: Int64? = nil) async throws -> [AuditEntry] {
+        try await database.read { sql in
+            let upper = before ?? Int64.max
+            return try await sql.raw("""
+                SELECT seq, recorded_at, actor, actor_role, action, entity, patient, purpose, source, outcome, break_glass, reason, prev_hash, hash
+                FROM audit_entry WHERE patient = \(bind: patient) AND seq < \(bind: upper) ORDER BY seq DESC LIMIT \(literal: limit)
+                """).all().map(Self.decode)
+        }
+    }
+
+    /// Entries newest first, optionally only break-glass ones or one actor's, for the audit and security administrators.
+    public func entries(breakGlassOnly: Bool = false, actor: String? = nil, limit: Int = 100, before: Int64? = nil) async throws -> [AuditEntry] {
+        try await database.read { sql in
+            var filter = SQLQueryString("seq < ")
+            filter.appendInterpolation(bind: before ?? Int64.max)
+            if breakGlassOnly { filter.appendLiteral(" AND break_glass = 1") }
+            if let actor { filter.appendLiteral(" AND actor = "); filter.appendInterpolation(bind: actor) }
+            return try await sql.raw("""
+                SELECT seq, recorded_at, actor, actor_role, action, entity, patient, purpose, source, outcome, break_glass, reason, prev_hash, hash
+                FROM audit_entry WHERE \(filter) ORDER BY seq DESC LIMIT \(literal: limit)
+                """).all().map(Self.decode)
+        }
+    }
+
+    /// One entry by its position.
+    public func entry(seq: Int64) async throws -> AuditEntry? {
+        try await database.read { sql in
+            try await sql.raw("""
+                SELECT seq, recorded_at, actor, actor_role, action, entity, patient, purpose, source, outcome, break_glass, reason, prev_hash, hash
+                FROM audit_entry WHERE seq = \(bind: seq)
+                """).first().map(Self.decode)
+        }
+    }
+
+    static func decode(_ row: any SQLRow) throws -> AuditEntry {
+        AuditEntry(
+            seq: try row.decode(column: "seq", as: Int64.self),
+            recordedAt: try row.decode(column: "recorded_at", as: String.self),
+            record: AuditRecord(
+                actor: try row.decode(column: "actor", as: String.self),
+                actorRole: try row.decode(column: "actor_role", as: String.self),
+                action: try row.decode(column: "action", as: String.self),
+                entity: try row.decode(column: "entity", as: String.self),
+                patient: try row.decode(column: "patient", as: String.self),
+                purpose: try row.decode(column: "purpose", as: String.self),
+                source: try row.decode(column: "source", as: String.self),
+                outcome: try row.decode(column: "outcome", as: String.self),
+                breakGlass: try row.decode(column: "break_glass", as: Int.self) != 0,
+                reason: try row.decode(column: "reason", as: String.self)
+            ),
+            previousHash: try row.decode(column: "prev_hash", as: String.self),
+            hash: try row.decode(column: "hash", as: String.self)
+        )
+    }
+}

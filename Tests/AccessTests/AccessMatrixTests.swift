@@ -1,0 +1,184 @@
+import Access
+import App
+import FHIR
+import Foundation
+import HTTPTypes
+import HummingbirdTesting
+import NIOCore
+import Testing
+import WeijianTesting
+
+/// Every role against every route family, allowed and denied, including the horizontal cases.
+@Suite struct AccessMatrixTests {
+    static func json(_ text: String) throws -> JSONValue { try JSONValue.parse(Data(text.utf8)) }
+
+    static func patient(_ id: String, chc: String, doctor: String?, household: String, subdistrict: String) throws -> JSONValue {
+        var text = """
+        {"resourceType":"Patient","id":"\(id)","name":[{"text":"居民\(id)"}],"managingOrganization":{"reference":"Organization/\(chc)"},
+         "extension":[{"url":"https://weijian.health/StructureDefinition/household","valueIdentifier":{"system":"https://weijian.health/sid/household","value":"\(household)"}}],
+         "address":[{"text":"上海市","extension":[{"url":"https://weijian.health/StructureDefinition/subdistrict","valueCode":"\(subdistrict)"}]}]
+        """
+        if let doctor { text += #","generalPractitioner":[{"reference":"Practitioner/\#(doctor)"}]"# }
+        return try json(text + "}")
+    }
+
+    /// Two CHCs, a hospital; resident A (doctor A's panel, CHC A, 长宁) and A2 in A's household; B (doctor B, CHC B, 闵行, seen at the hospital).
+    static func seed(_ store: FHIRStore) async throws {
+        for org in ["chcA", "chcB", "hosp"] {
+            _ = try await store.update(try json(#"{"resourceType":"Organization","id":"\#(org)","name":"\#(org)"}"#), type: "Organization", id: org)
+        }
+        for dr in ["drA", "drB", "drH"] {
+            _ = try await store.update(try json(#"{"resourceType":"Practitioner","id":"\#(dr)"}"#), type: "Practitioner", id: dr)
+        }
+        for patient in [try patient("A", chc: "chcA", doctor: "drA", household: "H1", subdistrict: "310105001"),
+                        try patient("A2", chc: "chcA", doctor: nil, household: "H1", subdistrict: "310105001"),
+                        try patient("B", chc: "chcB", doctor: "drB", household: "H2", subdistrict: "310112001")] {
+            _ = try await store.update(patient, type: "Patient", id: patient["id"]?.stringValue ?? "")
+        }
+        _ = try await store.update(try json(#"{"resourceType":"Encounter","id":"eB","status":"finished","class":{"code":"AMB"},"subject":{"reference":"Patient/B"},"serviceProvider":{"reference":"Organization/hosp"}}"#), type: "Encounter", id: "eB")
+        _ = try await store.update(try json(#"{"resourceType":"Observation","id":"oA","status":"final","code":{"text":"血压"},"subject":{"reference":"Patient/A"}}"#), type: "Observation", id: "oA")
+    }
+
+    static let principals: [String: Principal] = [
+        "residentA": Principal(subject: "residentA", role: .resident, displayName: "A", patient: "A"),
+        "residentA2": Principal(subject: "residentA2", role: .resident, displayName: "A2", patient: "A2"),
+        "doctorA": Principal(subject: "doctorA", role: .familyDoctor, displayName: "医生A", institution: "chcA", practitioner: "drA"),
+        "doctorB": Principal(subject: "doctorB", role: .familyDoctor, displayName: "医生B", institution: "chcB", practitioner: "drB"),
+        "chcStaffA": Principal(subject: "chcStaffA", role: .chcStaff, displayName: "社区A", institution: "chcA"),
+        "chcManagerB": Principal(subject: "chcManagerB", role: .chcManager, displayName: "主任B", institution: "chcB"),
+        "clinician": Principal(subject: "clinician", role: .hospitalClinician, displayName: "医院", institution: "hosp", practitioner: "drH"),
+        "cdc": Principal(subject: "cdc", role: .cdcEpidemiologist, displayName: "疾控", district: "310105"),
+        "manager": Principal(subject: "manager", role: .commissionManager, displayName: "卫健委", district: "310105"),
+        "inspector": Principal(subject: "inspector", role: .healthInspector, displayName: "监督", district: "310105"),
+        "sysadmin": Principal(subject: "sysadmin", role: .systemAdministrator, displayName: "系统"),
+        "secadmin": Principal(subject: "secadmin", role: .securityAdministrator, displayName: "安全"),
+        "auditor": Principal(subject: "auditor", role: .auditAdministrator, displayName: "审计"),
+    ]
+
+    struct Case {
+        var method: HTTPRequest.Method
+        var uri: String
+        var body: String?
+        /// Status per principal name ("anonymous" for none); principals not listed must get 403.
+        var expected: [String: HTTPResponse.Status]
+    }
+
+    static let observationForA = #"{"resourceType":"Observation","status":"final","code":{"text":"体重"},"subject":{"reference":"Patient/A"}}"#
+
+    static let cases: [Case] = [
+        Case(method: .get, uri: "/fhir/r4/Patient/A", expected: ["anonymous": .unauthorized, "residentA": .ok, "doctorA": .ok, "chcStaffA": .ok, "cdc": .ok]),
+        Case(method: .get, uri: "/fhir/r4/Patient/B", expected: ["anonymous": .unauthorized, "doctorB": .ok, "chcManagerB": .ok, "clinician": .ok]),
+        Case(method: .get, uri: "/fhir/r4/Observation?patient=A", expected: ["anonymous": .unauthorized, "residentA": .ok, "doctorA": .ok, "chcStaffA": .ok, "cdc": .ok]),
+        Case(method: .get, uri: "/fhir/r4/Patient", expected: ["anonymous": .unauthorized]),
+        Case(method: .get, uri: "/fhir/r4/Patient?_summary=count", expected: [
+            "anonymous": .unauthorized, "doctorA": .ok, "doctorB": .ok, "chcStaffA": .ok, "chcManagerB": .ok, "clinician": .ok, "cdc": .ok, "manager": .ok, "inspector": .ok]),
+        Case(method: .post, uri: "/fhir/r4/Observation", body: observationForA, expected: ["anonymous": .unauthorized, "doctorA": .created, "chcStaffA": .created]),
+        Case(method: .get, uri: "/fhir/r4/Organization/chcA", expected: [
+            "anonymous": .unauthorized, "residentA": .ok, "residentA2": .ok, "doctorA": .ok, "doctorB": .ok, "chcStaffA": .ok, "chcManagerB": .ok, "clinician": .ok,
+            "cdc": .ok, "manager": .ok, "inspector": .ok, "sysadmin": .ok, "secadmin": .ok, "auditor": .ok]),
+        Case(method: .get, uri: "/fhir/r4/AuditEvent?_count=5", expected: ["anonymous": .unauthorized, "auditor": .ok]),
+        Case(method: .get, uri: "/api/v1/admin/accounts", expected: ["anonymous": .unauthorized, "sysadmin": .ok]),
+        Case(method: .get, uri: "/api/v1/security/break-glass", expected: ["anonymous": .unauthorized, "secadmin": .ok]),
+        Case(method: .get, uri: "/api/v1/audit/verify", expected: ["anonymous": .unauthorized, "auditor": .ok]),
+        Case(method: .get, uri: "/api/v1/me/access-log", expected: ["anonymous": .unauthorized, "residentA": .ok, "residentA2": .ok]),
+        Case(method: .get, uri: "/api/v1/mpi/match?birthDate=1960-01-01", expected: [
+            "anonymous": .unauthorized, "doctorA": .ok, "doctorB": .ok, "chcStaffA": .ok, "chcManagerB": .ok, "clinician": .ok, "cdc": .ok]),
+        Case(method: .get, uri: "/api/v1/divisions?parent=310105", expected: Dictionary(uniqueKeysWithValues: (["anonymous"] + principals.keys).map { ($0, .ok) })),
+    ]
+
+    @Test func everyRoleAgainstEveryRouteFamily() async throws {
+        try await TestServer.run { server in
+            try await Self.seed(server.platform.fhir)
+            var clients: [String: any TestClientProtocol] = ["anonymous": server.client]
+            for (name, principal) in Self.principals { clients[name] = try await server.client(as: principal) }
+            var failures: [String] = []
+            for testCase in Self.cases {
+                for (name, client) in clients.sorted(by: { $0.key < $1.key }) {
+                    let want = testCase.expected[name] ?? .forbidden
+                    let headers: HTTPFields = testCase.body == nil ? [:] : [.contentType: "application/fhir+json"]
+                    let got = try await client.execute(uri: testCase.uri, method: testCase.method, headers: headers, body: testCase.body.map { ByteBuffer(string: $0) }) { $0.status }
+                    if got != want { failures.append("\(name) \(testCase.method) \(testCase.uri): got \(got.code), want \(want.code)") }
+                }
+            }
+            #expect(failures.isEmpty, "\(failures.joined(separator: "\n"))")
+        }
+    }
+
+    @Test func horizontalAccessConsentAndBreakingTheGlass() async throws {
+        try await TestServer.run { server in
+            try await Self.seed(server.platform.fhir)
+            let residentA = try await server.client(as: try Self.principals["residentA"].unsafelyUnwrappedForTest)
+            let residentA2 = try await server.client(as: try Self.principals["residentA2"].unsafelyUnwrappedForTest)
+            let doctorA = try await server.client(as: try Self.principals["doctorA"].unsafelyUnwrappedForTest)
+            let doctorB = try await server.client(as: try Self.principals["doctorB"].unsafelyUnwrappedForTest)
+            let manager = try await server.client(as: try Self.principals["manager"].unsafelyUnwrappedForTest)
+
+            // Doctor A cannot open doctor B's panel, nor search beyond their own.
+            try await doctorA.execute(uri: "/fhir/r4/Patient/B", method: .get) { #expect($0.status == .forbidden) }
+            try await doctorA.execute(uri: "/fhir/r4/Patient?general-practitioner=Practitioner/drB", method: .get) { #expect($0.status == .forbidden) }
+            try await doctorA.execute(uri: "/fhir/r4/Patient?general-practitioner=Practitioner/drA", method: .get) { response in
+                #expect(response.status == .ok)
+                #expect(String(buffer: response.body).contains("\"id\":\"A\""))
+            }
+            // Nor change a record of B's by pointing a new one at B.
+            let forB = Self.observationForA.replacingOccurrences(of: "Patient/A", with: "Patient/B")
+            try await doctorA.execute(uri: "/fhir/r4/Observation", method: .post, headers: [.contentType: "application/fhir+json"], body: ByteBuffer(string: forB)) {
+                #expect($0.status == .forbidden)
+            }
+            // A resident cannot open a neighbour's record … until the neighbour, of the same household, consents.
+            try await residentA2.execute(uri: "/fhir/r4/Patient/A", method: .get) { #expect($0.status == .forbidden) }
+            try await residentA.execute(uri: "/api/v1/me/consents", method: .post, headers: [.contentType: "application/json"], body: ByteBuffer(string: #"{"grantee":"A2"}"#)) {
+                #expect($0.status == .created)
+            }
+            try await residentA2.execute(uri: "/fhir/r4/Patient/A", method: .get) { #expect($0.status == .ok) }
+            try await residentA.execute(uri: "/api/v1/me/consents", method: .post, headers: [.contentType: "application/json"], body: ByteBuffer(string: #"{"grantee":"B"}"#)) {
+                #expect($0.status == .badRequest)   // not of the household
+            }
+            try await residentA2.execute(uri: "/fhir/r4/Patient/B", method: .get) { #expect($0.status == .forbidden) }
+            // A manager gets no identified rows, only counts.
+            try await manager.execute(uri: "/fhir/r4/Patient?name=%E5%B1%85%E6%B0%91A", method: .get) { #expect($0.status == .forbidden) }
+            try await manager.execute(uri: "/fhir/r4/Observation?patient=A", method: .get) { #expect($0.status == .forbidden) }
+            try await manager.execute(uri: "/fhir/r4/Patient?_summary=count", method: .get) { response in
+                #expect(response.status == .ok)
+                #expect(!String(buffer: response.body).contains("居民"))
+            }
+            // Breaking the glass: doctor B, with a stated reason, may open A; the access is flagged.
+            let reason = "急诊抢救，患者昏迷".addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""
+            try await doctorB.execute(uri: "/fhir/r4/Patient/A", method: .get, headers: [HTTPField.Name("X-Break-Glass")!: reason]) { #expect($0.status == .ok) }
+            try await doctorB.execute(uri: "/fhir/r4/Patient/A", method: .get, headers: [HTTPField.Name("X-Break-Glass")!: "x"]) { #expect($0.status == .forbidden) }
+
+            // Resident A sees who read the record and why, including the emergency access.
+            try await doctorA.execute(uri: "/fhir/r4/Patient/A", method: .get) { #expect($0.status == .ok) }
+            let log = try await residentA.execute(uri: "/api/v1/me/access-log", method: .get) { response in
+                #expect(response.status == .ok)
+                return try JSONValue.parse(Data(buffer: response.body))
+            }
+            let rows = log.items
+            #expect(rows.contains { $0["role"]?.stringValue == "家庭医生" && $0["breakGlass"] == .bool(true) && $0["reason"]?.stringValue == "急诊抢救，患者昏迷" })
+            #expect(rows.contains { $0["who"]?.stringValue == "doctorA" && $0["action"]?.stringValue == "查看" && $0["purpose"]?.stringValue == "诊疗" })
+            #expect(rows.contains { $0["outcome"]?.stringValue == "denied" })
+            // The security administrator sees the flagged access for review; the chain is intact.
+            let secadmin = try await server.client(as: try Self.principals["secadmin"].unsafelyUnwrappedForTest)
+            let flagged = try await secadmin.execute(uri: "/api/v1/security/break-glass", method: .get) { try JSONValue.parse(Data(buffer: $0.body)) }
+            let seq = try #require(flagged.items.first?["seq"])
+            try await secadmin.execute(uri: "/api/v1/security/break-glass/\(seq.serialized())/review", method: .post, headers: [.contentType: "application/json"],
+                                       body: ByteBuffer(string: #"{"verdict":"justified","note":"急诊"}"#)) { #expect($0.status == .noContent) }
+            #expect(try await server.platform.audit.verify().intact)
+            // The audit administrator reads the log as FHIR AuditEvent.
+            let auditor = try await server.client(as: try Self.principals["auditor"].unsafelyUnwrappedForTest)
+            try await auditor.execute(uri: "/fhir/r4/AuditEvent?patient=A&_count=3", method: .get) { response in
+                let bundle = try JSONValue.parse(Data(buffer: response.body))
+                #expect(bundle["entry"]?.items.count == 3)
+                #expect(bundle["entry"]?.items.first?["resource"]?["resourceType"] == .string("AuditEvent"))
+                #expect(bundle["link"]?.items.contains { $0["relation"] == .string("next") } == true)
+            }
+        }
+    }
+}
+
+extension Optional {
+    /// The value, or a test failure (keeps test tables terse).
+    var unsafelyUnwrappedForTest: Wrapped {
+        get throws { try #require(self) }
+    }
+}

@@ -1,0 +1,88 @@
+import Access
+import App
+import Foundation
+import SQLKit
+import Storage
+import Testing
+import WeijianTesting
+
+@Suite struct AuditChainTests {
+    static func record(_ n: Int, patient: String = "p1") -> AuditRecord {
+        AuditRecord(actor: "u\(n % 7)", actorRole: "family_doctor", action: "read", entity: "Patient/\(patient)", patient: patient, purpose: "treatment", source: "127.0.0.1")
+    }
+
+    @Test func intactChainVerifies() async throws {
+        try await TestDatabase.withPlatform { platform in
+            let log = platform.audit
+            try await log.append((0..<50).map { Self.record($0) })
+            try await log.append([Self.record(99, patient: "p2")])
+            let result = try await log.verify(pageSize: 7)
+            #expect(result.intact)
+            #expect(result.checked == 51)
+            #expect(try await log.entries(patient: "p2").count == 1)
+        }
+    }
+
+    @Test func editingAnEntryIsDetectedAndNamed() async throws {
+        try await TestDatabase.withPlatform { platform in
+            let log = platform.audit
+            try await log.append((0..<30).map { Self.record($0) })
+            try await platform.database.write { try await $0.raw("UPDATE audit_entry SET actor = 'someone-else' WHERE seq = 17").run() }
+            let result = try await log.verify()
+            #expect(result.firstBroken == 17)
+            #expect(result.checked == 16)
+            #expect(result.problem?.contains("edited") == true)
+        }
+    }
+
+    @Test func deletingAnEntryIsDetected() async throws {
+        try await TestDatabase.withPlatform { platform in
+            let log = platform.audit
+            try await log.append((0..<30).map { Self.record($0) })
+            try await platform.database.write { try await $0.raw("DELETE FROM audit_entry WHERE seq = 9").run() }
+            let result = try await log.verify()
+            #expect(result.firstBroken == 10)
+            // Recomputing the hashes after a deletion is caught too: the links no longer match.
+            try await platform.database.write { try await $0.raw("UPDATE audit_entry SET seq = seq - 1 WHERE seq > 9").run() }
+            let renumbered = try await log.verify()
+            #expect(renumbered.firstBroken == 9)
+        }
+    }
+
+    @Test func concurrentAppendsKeepOneLinearChain() async throws {
+        try await TestDatabase.withPlatform { platform in
+            let log = platform.audit
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for worker in 0..<4 {
+                    group.addTask {
+                        for n in 0..<25 { try await log.append([Self.record(worker * 100 + n)]) }
+                    }
+                }
+                try await group.waitForAll()
+            }
+            let result = try await log.verify()
+            #expect(result.intact)
+            #expect(result.checked == 100)
+        }
+    }
+
+    @Test func aFHIRChangeAndItsAuditEntryCommitTogether() async throws {
+        try await TestDatabase.withPlatform { platform in
+            let scope = AuditScope(template: AuditRecord(actor: "emr", actorRole: "system_client", action: "create", entity: "", purpose: "system", source: "127.0.0.1"))
+            let stored = try await AuditScope.$current.withValue(scope) {
+                try await platform.fhir.create(.object(["resourceType": .string("Patient"), "name": .array([.object(["text": .string("审计测试")])])]))
+            }
+            let entries = try await platform.audit.entries(patient: stored.id)
+            #expect(entries.count == 1 && entries.first?.record.entity == "Patient/\(stored.id)")
+            // A write that fails leaves neither the resource nor an audit entry.
+            let before = try await platform.audit.verify().checked
+            await #expect(throws: (any Error).self) {
+                try await AuditScope.$current.withValue(scope) {
+                    try await platform.fhir.create(.object(["resourceType": .string("Observation"), "status": .string("final"),
+                        "code": .object(["text": .string("x")]), "subject": .object(["reference": .string("Patient/missing")])]))
+                }
+            }
+            #expect(try await platform.audit.verify().checked == before)
+        }
+    }
+}

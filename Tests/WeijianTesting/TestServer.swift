@@ -1,0 +1,75 @@
+public import Access
+public import App
+import Foundation
+public import HTTPTypes
+public import Hummingbird
+public import HummingbirdTesting
+public import NIOCore
+
+/// A test client that sends a bearer token with every request that does not carry its own Authorization.
+public struct AuthorizedClient: TestClientProtocol {
+    /// The underlying client.
+    public let base: any TestClientProtocol
+    /// The token sent.
+    public let token: String
+
+    /// Creates the client.
+    public init(base: any TestClientProtocol, token: String) {
+        self.base = base
+        self.token = token
+    }
+
+    /// Sends the request with `Authorization: Bearer <token>`.
+    public func executeRequest(uri: String, method: HTTPRequest.Method, headers: HTTPFields, body: ByteBuffer?) async throws -> TestResponse {
+        var headers = headers
+        if headers[.authorization] == nil { headers[.authorization] = "Bearer \(token)" }
+        return try await base.executeRequest(uri: uri, method: method, headers: headers, body: body)
+    }
+
+    /// The port of the live server.
+    public var port: Int? { base.port }
+}
+
+/// A live server on a fresh database of the engine under test, with keys of its own.
+public struct TestServer: Sendable {
+    /// The platform behind the server.
+    public let platform: Platform
+    /// The raw client (no credentials).
+    public let client: any TestClientProtocol
+    /// Issues tokens the server accepts.
+    public let tokens: TokenService
+
+    /// A token for any principal (the test stands in for the token endpoint).
+    public func token(_ principal: Principal) async throws -> String {
+        try await tokens.issue(for: principal)
+    }
+
+    /// A client acting as `principal`.
+    public func client(as principal: Principal) async throws -> AuthorizedClient {
+        AuthorizedClient(base: client, token: try await token(principal))
+    }
+
+    /// The district exchange platform (`system/*.*`, district 310105): may read and write every record.
+    public static let platformPrincipal = Principal(subject: "test-platform", role: .systemClient, displayName: "测试区域平台", district: "310105",
+                                                    scopes: ScopeSet([Scope(context: .system, resourceType: "*", read: true, write: true)]))
+
+    /// Runs `body` against a live server over real HTTP; the database is removed afterwards.
+    public static func run(maxBodyBytes: Int = 64 * 1024, _ body: @escaping @Sendable (TestServer) async throws -> Void) async throws {
+        let (configuration, remove) = try await TestDatabase.fresh()
+        let platform = try await Platform.open(configuration)
+        let secrets = AccessSecrets.generate()
+        let settings = AppConfiguration(host: "127.0.0.1", port: 0, database: configuration, maxBodyBytes: maxBodyBytes, secrets: secrets, bcryptCost: 4)
+        let tokens = await TokenService(secrets: secrets, database: platform.database, hasher: PasswordHasher(cost: 4))
+        do {
+            let app = try await WeijianServer.application(platform: platform, configuration: settings)
+            try await app.test(.live) { client in
+                try await body(TestServer(platform: platform, client: client, tokens: tokens))
+            }
+        } catch {
+            await platform.shutdown()
+            await remove()
+            throw error
+        }
+        await remove()
+    }
+}
