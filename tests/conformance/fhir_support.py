@@ -127,13 +127,19 @@ def patient_resource(label: str, family: str = "张", given: str = "伟", male: 
 # ---------------------------------------------------------------------------
 
 class FhirHttp:
-    """A thin requests wrapper that speaks application/fhir+json to one base URL."""
+    """A thin requests wrapper that speaks application/fhir+json to one base URL.
 
-    def __init__(self, base: str, timeout: float = 30.0):
+    `access_token` is sent as `Authorization: Bearer …` on every request; pass None explicitly
+    for an anonymous client (only the access tests do)."""
+
+    def __init__(self, base: str, access_token: str | None, timeout: float = 30.0):
         self.base = base.rstrip("/")
         self.timeout = timeout
         self.session = requests.Session()
         self.session.headers.update({"Accept": FHIR_JSON})
+        if access_token is not None:
+            assert access_token.strip(), "FhirHttp: empty access token"
+            self.session.headers["Authorization"] = f"Bearer {access_token}"
 
     def url(self, path: str) -> str:
         if path.startswith("http://") or path.startswith("https://"):

@@ -262,8 +262,8 @@ def test_stale_or_malformed_if_match(http):
     assert http.get(f"Patient/{patient['id']}").json()["meta"]["versionId"] == "2"
 
 
-def test_concurrent_updates_of_the_same_version_exactly_one_wins(base_url):
-    setup = FhirHttp(base_url)
+def test_concurrent_updates_of_the_same_version_exactly_one_wins(base_url, fhir_token):
+    setup = FhirHttp(base_url, fhir_token)
     patient = setup.create(patient_resource("concurrent", family="郑", given="磊"))
     pid = patient["id"]
     rounds = 5
@@ -275,7 +275,7 @@ def test_concurrent_updates_of_the_same_version_exactly_one_wins(base_url):
         phones = {0: f"1380000{round_no:02d}10", 1: f"1390000{round_no:02d}20"}
 
         def update(slot: int) -> None:
-            client = FhirHttp(base_url)  # one session per thread
+            client = FhirHttp(base_url, fhir_token)  # one session per thread
             body = dict(current)
             body["telecom"] = [{"system": "phone", "value": phones[slot], "use": "mobile"}]
             try:

@@ -31,16 +31,28 @@ OBSERVATION_COUNT = 25
 
 
 @pytest.fixture(scope="module")
-def smart(base_url) -> FHIRServer:
-    """fhirclient's server object (no SMART authorisation: the server is open)."""
-    return FHIRServer(None, base_uri=base_url)
+def smart(base_url, fhir_token) -> FHIRServer:
+    """fhirclient's server object. fhirclient only signs requests itself after a SMART
+    authorisation flow, so the bearer token from the client-credentials grant goes on the
+    requests session it sends everything through."""
+    server = FHIRServer(None, base_uri=base_url)
+    server.session.headers["Authorization"] = f"Bearer {fhir_token}"
+    return server
 
 
 @pytest.fixture(scope="module")
-def fpy(base_url) -> SyncFHIRClient:
-    """fhirpy's synchronous client; sends application/fhir+json bodies."""
-    return SyncFHIRClient(base_url, extra_headers={"Content-Type": FHIR_JSON},
-                          requests_config={"timeout": 30})
+def smart_admin(base_url, admin_http) -> FHIRServer:
+    """fhirclient with the system administrator's token (directory resources)."""
+    server = FHIRServer(None, base_uri=base_url)
+    server.session.headers["Authorization"] = admin_http.session.headers["Authorization"]
+    return server
+
+
+@pytest.fixture(scope="module")
+def fpy(base_url, fhir_token) -> SyncFHIRClient:
+    """fhirpy's synchronous client; sends application/fhir+json bodies and the bearer token."""
+    return SyncFHIRClient(base_url, authorization=f"Bearer {fhir_token}",
+                          extra_headers={"Content-Type": FHIR_JSON}, requests_config={"timeout": 30})
 
 
 def _fpy_resource(fpy: SyncFHIRClient, body: dict):
@@ -98,10 +110,10 @@ def test_fhirpy_create_read_delete(fpy, http):
     assert_operation_outcome(gone, 410)
 
 
-def test_fhirpy_default_json_content_type_is_accepted(base_url):
+def test_fhirpy_default_json_content_type_is_accepted(base_url, fhir_token):
     """fhirpy (like most HTTP libraries) sends `Content-Type: application/json` by default;
     FHIR servers should accept it as JSON."""
-    plain = SyncFHIRClient(base_url, requests_config={"timeout": 30})
+    plain = SyncFHIRClient(base_url, authorization=f"Bearer {fhir_token}", requests_config={"timeout": 30})
     patient = _fpy_resource(plain, patient_resource("fpy-plain-json", given="磊"))
     patient.save()
     assert patient.id and patient["meta"]["versionId"] == "1"
@@ -316,19 +328,20 @@ def test_batch_entries_succeed_or_fail_on_their_own(smart, http):
 # history
 # ---------------------------------------------------------------------------
 
-def test_history_instance_and_type(smart, http):
+def test_history_instance_and_type(smart, smart_admin, http):
+    """Practitioner is a directory type: the system administrator writes it, the platform reads it."""
     body = {"resourceType": "Practitioner", "identifier": [run_identifier("history-practitioner")],
             "active": True, "name": [{"text": "钱磊", "family": "钱", "given": ["磊"]}], "gender": "male"}
-    created = FcPractitioner(jsondict=body).create(smart)
+    created = FcPractitioner(jsondict=body).create(smart_admin)
     rid = created["id"]
     since = created["meta"]["lastUpdated"]
     model = FcPractitioner.read(rid, smart)
     model.name[0].text = "钱磊（主任医师）"
-    assert model.update(smart)["meta"]["versionId"] == "2"
+    assert model.update(smart_admin)["meta"]["versionId"] == "2"
     model = FcPractitioner.read(rid, smart)
     model.active = False
-    assert model.update(smart)["meta"]["versionId"] == "3"
-    model.delete(smart)
+    assert model.update(smart_admin)["meta"]["versionId"] == "3"
+    model.delete(smart_admin)
 
     with pytest.raises(requests.HTTPError) as failure:
         FcPractitioner.read(rid, smart)

@@ -7,6 +7,7 @@ OperationOutcome produced by the server.
 
 from __future__ import annotations
 
+import json
 import uuid
 
 import pytest
@@ -22,6 +23,11 @@ SUPPORTED_TYPES = [
     "Appointment", "Slot", "Schedule", "EpisodeOfCare", "CareTeam", "CarePlan", "Measure", "MeasureReport",
     "Communication", "AuditEvent",
 ]
+# Under the access policy the system administrator (系统管理员) writes these directory types; the
+# district exchange platform client writes everything else (personal records, Schedule, Slot).
+ADMIN_WRITTEN_TYPES = {"Organization", "Location", "Practitioner", "PractitionerRole", "Measure"}
+# AuditEvent is the server's own audit log: read and search only, by the audit administrator.
+WRITABLE_TYPES = [t for t in SUPPORTED_TYPES if t != "AuditEvent"]
 
 MEASURE_URL = f"https://weijian.health/fhir/Measure/hypertension-control-{RUN_ID}"
 CHANGNING_ADDRESS = {
@@ -560,8 +566,9 @@ def _audit_event(w):
 class World:
     """Creates the examples on demand, each after the resources it refers to."""
 
-    def __init__(self, http: FhirHttp):
+    def __init__(self, http: FhirHttp, admin: FhirHttp):
         self.http = http
+        self.admin = admin
         self.sent: dict[str, dict] = {}
         self.created: dict[str, dict] = {}
         self.responses = {}
@@ -579,7 +586,8 @@ class World:
             body = BUILDERS[rtype](self)
         finally:
             self._building.pop()
-        resp = self.http.post(rtype, body)
+        writer = self.admin if rtype in ADMIN_WRITTEN_TYPES else self.http
+        resp = writer.post(rtype, body)
         if resp.status_code != 201:
             self.failed[rtype] = describe(resp, f"POST the example {rtype}")
             raise AssertionError(self.failed[rtype])
@@ -593,8 +601,8 @@ class World:
 
 
 @pytest.fixture(scope="module")
-def world(http) -> World:
-    return World(http)
+def world(http, admin_http) -> World:
+    return World(http, admin_http)
 
 
 def test_every_supported_type_has_an_example_that_fhir_resources_accepts():
@@ -613,7 +621,7 @@ def test_every_supported_type_has_an_example_that_fhir_resources_accepts():
         validate(resource)
 
 
-@pytest.mark.parametrize("rtype", SUPPORTED_TYPES)
+@pytest.mark.parametrize("rtype", WRITABLE_TYPES)
 def test_example_round_trip(world, http, base_url, rtype):
     created = world.ensure(rtype)
     resp = world.responses[rtype]
@@ -652,6 +660,41 @@ def test_example_round_trip(world, http, base_url, rtype):
     matches = entries(bundle, "match")
     assert [e["resource"]["id"] for e in matches] == [rid], describe(found)
     assert matches[0].get("fullUrl") == f"{base_url}/{rtype}/{rid}", describe(found, "entry.fullUrl")
+
+
+def test_audit_event_is_the_servers_audit_log(world, http, auditor_http, base_url):
+    """AuditEvent cannot be written through the API (403 for the platform, 405 for the audit
+    administrator); the audit administrator reads the server's own audit records as AuditEvents,
+    valid R4, among them the platform's create of the example Patient."""
+    patient = world.ensure("Patient")
+    example = BUILDERS["AuditEvent"](world)
+    denied = http.post("AuditEvent", example)
+    assert_operation_outcome(denied, 403)
+    refused = auditor_http.post("AuditEvent", example)
+    assert_operation_outcome(refused, 405)
+    assert_operation_outcome(http.get("AuditEvent", params={"patient": f"Patient/{patient['id']}"}), 403)
+
+    resp = auditor_http.get("AuditEvent", params={"patient": f"Patient/{patient['id']}", "_count": "100"})
+    assert resp.status_code == 200, describe(resp)
+    bundle = resp.json()
+    validate(bundle)
+    assert bundle["type"] == "searchset", describe(resp)
+    events = [e["resource"] for e in entries(bundle, "match")]
+    assert events, describe(resp, "no audit record of the example Patient")
+    for event in events:
+        assert event["resourceType"] == "AuditEvent", event
+        validate(event)
+        assert f"查阅居民健康档案 {RUN_ID}" not in json.dumps(event, ensure_ascii=False), \
+            "the AuditEvent that was POSTed appears in the audit log"
+    target = f"Patient/{patient['id']}"
+    created = [ev for ev in events if ev.get("action") == "C"
+               and any((ent.get("what") or {}).get("reference") == target for ent in ev.get("entity", []))]
+    assert created, describe(resp, f"no AuditEvent with action C for {target}")
+    event = created[0]
+    read = auditor_http.get(f"AuditEvent/{event['id']}")
+    assert read.status_code == 200, describe(read)
+    validate(read.json())
+    assert read.json() == event, describe(read, "read differs from the search entry")
 
 
 def test_search_bundle_with_include_and_revinclude_is_valid(world, http, base_url):
@@ -799,6 +842,20 @@ def test_capability_statement_is_valid(http):
     assert {"identifier", "name", "birthdate", "gender"} <= patient_params, sorted(patient_params)
     system = {i["code"] for i in rest.get("interaction", [])}
     assert {"transaction", "batch", "history-system"} <= system, sorted(system)
+
+
+def test_capability_statement_matches_what_audit_event_allows(http, auditor_http):
+    """AuditEvent is read-only (writes are 405 even for the audit administrator), so the
+    CapabilityStatement must not offer create, update or delete for it."""
+    cs = http.get("metadata").json()
+    by_type = {r["type"]: r for r in cs["rest"][0].get("resource", [])}
+    have = {i["code"] for i in by_type["AuditEvent"].get("interaction", [])}
+    assert {"read", "search-type"} <= have, sorted(have)
+    refused = auditor_http.post("AuditEvent", {"resourceType": "AuditEvent"})
+    assert refused.status_code == 405, describe(refused)
+    offered = sorted(have & {"create", "update", "delete", "patch"})
+    assert not offered, (f"the CapabilityStatement offers {offered} for AuditEvent, but the server answers "
+                         f"{refused.status_code}: {refused.text[:300]}")
 
 
 def test_operation_outcome_is_valid(http):

@@ -1,0 +1,121 @@
+"""Helpers for the browser end-to-end suite: the demo accounts, filling in the login form,
+reading what the page says, and API calls made beside the browser."""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+import requests
+from selenium.webdriver.common.by import By
+from selenium.webdriver.remote.webdriver import WebDriver
+from selenium.webdriver.support import expected_conditions as EC
+from selenium.webdriver.support.ui import WebDriverWait
+
+# Every demo account has this password (`weijian serve --demo-residents N` prints it).
+DEMO_PASSWORD = "weijian-demo-2026"
+# The demo's first resident (the `resident` account) and the account of their family doctor.
+RESIDENT_PATIENT = "p310105-0"
+SESSION_COOKIE = "weijian_session"
+LOGIN_CSRF_COOKIE = "weijian_login_csrf"
+
+WAIT_MESSAGE = re.compile(r"请\s*(\d+)\s*秒后再试")
+
+
+def wait_for_new_page(driver: WebDriver, old_html, timeout: float = 15) -> None:
+    """Waits until the page that `old_html` belonged to has been replaced and the new one has loaded."""
+    WebDriverWait(driver, timeout).until(EC.staleness_of(old_html))
+    WebDriverWait(driver, timeout).until(lambda d: d.execute_script("return document.readyState") == "complete")
+
+
+def open_page(driver: WebDriver, url: str) -> None:
+    driver.get(url)
+    WebDriverWait(driver, 15).until(lambda d: d.execute_script("return document.readyState") == "complete")
+
+
+def fill_login(driver: WebDriver, base_url: str, username: str, password: str) -> None:
+    """Opens /login and types the credentials (does not submit)."""
+    open_page(driver, f"{base_url}/login")
+    user_field = driver.find_element(By.NAME, "username")
+    user_field.clear()
+    user_field.send_keys(username)
+    driver.find_element(By.NAME, "password").send_keys(password)
+
+
+def submit(driver: WebDriver, button_text: str | None = None) -> None:
+    """Clicks the page's submit button (the one labelled `button_text` if given) and waits for
+    the next page."""
+    old = driver.find_element(By.TAG_NAME, "html")
+    buttons = driver.find_elements(By.CSS_SELECTOR, "button[type=submit], input[type=submit]")
+    if button_text is not None:
+        buttons = [b for b in buttons if b.text.strip() == button_text]
+    assert buttons, f"no submit button{' labelled ' + button_text if button_text else ''} on {driver.current_url}:\n{page_text(driver)}"
+    buttons[0].click()
+    wait_for_new_page(driver, old)
+
+
+def login(driver: WebDriver, base_url: str, username: str, password: str) -> None:
+    fill_login(driver, base_url, username, password)
+    submit(driver, "登录")
+
+
+def page_text(driver: WebDriver) -> str:
+    return driver.find_element(By.TAG_NAME, "body").text
+
+
+def heading(driver: WebDriver) -> str:
+    found = driver.find_elements(By.TAG_NAME, "h1")
+    return found[0].text.strip() if found else ""
+
+
+def alert_text(driver: WebDriver) -> str:
+    """The page's error message (`<p class="error" role="alert">`), or "" when there is none."""
+    found = driver.find_elements(By.CSS_SELECTOR, "[role=alert], .error")
+    return " ".join(element.text.strip() for element in found)
+
+
+def path_of(driver: WebDriver) -> str:
+    """The path of the page the browser shows (after any redirects)."""
+    return urlsplit(driver.current_url).path
+
+
+def cookie(driver: WebDriver, name: str) -> dict | None:
+    return next((c for c in driver.get_cookies() if c["name"] == name), None)
+
+
+def describe_page(driver: WebDriver) -> str:
+    return f"page {driver.current_url} (title {driver.title!r}):\n{page_text(driver)[:1500]}"
+
+
+# ---------------------------------------------------------------------------
+# API beside the browser
+# ---------------------------------------------------------------------------
+
+@dataclass
+class Api:
+    base_url: str
+
+    def token(self, username: str, password: str) -> str:
+        """A token by the password grant; waits out a `429 slow_down` (the endpoint is rate limited)."""
+        for _ in range(3):
+            resp = requests.post(f"{self.base_url}/auth/token", timeout=30,
+                                 data={"grant_type": "password", "username": username, "password": password},
+                                 headers={"Content-Type": "application/x-www-form-urlencoded"})
+            if resp.status_code == 429 and resp.headers.get("Retry-After", "").isdigit():
+                time.sleep(min(30, int(resp.headers["Retry-After"])))
+                continue
+            break
+        assert resp.status_code == 200, f"password grant for {username}: HTTP {resp.status_code}: {resp.text}"
+        body = resp.json()
+        assert body.get("token_type", "").lower() == "bearer" and body.get("access_token"), body
+        return body["access_token"]
+
+    def get(self, path: str, token: str) -> requests.Response:
+        return requests.get(f"{self.base_url}{path}", timeout=30,
+                            headers={"Authorization": f"Bearer {token}", "Accept": "application/fhir+json"})
+
+    def post_json(self, path: str, token: str, body: dict) -> requests.Response:
+        return requests.post(f"{self.base_url}{path}", json=body, timeout=30,
+                             headers={"Authorization": f"Bearer {token}"})
