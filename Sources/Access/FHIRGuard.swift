@@ -9,12 +9,15 @@ public struct RequestOrigin: Sendable {
     public var purpose: String?
     /// The stated reason for emergency access (`X-Break-Glass`), if any.
     public var breakGlassReason: String?
+    /// A bearer token was sent but is invalid or expired.
+    public var invalidToken: Bool
 
     /// Creates an origin.
-    public init(source: String, purpose: String? = nil, breakGlassReason: String? = nil) {
+    public init(source: String, purpose: String? = nil, breakGlassReason: String? = nil, invalidToken: Bool = false) {
         self.source = source
         self.purpose = purpose
         self.breakGlassReason = breakGlassReason
+        self.invalidToken = invalidToken
     }
 }
 
@@ -62,6 +65,10 @@ public struct FHIRGuard: Sendable {
             return Self.describeAccess(await service.handle(request, base: base), base: base)
         }
         guard let principal else {
+            if origin.invalidToken {
+                return FHIRResponse(error: FHIRError(status: 401, code: "login", "The bearer token is invalid or has expired; get a new one from POST /auth/token"))
+                    .with(headers: [("WWW-Authenticate", "Bearer realm=\"weijian\", error=\"invalid_token\"")])
+            }
             return FHIRResponse(error: FHIRError(status: 401, code: "login", "Sign in, or send a bearer token from POST /auth/token (Authorization: Bearer …)"))
                 .with(headers: [("WWW-Authenticate", "Bearer realm=\"weijian\"")])
         }

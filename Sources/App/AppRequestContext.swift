@@ -19,6 +19,8 @@ struct AppRequestContext: RequestContext, SessionRequestContext, RemoteAddressRe
     var principal: Principal?
     /// The peer's address.
     let remoteAddress: SocketAddress?
+    /// A bearer token came with the request but was invalid or expired.
+    var invalidToken = false
 
     init(source: ApplicationRequestContextSource) {
         self.coreContext = .init(source: source)

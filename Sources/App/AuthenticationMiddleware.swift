@@ -13,7 +13,9 @@ struct AuthenticationMiddleware: RouterMiddleware {
         if let header = request.headers[.authorization], header.lowercased().hasPrefix("bearer ") {
             // An invalid or expired token leaves the request anonymous: public routes still answer,
             // protected ones refuse with 401 (the FHIR API says so in an OperationOutcome).
+            context.invalidToken = true
             if let principal = await access.tokens.principal(fromToken: String(header.dropFirst(7)).trimmingCharacters(in: .whitespaces)) {
+                context.invalidToken = false
                 if principal.role != .systemClient, let account = try await access.accounts.account(id: principal.subject), account.disabled {
                     context.principal = nil
                 } else {

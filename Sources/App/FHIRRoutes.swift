@@ -68,7 +68,7 @@ struct FHIRRoutes {
         }
         let origin = RequestOrigin(
             source: context.clientAddress, purpose: headers["x-purpose-of-use"],
-            breakGlassReason: headers["x-break-glass"].map { $0.removingPercentEncoding ?? $0 }
+            breakGlassReason: headers["x-break-glass"].map { $0.removingPercentEncoding ?? $0 }, invalidToken: context.invalidToken
         )
         return respond(await access.guardian.handle(fhirRequest, principal: context.principal, origin: origin, base: base(for: request)))
     }

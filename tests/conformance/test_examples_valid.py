@@ -837,7 +837,15 @@ def test_capability_statement_is_valid(http):
     needed = {"read", "vread", "create", "update", "delete", "search-type", "history-instance", "history-type"}
     for rtype in SUPPORTED_TYPES:
         have = {i["code"] for i in by_type[rtype].get("interaction", [])}
+        if rtype == "AuditEvent":
+            # The audit chain is append-only: readable and searchable, never written through the API.
+            assert have == {"read", "search-type"}, f"AuditEvent interactions {sorted(have)}"
+            continue
         assert needed <= have, f"{rtype} lacks interactions {sorted(needed - have)}"
+    security = rest.get("security", {})
+    assert any(c.get("code") == "SMART-on-FHIR" for s in security.get("service", []) for c in s.get("coding", [])), security
+    oauth = [e for e in security.get("extension", []) if e["url"].endswith("oauth-uris")]
+    assert oauth and any(x["url"] == "token" and x["valueUri"].endswith("/auth/token") for x in oauth[0]["extension"]), security
     patient_params = {p["name"] for p in by_type["Patient"].get("searchParam", [])}
     assert {"identifier", "name", "birthdate", "gender"} <= patient_params, sorted(patient_params)
     system = {i["code"] for i in rest.get("interaction", [])}
