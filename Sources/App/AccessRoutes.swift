@@ -177,6 +177,24 @@ struct AccessRoutes {
             return Response(status: .noContent)
         }
 
+        // 卫健委管理人员: de-identified rows for analysis and research (rules in docs/access.md).
+        api.get("research/:type") { _, context -> Response in
+            _ = try context.require(.commissionManager)
+            let name = try context.parameters.require("type")
+            let type = name.hasSuffix(".ndjson") ? String(name.dropLast(7)) : name
+            guard FHIRDefinitions.supportedTypes.contains(type), PatientCompartment.isPersonal(type) else {
+                throw HTTPError(.notFound, message: "没有可导出的资源类型 \(type)")
+            }
+            let deidentifier = access.deidentifier
+            var output = ""
+            let count = try await BulkData(store: access.policy.store).exportNDJSON(type: type, transform: { text in
+                deidentifier.deidentify(try JSONValue.parse(Data(text.utf8))).serialized()
+            }) { output += $0 }
+            try await audit(context, action: "export", entity: "\(type) (\(count), de-identified)")
+            return Response(status: .ok, headers: [.contentType: "application/fhir+ndjson; charset=utf-8", .cacheControl: "no-store"],
+                            body: ResponseBody(byteBuffer: ByteBuffer(string: output)))
+        }
+
         // 审计管理员: the chain's integrity.
         api.get("audit/verify") { _, context -> VerificationView in
             _ = try context.require(.auditAdministrator)

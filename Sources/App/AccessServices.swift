@@ -17,6 +17,7 @@ struct AccessServices: Sendable {
     /// Writes per principal: 600 at once, then 1,200 a minute.
     let writesByUser = RateLimiter(burst: 600, perMinute: 1200)
     let secureCookies: Bool
+    let deidentifier: Deidentifier
 
     init(platform: Platform, configuration: AppConfiguration, secrets: AccessSecrets) async {
         let hasher = PasswordHasher(cost: configuration.bcryptCost)
@@ -27,5 +28,6 @@ struct AccessServices: Sendable {
         audit = platform.audit
         guardian = FHIRGuard(service: FHIRService(store: platform.fhir), policy: policy, audit: audit)
         secureCookies = configuration.secureCookies
+        deidentifier = Deidentifier(secrets: secrets)
     }
 }

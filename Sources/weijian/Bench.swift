@@ -6,7 +6,7 @@ import Registry
 import Storage
 
 struct Bench: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Benchmarks that print figures (not tests).", subcommands: [BenchIngest.self])
+    static let configuration = CommandConfiguration(abstract: "Benchmarks that print figures (not tests).", subcommands: [BenchIngest.self, BenchAudit.self])
 }
 
 /// `weijian bench ingest`: synthetic residents with their records, each as one transaction Bundle

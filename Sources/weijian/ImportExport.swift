@@ -1,3 +1,4 @@
+import Access
 import App
 import ArgumentParser
 import FHIR
@@ -78,11 +79,23 @@ struct Export: AsyncParsableCommand {
     @OptionGroup var db: DatabaseOptions
     @Option(help: "Folder to write Type.ndjson files into.") var output = "export"
     @Option(help: "Resource types to export (comma-separated); default all.") var types: String?
+    @Flag(help: "De-identify for research (rules in docs/access.md): no direct identifiers, pseudonymous ids, per-person date shifts, generalised ages and addresses.") var deidentified = false
 
     func run() async throws {
         let platform: Platform
-        do { platform = try await Platform.open(try db.configuration()) } catch { throw fail("\(error)") }
-        let wanted = types.map { $0.split(separator: ",").map(String.init) } ?? FHIRDefinitions.supportedTypes
+        var deidentifier: Deidentifier?
+        do {
+            let configuration = try db.configuration()
+            platform = try await Platform.open(configuration)
+            if deidentified {
+                let keyFile = ProcessInfo.processInfo.environment["WEIJIAN_KEY_FILE"] ?? AppConfiguration.defaultKeyFile(for: configuration)
+                deidentifier = Deidentifier(secrets: try AccessSecrets.loadOrCreate(path: keyFile))
+            }
+        } catch { throw fail("\(error)") }
+        let transform: ((String) throws -> String?)? = deidentifier.map { deidentifier in
+            { text in deidentifier.deidentify(try JSONValue.parse(Data(text.utf8))).serialized() }
+        }
+        let wanted = (types.map { $0.split(separator: ",").map(String.init) } ?? FHIRDefinitions.supportedTypes).filter { !deidentified || $0 != "AuditEvent" }
         for type in wanted where !FHIRDefinitions.supportedTypes.contains(type) {
             await platform.shutdown()
             throw fail("'\(type)' is not a supported resource type")
@@ -92,12 +105,14 @@ struct Export: AsyncParsableCommand {
             let path = (output as NSString).appendingPathComponent("\(type).ndjson")
             guard FileManager.default.createFile(atPath: path, contents: nil) else { throw fail("cannot create \(path)") }
             guard let handle = FileHandle(forWritingAtPath: path) else { throw fail("cannot write \(path)") }
-            let count = try await BulkData(store: platform.fhir).exportNDJSON(type: type) { text in
+            let count = try await BulkData(store: platform.fhir).exportNDJSON(type: type, transform: transform) { text in
                 handle.write(Data(text.utf8))
             }
             try handle.close()
             if count == 0 { try? FileManager.default.removeItem(atPath: path) } else { print("\(type): \(count)") }
         }
+        try await platform.audit.append([AuditRecord(actor: "cli", actorRole: "operator", action: "export", entity: wanted.joined(separator: ","),
+                                                     purpose: deidentified ? "research" : "operations", source: "cli", reason: deidentified ? "de-identified" : "identified")])
         await platform.shutdown()
     }
 }

@@ -83,6 +83,7 @@ import WeijianTesting
         Case(method: .get, uri: "/api/v1/me/access-log", expected: ["anonymous": .unauthorized, "residentA": .ok, "residentA2": .ok]),
         Case(method: .get, uri: "/api/v1/mpi/match?birthDate=1960-01-01", expected: [
             "anonymous": .unauthorized, "doctorA": .ok, "doctorB": .ok, "chcStaffA": .ok, "chcManagerB": .ok, "clinician": .ok, "cdc": .ok]),
+        Case(method: .get, uri: "/api/v1/research/Observation.ndjson", expected: ["anonymous": .unauthorized, "manager": .ok]),
         Case(method: .get, uri: "/api/v1/divisions?parent=310105", expected: Dictionary(uniqueKeysWithValues: (["anonymous"] + principals.keys).map { ($0, .ok) })),
     ]
 
@@ -141,6 +142,13 @@ import WeijianTesting
             try await manager.execute(uri: "/fhir/r4/Patient?_summary=count", method: .get) { response in
                 #expect(response.status == .ok)
                 #expect(!String(buffer: response.body).contains("居民"))
+            }
+            // … and de-identified rows: every patient, none named, none by its real id.
+            try await manager.execute(uri: "/api/v1/research/Patient.ndjson", method: .get) { response in
+                #expect(response.status == .ok)
+                let lines = String(buffer: response.body).split(separator: "\n")
+                #expect(lines.count == 3)
+                #expect(!lines.contains { $0.contains("居民") || $0.contains("\"id\":\"A\"") || $0.contains("H1") })
             }
             // Breaking the glass: doctor B, with a stated reason, may open A; the access is flagged.
             let reason = "急诊抢救，患者昏迷".addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""

@@ -58,7 +58,8 @@ public struct BulkData: Sendable {
     }
 
     /// Calls `write` with pages of current resources of `type` as NDJSON text, in id order; returns the count.
-    public func exportNDJSON(type: String, pageSize: Int = 1000, write: (String) throws -> Void) async throws -> Int {
+    /// `transform` may rewrite each resource's JSON text (e.g. de-identify it) or drop it by returning nil.
+    public func exportNDJSON(type: String, pageSize: Int = 1000, transform: ((String) throws -> String?)? = nil, write: (String) throws -> Void) async throws -> Int {
         var after = ""
         var count = 0
         while true {
@@ -69,8 +70,14 @@ public struct BulkData: Sendable {
                     """).all().map { (try $0.decode(column: "res_id", as: String.self), try $0.decode(column: "content", as: String.self)) }
             }
             guard let last = page.last else { return count }
-            try write(page.map { $0.1 + "\n" }.joined())
-            count += page.count
+            if let transform {
+                let lines = try page.compactMap { try transform($0.1) }
+                try write(lines.map { $0 + "\n" }.joined())
+                count += lines.count
+            } else {
+                try write(page.map { $0.1 + "\n" }.joined())
+                count += page.count
+            }
             after = last.0
         }
     }
