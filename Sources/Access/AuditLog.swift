@@ -155,35 +155,66 @@ public struct AuditLog: Sendable {
         public var intact: Bool { firstBroken == nil }
     }
 
+    /// The hash input of each row, assembled by the database as the same length-prefixed concatenation that
+    /// ``AuditEntry/computeHash(seq:recordedAt:record:previousHash:)`` hashes, so that verification decodes
+    /// four columns per row instead of fourteen.
+    static func hashInputSQL(_ engine: DatabaseEngine) -> String {
+        let fields = ["CAST(seq AS TEXT)", "recorded_at", "actor", "actor_role", "action", "entity", "patient", "purpose", "source", "outcome",
+                      "CASE WHEN break_glass = 0 THEN '0' ELSE '1' END", "reason", "prev_hash"]
+        let length: (String) -> String = { engine == .postgres ? "CAST(octet_length(\($0)) AS TEXT)" : "CAST(length(CAST(\($0) AS BLOB)) AS TEXT)" }
+        return fields.map { "\(length($0)) || ':' || \($0)" }.joined(separator: " || ")
+    }
+
+    struct VerifyRow: Sendable {
+        var seq: Int64
+        var input: String
+        var previousHash: String
+        var hash: String
+    }
+
+    private func page(after: Int64, size: Int) async throws -> [VerifyRow] {
+        let input = Self.hashInputSQL(database.engine)
+        return try await database.read { sql in
+            try await sql.raw("""
+                SELECT seq, \(unsafeRaw: input) AS input, prev_hash, hash FROM audit_entry WHERE seq > \(bind: after) ORDER BY seq LIMIT \(literal: size)
+                """).all().map { row in
+                VerifyRow(seq: try row.decode(column: "seq", as: Int64.self), input: try row.decode(column: "input", as: String.self),
+                          previousHash: try row.decode(column: "prev_hash", as: String.self), hash: try row.decode(column: "hash", as: String.self))
+            }
+        }
+    }
+
     /// Reads the whole chain in order and recomputes every hash; names the first entry that is broken.
+    /// The next page is read while the current one is hashed.
     public func verify(pageSize: Int = 20_000) async throws -> Verification {
         var expectedSeq: Int64 = 1
         var previous = Self.genesis
         var checked = 0
-        while true {
-            let after = expectedSeq - 1
-            let page: [AuditEntry] = try await database.read { sql in
-                try await sql.raw("""
-                    SELECT seq, recorded_at, actor, actor_role, action, entity, patient, purpose, source, outcome, break_glass, reason, prev_hash, hash
-                    FROM audit_entry WHERE seq > \(bind: after) ORDER BY seq LIMIT \(literal: pageSize)
-                    """).all().map(Self.decode)
-            }
-            if page.isEmpty { break }
-            for entry in page {
-                if entry.seq != expectedSeq {
-                    return Verification(checked: checked, firstBroken: entry.seq, problem: "entries \(expectedSeq)–\(entry.seq - 1) are missing: deleted from the chain", headHash: previous)
+        var current = try await page(after: 0, size: pageSize)
+        while !current.isEmpty {
+            let after = current.last?.seq ?? 0
+            async let next = page(after: after, size: pageSize)
+            for row in current {
+                if row.seq != expectedSeq {
+                    _ = try? await next
+                    return Verification(checked: checked, firstBroken: row.seq, problem: "entries \(expectedSeq)–\(row.seq - 1) are missing: deleted from the chain", headHash: previous)
                 }
-                if entry.previousHash != previous {
-                    return Verification(checked: checked, firstBroken: entry.seq, problem: "its link to the entry before does not match: an entry before it was changed or removed", headHash: previous)
+                if row.previousHash != previous {
+                    _ = try? await next
+                    return Verification(checked: checked, firstBroken: row.seq, problem: "its link to the entry before does not match: an entry before it was changed or removed", headHash: previous)
                 }
-                let hash = AuditEntry.computeHash(seq: entry.seq, recordedAt: entry.recordedAt, record: entry.record, previousHash: entry.previousHash)
-                if hash != entry.hash {
-                    return Verification(checked: checked, firstBroken: entry.seq, problem: "its content does not match its hash: the entry was edited", headHash: previous)
+                var hasher = SHA256()
+                hasher.update(data: Array(row.input.utf8))
+                let hash = Hex.encode(hasher.finalize())
+                if hash != row.hash {
+                    _ = try? await next
+                    return Verification(checked: checked, firstBroken: row.seq, problem: "its content does not match its hash: the entry was edited", headHash: previous)
                 }
                 previous = hash
                 expectedSeq += 1
                 checked += 1
             }
+            current = try await next
         }
         return Verification(checked: checked, firstBroken: nil, problem: nil, headHash: previous)
     }

@@ -15,7 +15,9 @@ import WeijianTesting
         try await TestDatabase.withPlatform { platform in
             let log = platform.audit
             try await log.append((0..<50).map { Self.record($0) })
-            try await log.append([Self.record(99, patient: "p2")])
+            var chinese = Self.record(99, patient: "p2")
+            chinese.reason = "急诊抢救，患者昏迷"   // multi-byte text hashes the same in Swift and in SQL
+            try await log.append([chinese])
             let result = try await log.verify(pageSize: 7)
             #expect(result.intact)
             #expect(result.checked == 51)
