@@ -50,7 +50,7 @@ let package = Package(
         .target(
             name: "Access",
             dependencies: [
-                "Storage", "FHIR",
+                "Storage", "FHIR", "Registry",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "JWTKit", package: "jwt-kit"),
                 .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),

@@ -129,6 +129,12 @@ public struct FHIRGuard: Sendable {
             guard response.status < 300 else { return response }
             let records = try await checkRead(response, request: request, principal: principal, template: template, mayBreakGlass: mayBreakGlass, cache: cache)
             try await audit.append(records)
+            if principal.role != .systemClient, case .json(let value) = response.body, value["resourceType"]?.stringValue == "Bundle" {
+                // Lists show ID numbers and phones masked; the record itself, read alone, shows them in full.
+                var masked = response
+                masked.body = .json(ListMasking.maskBundle(value))
+                return masked
+            }
             return response
         } catch let denied as Denied {
             var record = template

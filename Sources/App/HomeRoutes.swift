@@ -25,10 +25,11 @@ enum HomePage {
     </head><body>
     <h1>卫健 · 区域卫生健康信息平台</h1>
     <p>“1+5+X”数智底座：主索引、注册库、全生命周期电子健康档案（HL7 FHIR R4）。</p>
+    <p><a href="/login"><strong>登录</strong></a>（居民可查看谁查阅了本人健康档案）</p>
     <ul>
-    <li><a href="/fhir/r4/metadata">FHIR R4 能力声明</a> <code>/fhir/r4/metadata</code></li>
-    <li><a href="/fhir/r4/Organization?_count=50">医疗卫生机构</a> <code>/fhir/r4/Organization</code></li>
-    <li><a href="/fhir/r4/Patient?_count=20&amp;_summary=true">居民（患者）</a> <code>/fhir/r4/Patient</code></li>
+    <li><a href="/fhir/r4/metadata">FHIR R4 能力声明</a> <code>/fhir/r4/metadata</code>（其余接口需登录或令牌 <code>POST /auth/token</code>）</li>
+    <li><a href="/api/v1/institutions?district=310105">医疗卫生机构名录</a> <code>/api/v1/institutions</code></li>
+    <li><a href="/api/v1/divisions?parent=310105">街道/镇</a> <code>/api/v1/divisions</code></li>
     <li><a href="/health/ready">健康检查</a> · <a href="/metrics">运行指标</a></li>
     </ul>
     </body></html>

@@ -4,6 +4,7 @@ import FHIR
 import Foundation
 import HTTPTypes
 import HummingbirdTesting
+import Registry
 import NIOCore
 import Testing
 import WeijianTesting
@@ -19,6 +20,10 @@ import WeijianTesting
          "address":[{"text":"上海市","extension":[{"url":"https://weijian.health/StructureDefinition/subdistrict","valueCode":"\(subdistrict)"}]}]
         """
         if let doctor { text += #","generalPractitioner":[{"reference":"Practitioner/\#(doctor)"}]"# }
+        if id == "A" {
+            text += #","identifier":[{"system":"https://weijian.health/sid/resident-id","value":"\#(ResidentIDNumber.make(addressCode: "310105", birthDate: "1958-08-08", sequence: 21, male: true))"}]"#
+            text += #","telecom":[{"system":"phone","value":"13912345678"}]"#
+        }
         return try json(text + "}")
     }
 
@@ -119,7 +124,15 @@ import WeijianTesting
             try await doctorA.execute(uri: "/fhir/r4/Patient?general-practitioner=Practitioner/drB", method: .get) { #expect($0.status == .forbidden) }
             try await doctorA.execute(uri: "/fhir/r4/Patient?general-practitioner=Practitioner/drA", method: .get) { response in
                 #expect(response.status == .ok)
-                #expect(String(buffer: response.body).contains("\"id\":\"A\""))
+                let text = String(buffer: response.body)
+                #expect(text.contains("\"id\":\"A\""))
+                // In a list, the ID number and phone are masked …
+                #expect(text.contains("310105********") && text.contains("139****5678"))
+                #expect(!text.contains("13912345678") && !text.contains("19580808"))
+            }
+            // … read alone by someone allowed, they are shown in full.
+            try await doctorA.execute(uri: "/fhir/r4/Patient/A", method: .get) { response in
+                #expect(String(buffer: response.body).contains("13912345678"))
             }
             // Nor change a record of B's by pointing a new one at B.
             let forB = Self.observationForA.replacingOccurrences(of: "Patient/A", with: "Patient/B")
