@@ -20,6 +20,15 @@ struct Import: AsyncParsableCommand {
         do { platform = try await Platform.open(try db.configuration()) } catch { throw fail("\(error)") }
         defer { Task { await platform.shutdown() } }
         let service = FHIRService(store: platform.fhir)
+        // Every imported resource is written to the audit chain in its own transaction, as an operator's import.
+        let scope = AuditScope(template: AuditRecord(actor: "cli:import", actorRole: "operator", action: "import", entity: "",
+                                                     purpose: "operations", source: "cli"))
+        let failures = try await AuditScope.$current.withValue(scope) { try await importFiles(service: service, platform: platform) }
+        await platform.shutdown()
+        if failures > 0 { throw ExitCode(1) }
+    }
+
+    private func importFiles(service: FHIRService, platform: Platform) async throws -> Int {
         var failures = 0
         for file in files {
             guard let data = FileManager.default.contents(atPath: file) else {
@@ -33,8 +42,7 @@ struct Import: AsyncParsableCommand {
                 failures += await importBundle(data, file: file, service: service)
             }
         }
-        await platform.shutdown()
-        if failures > 0 { throw ExitCode(1) }
+        return failures
     }
 
     private func importBundle(_ data: Data, file: String, service: FHIRService) async -> Int {
