@@ -42,6 +42,21 @@ public struct AuditRecord: Sendable, Equatable {
     }
 }
 
+extension AuditRecord {
+    /// A record of what `principal` did (nil: someone not signed in), with the role's default purpose.
+    public init(by principal: Principal?, action: String, entity: String, patient: String = "", source: String,
+                outcome: String = "allowed", reason: String = "") {
+        self.init(actor: principal?.subject ?? "anonymous", actorRole: principal?.role.rawValue ?? "anonymous", action: action, entity: entity,
+                  patient: patient, purpose: principal.map { FHIRGuard.defaultPurpose($0.role) } ?? "login", source: source,
+                  outcome: outcome, reason: reason)
+    }
+
+    /// A record of an operator's command-line action.
+    public static func byOperator(_ command: String, action: String, entity: String, purpose: String = "operations", reason: String = "") -> AuditRecord {
+        AuditRecord(actor: "cli:\(command)", actorRole: "operator", action: action, entity: entity, purpose: purpose, source: "cli", reason: reason)
+    }
+}
+
 /// One entry of the chain: the record, its place and time, and the hashes that link it to the one before.
 public struct AuditEntry: Sendable, Equatable {
     /// The position in the chain, from 1, without gaps.

@@ -72,10 +72,8 @@ public struct FHIRGuard: Sendable {
             return FHIRResponse(error: FHIRError(status: 401, code: "login", "Sign in, or send a bearer token from POST /auth/token (Authorization: Bearer …)"))
                 .with(headers: [("WWW-Authenticate", "Bearer realm=\"weijian\"")])
         }
-        var template = AuditRecord(
-            actor: principal.subject, actorRole: principal.role.rawValue, action: "", entity: "",
-            purpose: origin.purpose ?? Self.defaultPurpose(principal.role), source: origin.source
-        )
+        var template = AuditRecord(by: principal, action: "", entity: "", source: origin.source)
+        if let purpose = origin.purpose { template.purpose = purpose }
         let reason = origin.breakGlassReason?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
         let mayBreakGlass = principal.role.isClinical && reason.count >= Self.minimumReasonLength
         if mayBreakGlass { template.reason = reason }

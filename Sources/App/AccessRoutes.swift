@@ -54,10 +54,7 @@ struct AccessRoutes {
 
     func audit(_ context: Context, action: String, entity: String, outcome: String = "allowed", reason: String = "", actor: Principal? = nil) async throws {
         let who = actor ?? context.principal
-        try await access.audit.append([AuditRecord(
-            actor: who?.subject ?? "anonymous", actorRole: who?.role.rawValue ?? "anonymous", action: action, entity: entity,
-            purpose: who.map { FHIRGuard.defaultPurpose($0.role) } ?? "login", source: context.clientAddress, outcome: outcome, reason: reason
-        )])
+        try await access.audit.append([AuditRecord(by: actor ?? context.principal, action: action, entity: entity, source: context.clientAddress, outcome: outcome, reason: reason)])
     }
 
     func register(on router: Router<Context>) {

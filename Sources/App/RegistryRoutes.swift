@@ -19,8 +19,7 @@ struct RegistryRoutes {
     let audit: AuditLog
 
     func record(_ context: Context, _ principal: Principal, action: String, entity: String, patients: [String]) async throws {
-        let template = AuditRecord(actor: principal.subject, actorRole: principal.role.rawValue, action: action, entity: entity,
-                                   purpose: FHIRGuard.defaultPurpose(principal.role), source: context.clientAddress)
+        let template = AuditRecord(by: principal, action: action, entity: entity, source: context.clientAddress)
         try await audit.append((patients.isEmpty ? [""] : patients).map { var each = template; each.patient = $0; return each })
     }
 

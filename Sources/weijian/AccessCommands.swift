@@ -31,7 +31,7 @@ struct AccountCreate: AsyncParsableCommand {
             let account = try await AccountDirectory(database: platform.database).create(NewAccount(
                 username: username, displayName: displayName, role: role, password: password,
                 institution: institution, district: district, practitioner: practitioner, patient: patient))
-            try await platform.audit.append([AuditRecord(actor: "cli", actorRole: "operator", action: "admin", entity: "account/\(account.id)", purpose: "operations", source: "cli", reason: "create \(role.rawValue)")])
+            try await platform.audit.append([AuditRecord.byOperator("account", action: "admin", entity: "account/\(account.id)", reason: "create \(role.rawValue)")])
             print(account.id)
         } catch let error as AccountError {
             throw fail(error.description)
@@ -68,7 +68,7 @@ struct ClientRegister: AsyncParsableCommand {
         do {
             let tokens = await TokenService(secrets: try configuration.loadSecrets(), database: platform.database, hasher: PasswordHasher(cost: configuration.bcryptCost))
             let secret = try await tokens.registerClient(clientID: clientId, name: name, institution: institution, district: district, scopes: parsed)
-            try await platform.audit.append([AuditRecord(actor: "cli", actorRole: "operator", action: "admin", entity: "client/\(clientId)", purpose: "operations", source: "cli", reason: "register \(parsed.text)")])
+            try await platform.audit.append([AuditRecord.byOperator("client", action: "admin", entity: "client/\(clientId)", reason: "register \(parsed.text)")])
             print(secret)
         } catch let error as AccountError {
             await platform.shutdown()

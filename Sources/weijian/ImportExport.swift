@@ -21,8 +21,7 @@ struct Import: AsyncParsableCommand {
         defer { Task { await platform.shutdown() } }
         let service = FHIRService(store: platform.fhir)
         // Every imported resource is written to the audit chain in its own transaction, as an operator's import.
-        let scope = AuditScope(template: AuditRecord(actor: "cli:import", actorRole: "operator", action: "import", entity: "",
-                                                     purpose: "operations", source: "cli"))
+        let scope = AuditScope(template: AuditRecord.byOperator("import", action: "import", entity: ""))
         let failures = try await AuditScope.$current.withValue(scope) { try await importFiles(service: service, platform: platform) }
         await platform.shutdown()
         if failures > 0 { throw ExitCode(1) }
@@ -119,8 +118,8 @@ struct Export: AsyncParsableCommand {
             try handle.close()
             if count == 0 { try? FileManager.default.removeItem(atPath: path) } else { print("\(type): \(count)") }
         }
-        try await platform.audit.append([AuditRecord(actor: "cli", actorRole: "operator", action: "export", entity: wanted.joined(separator: ","),
-                                                     purpose: deidentified ? "research" : "operations", source: "cli", reason: deidentified ? "de-identified" : "identified")])
+        try await platform.audit.append([AuditRecord.byOperator("export", action: "export", entity: wanted.joined(separator: ","),
+                                                              purpose: deidentified ? "research" : "operations", reason: deidentified ? "de-identified" : "identified")])
         await platform.shutdown()
     }
 }

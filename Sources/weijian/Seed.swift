@@ -22,8 +22,8 @@ struct Seed: AsyncParsableCommand {
             }
             let seconds = Date().timeIntervalSince(started)
             print("seeded district \(district): \(report.residents) residents, \(report.resources) resources in \(String(format: "%.1f", seconds)) s")
-            try await platform.audit.append([AuditRecord(actor: "cli:seed", actorRole: "operator", action: "seed", entity: "demo district \(district)",
-                                                         purpose: "operations", source: "cli", reason: "\(report.residents) synthetic residents, \(report.resources) resources")])
+            try await platform.audit.append([AuditRecord.byOperator("seed", action: "seed", entity: "demo district \(district)",
+                                                                  reason: "\(report.residents) synthetic residents, \(report.resources) resources")])
             let made = try await DemoAccounts.create(platform: platform, district: district)
             if !made.isEmpty { print("demo accounts (password \(DemoAccounts.password)): \(made.map(\.username).joined(separator: ", "))") }
         } catch {
