@@ -104,6 +104,15 @@ public struct FHIRGuard: Sendable {
                 template.breakGlass = breakGlass
                 let scope = AuditScope(template: template)
                 let response = await AuditScope.$current.withValue(scope) { await service.handle(request, base: base) }
+                if request.method == "POST", request.path.count == 1, response.status == 200 {
+                    // A conditional create that matched returns the existing record, written by nobody now:
+                    // it is a read, and must be the caller's to see.
+                    var read = template
+                    read.breakGlass = false
+                    read.reason = mayBreakGlass ? template.reason : ""
+                    try await audit.append(try await checkRead(response, request: request, principal: principal, template: read, mayBreakGlass: mayBreakGlass, cache: cache))
+                    return response
+                }
                 if response.status >= 400 && response.status != 412 && response.status != 409 {
                     var failed = template
                     failed.entity = Self.entity(request)

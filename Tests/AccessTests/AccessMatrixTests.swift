@@ -139,6 +139,13 @@ import WeijianTesting
             try await doctorA.execute(uri: "/fhir/r4/Observation", method: .post, headers: [.contentType: "application/fhir+json"], body: ByteBuffer(string: forB)) {
                 #expect($0.status == .forbidden)
             }
+            // Nor find B's record through a conditional create that matches it.
+            try await doctorA.execute(uri: "/fhir/r4/Patient", method: .post,
+                                      headers: [.contentType: "application/fhir+json", HTTPField.Name("If-None-Exist")!: "_id=B"],
+                                      body: ByteBuffer(string: #"{"resourceType":"Patient","name":[{"text":"新居民"}]}"#)) { response in
+                #expect(response.status == .forbidden)
+                #expect(!String(buffer: response.body).contains("居民B"))
+            }
             // A resident cannot open a neighbour's record … until the neighbour, of the same household, consents.
             try await residentA2.execute(uri: "/fhir/r4/Patient/A", method: .get) { #expect($0.status == .forbidden) }
             try await residentA.execute(uri: "/api/v1/me/consents", method: .post, headers: [.contentType: "application/json"], body: ByteBuffer(string: #"{"grantee":"A2"}"#)) {
