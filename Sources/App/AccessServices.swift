@@ -16,6 +16,8 @@ struct AccessServices: Sendable {
     let loginByUser = RateLimiter(burst: 5, perMinute: 5)
     /// Writes per principal: 600 at once, then 1,200 a minute.
     let writesByUser = RateLimiter(burst: 600, perMinute: 1200)
+    /// Writes per client address: 1,200 at once, then 2,400 a minute (several users may share an address).
+    let writesByAddress = RateLimiter(burst: 1200, perMinute: 2400)
     let secureCookies: Bool
     let deidentifier: Deidentifier
 
