@@ -35,6 +35,9 @@ struct FHIRRoutes {
             headers[field.name.canonicalName.lowercased()] = field.value
         }
         var query = FHIRService.parseQuery(request.uri.query ?? "")
+        if let unacceptable = Self.unacceptableFormat(accept: headers["accept"], format: query.last { $0.0 == "_format" }?.1) {
+            return respond(FHIRResponse(error: FHIRError(status: 406, code: "not-supported", "This server speaks FHIR JSON only (application/fhir+json), not \(unacceptable)")))
+        }
         var fhirRequest = FHIRRequest(method: request.method.rawValue, path: path, query: query, headers: headers)
         if request.method == .patch {
             return respond(FHIRResponse(error: FHIRError(status: 405, code: "not-supported", "PATCH is not supported; send the whole resource with PUT")))
@@ -72,6 +75,18 @@ struct FHIRRoutes {
             breakGlassReason: headers["x-break-glass"].map { $0.removingPercentEncoding ?? $0 }, invalidToken: context.invalidToken
         )
         return respond(await access.guardian.handle(fhirRequest, principal: context.principal, origin: origin, base: base(for: request)))
+    }
+
+    /// The requested format when it excludes JSON (`Accept` or `_format`), nil when JSON is acceptable.
+    static func unacceptableFormat(accept: String?, format: String?) -> String? {
+        if let format {
+            let value = format.lowercased()
+            if !(value == "json" || value.contains("json")) { return format }
+        }
+        guard let accept, !accept.isEmpty else { return nil }
+        let ranges = accept.lowercased().split(separator: ",").map { $0.split(separator: ";")[0].trimmingCharacters(in: .whitespaces) }
+        let acceptable = ranges.contains { $0 == "*/*" || $0 == "application/*" || $0.contains("json") }
+        return acceptable ? nil : accept
     }
 
     private func respond(_ response: FHIRResponse) -> Response {

@@ -86,6 +86,9 @@ func outcome(_ buffer: ByteBuffer) throws -> JSONValue {
                 ("/fhir/r4/Patient?foo=bar", .get, [.init("Prefer")!: "handling=strict"], "", .badRequest),
                 ("/fhir/r4/Patient/bad$id", .get, [:], "", .badRequest),
                 ("/fhir/r4/Patient/x/_history/abc", .get, [:], "", .badRequest),
+                ("/fhir/r4/Patient", .get, [.accept: "application/fhir+xml"], "", .notAcceptable),
+                ("/fhir/r4/Patient?_format=xml", .get, [:], "", .notAcceptable),
+                ("/fhir/r4/Patient", .post, fhirJSON, #"{"resourceType":"Patient","birthDate":"1950-01-01","identifier":[{"system":"\#(ResidentIDNumber.system)","value":"\#(ResidentIDNumber.make(addressCode: "310105", birthDate: "1951-01-01", sequence: 3, male: true))"}]}"#, .unprocessableContent),
             ]
             for (uri, method, headers, body, status) in cases {
                 try await client.execute(uri: uri, method: method, headers: headers, body: body.isEmpty ? nil : ByteBuffer(string: body)) { response in

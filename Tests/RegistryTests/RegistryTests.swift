@@ -54,6 +54,13 @@ func residentPatient(_ id: String, name: String, birth: String, phone: String? =
             bad.removeLast()
             bad += good.hasSuffix("1") ? "2" : "1"
             await #expect(throws: FHIRError.self) { _ = try await platform.fhir.create(try residentPatient(bad, name: "甲", birth: "1975-04-03")) }
+            // The record must agree with the birth date the number carries.
+            do {
+                _ = try await platform.fhir.create(try residentPatient(good, name: "甲", birth: "1975-04-04"))
+                Issue.record("birth date mismatch accepted")
+            } catch let error as FHIRError {
+                #expect(error.status == 422 && error.description.contains("出生日期与身份证号码不符"))
+            }
             let first = try await platform.fhir.create(try residentPatient(good, name: "甲", birth: "1975-04-03"))
             do {
                 _ = try await platform.fhir.create(try residentPatient(good, name: "甲", birth: "1975-04-03"))

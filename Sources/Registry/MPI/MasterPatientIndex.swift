@@ -29,8 +29,9 @@ public struct MasterPatientIndex: ResourceWriteHook {
         for (index, identifier) in (patient["identifier"]?.arrayValue ?? []).enumerated()
         where identifier["system"]?.stringValue == ResidentIDNumber.system {
             guard let text = identifier["value"]?.stringValue else { continue }
+            let number: ResidentIDNumber
             do {
-                numbers.append(try ResidentIDNumber(text).value)
+                number = try ResidentIDNumber(text)
             } catch {
                 throw FHIRError.unprocessable([OutcomeIssue(
                     code: "value",
@@ -38,6 +39,22 @@ public struct MasterPatientIndex: ResourceWriteHook {
                     expression: "Patient.identifier[\(index)].value"
                 )])
             }
+            // The number carries the birth date and sex: the record must agree with it.
+            if let birthDate = patient["birthDate"]?.stringValue, birthDate != number.birthDate {
+                throw FHIRError.unprocessable([OutcomeIssue(
+                    code: "invariant",
+                    diagnostics: "Patient.birthDate \(birthDate) does not match the birth date in resident ID number \(ResidentIDNumber.masked(text))（出生日期与身份证号码不符）",
+                    expression: "Patient.birthDate"
+                )])
+            }
+            if let gender = patient["gender"]?.stringValue, gender == "male" || gender == "female", gender != number.gender {
+                throw FHIRError.unprocessable([OutcomeIssue(
+                    code: "invariant",
+                    diagnostics: "Patient.gender \(gender) does not match the sex digit of resident ID number \(ResidentIDNumber.masked(text))（性别与身份证号码不符）",
+                    expression: "Patient.gender"
+                )])
+            }
+            numbers.append(number.value)
         }
         let name = patient["name"]?.arrayValue?.first
         let fullName = name?["text"]?.stringValue
