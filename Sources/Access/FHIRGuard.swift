@@ -102,6 +102,8 @@ public struct FHIRGuard: Sendable {
                 template.action = request.path.isEmpty ? (request.body?["type"]?.stringValue ?? "bundle")
                     : (request.method == "DELETE" ? "delete" : (request.method == "PUT" ? "update" : "create"))
                 template.breakGlass = breakGlass
+                let stated = template.reason
+                if !breakGlass { template.reason = "" }
                 let scope = AuditScope(template: template)
                 let response = await AuditScope.$current.withValue(scope) { await service.handle(request, base: base) }
                 if request.method == "POST", request.path.count == 1, response.status == 200 {
@@ -109,7 +111,7 @@ public struct FHIRGuard: Sendable {
                     // it is a read, and must be the caller's to see.
                     var read = template
                     read.breakGlass = false
-                    read.reason = mayBreakGlass ? template.reason : ""
+                    read.reason = mayBreakGlass ? stated : ""
                     try await audit.append(try await checkRead(response, request: request, principal: principal, template: read, mayBreakGlass: mayBreakGlass, cache: cache))
                     return response
                 }
@@ -117,7 +119,7 @@ public struct FHIRGuard: Sendable {
                     var failed = template
                     failed.entity = Self.entity(request)
                     failed.outcome = "failed"
-                    failed.reason = "HTTP \(response.status)" + (template.reason.isEmpty ? "" : "; " + template.reason)
+                    failed.reason = "HTTP \(response.status)" + (stated.isEmpty ? "" : "; " + stated)
                     try await audit.append([failed])
                 }
                 return response
