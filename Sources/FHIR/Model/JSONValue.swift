@@ -1,6 +1,6 @@
 import Foundation
 
-/// A JSON document as FHIR resources are exchanged: parsed by Foundation's `JSONDecoder`,
+/// A JSON document as FHIR resources are exchanged: parsed by ``JSONParser``,
 /// walked by the validator and the search indexer, and written back by ``serialized()``.
 public enum JSONValue: Sendable, Equatable, Hashable {
     case null
@@ -109,27 +109,13 @@ extension JSONValue: Codable {
 extension JSONValue {
     /// Parses JSON bytes. Throws ``JSONValue/ParseError`` with a readable message.
     public static func parse(_ data: Data) throws -> JSONValue {
-        do {
-            return try JSONDecoder().decode(JSONValue.self, from: data)
-        } catch let error as DecodingError {
-            throw ParseError(message: Self.describe(error))
-        }
+        try JSONParser.parse(data)
     }
 
     /// The body is not JSON.
     public struct ParseError: Error, CustomStringConvertible {
         public let message: String
         public var description: String { message }
-    }
-
-    private static func describe(_ error: DecodingError) -> String {
-        switch error {
-        case .dataCorrupted(let context):
-            let underlying = (context.underlyingError as? NSError)?.userInfo[NSDebugDescriptionErrorKey] as? String
-            return "The body is not valid JSON" + (underlying.map { ": \($0)" } ?? (context.debugDescription.isEmpty ? "" : ": \(context.debugDescription)"))
-        default:
-            return "The body is not valid JSON"
-        }
     }
 
     /// Writes compact JSON; object members in FHIR's customary order: `resourceType`, `id`, `meta`, then by name.
