@@ -6,8 +6,11 @@ import Storage
 /// Integers are written into the statement as SQL literals (cheaper than a bound parameter through
 /// the drivers' `Encodable` path); text and floating-point values are bound.
 public enum RowValue: Sendable, Equatable, Hashable {
+    /// An integer, written as a literal.
     case int(Int64)
+    /// A floating-point number, bound.
     case double(Double)
+    /// Text or NULL, bound.
     case text(String?)
 }
 
@@ -39,7 +42,7 @@ struct BatchInsert {
         var start = 0
         while start < rows.count {
             let end = min(rows.count, start + rowsPerStatement)
-            try await sql.raw(statement(rows: start..<end)).run()
+            try await sql.raw("\(InsertStatement(table: table, columns: columns, rows: rows[start..<end], returning: nil))").run()
             start = end
         }
         rows.removeAll(keepingCapacity: true)
@@ -49,28 +52,35 @@ struct BatchInsert {
     /// `returning` of each inserted row, in no particular order; empties the batch.
     mutating func insertReturning(_ sql: any SQLDatabase, columns returning: String) async throws -> [any SQLRow] {
         guard !rows.isEmpty else { return [] }
-        var query = statement(rows: 0..<rows.count)
-        query.appendLiteral(" RETURNING \(returning)")
-        let result = try await sql.raw(query).all()
+        let result = try await sql.raw("\(InsertStatement(table: table, columns: columns, rows: rows[...], returning: returning))").all()
         rows.removeAll(keepingCapacity: true)
         return result
     }
+}
 
-    private func statement(rows range: Range<Int>) -> SQLQueryString {
-        var query = SQLQueryString("INSERT INTO \(unsafeRaw: table) (\(unsafeRaw: columns.joined(separator: ", "))) VALUES ")
-        for index in range {
-            if index > range.lowerBound { query.appendLiteral(", ") }
-            query.appendLiteral("(")
-            for (column, value) in rows[index].enumerated() {
-                if column > 0 { query.appendLiteral(", ") }
+/// One multi-row INSERT, serialised straight into SQL text and binds (no intermediate fragments).
+private struct InsertStatement: SQLExpression {
+    let table: String
+    let columns: [String]
+    let rows: ArraySlice<[RowValue]>
+    let returning: String?
+
+    func serialize(to serializer: inout SQLSerializer) {
+        serializer.write("INSERT INTO \(table) (\(columns.joined(separator: ", "))) VALUES ")
+        var firstRow = true
+        for row in rows {
+            serializer.write(firstRow ? "(" : ", (")
+            firstRow = false
+            for (index, value) in row.enumerated() {
+                if index > 0 { serializer.write(", ") }
                 switch value {
-                case .int(let number): query.appendLiteral(String(number))
-                case .double(let number): query.appendInterpolation(bind: number)
-                case .text(let text): query.appendInterpolation(bind: text)
+                case .int(let number): serializer.write(String(number))
+                case .double(let number): serializer.write(bind: number)
+                case .text(let text): serializer.write(bind: text)
                 }
             }
-            query.appendLiteral(")")
+            serializer.write(")")
         }
-        return query
+        if let returning { serializer.write(" RETURNING \(returning)") }
     }
 }
