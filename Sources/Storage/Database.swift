@@ -37,7 +37,13 @@ public final class Database: Sendable {
                 try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
             }
             let writer = try await openSQLite(path: path, logger: logger)
+            // 8 KiB pages (applies when the file is created): fewer page splits and B-tree levels for
+            // the search indexes than SQLite's 4 KiB default, measured faster for FHIR ingest.
+            try await writer.sql().raw("PRAGMA page_size=8192").run()
             try await writer.sql().raw("PRAGMA journal_mode=WAL").run()
+            // Checkpoint every 10,000 pages (80 MiB of WAL) instead of every 1,000: index pages
+            // changed by many transactions are copied into the database file (and synced) less often.
+            try await writer.sql().raw("PRAGMA wal_autocheckpoint=10000").run()
             var readers: [SQLiteConnection] = []
             for _ in 0..<max(1, configuration.maxConnections / 2) {
                 readers.append(try await openSQLite(path: path, logger: logger))

@@ -18,6 +18,23 @@ import Testing
         #expect(throws: JSONValue.ParseError.self) { try JSONValue.parse(Data("{\"a\":".utf8)) }
         #expect(throws: JSONValue.ParseError.self) { try JSONValue.parse(Data("not json".utf8)) }
     }
+
+    /// The parser reads what Foundation's `JSONDecoder` read through `Codable` before it, edge cases included.
+    @Test(arguments: [
+        ("5.0", JSONValue.integer(5)), ("1e2", .integer(100)), ("-0.0", .integer(0)), ("5.5", .decimal(5.5)),
+        ("9223372036854775808", .decimal(9_223_372_036_854_775_808)), ("-9223372036854775808", .integer(.min)),
+        ("[1,]", .array([.integer(1)])), (#"{"a":1,"a":2}"#, .object(["a": .integer(1)])), (#"{"a":1,}"#, .object(["a": .integer(1)])),
+        (#""\ud83d\ude00 \u0000\/""#, .string("😀 \u{0}/")), (" [ true , false , null ] ", .array([.bool(true), .bool(false), .null])),
+        ("\u{FEFF}1", .integer(1)),
+    ])
+    func parsesLikeFoundation(_ text: String, _ expected: JSONValue) throws {
+        #expect(try JSONValue.parse(Data(text.utf8)) == expected)
+    }
+
+    @Test(arguments: ["1e400", #""\ud800""#, "01", "-", "1.", ".5", "1 2", "", "tru", "\"\t\"", "NaN", #""\x""#, "[,]", "[1,,2]", String(repeating: "[", count: 600)])
+    func rejectsLikeFoundation(_ text: String) {
+        #expect(throws: JSONValue.ParseError.self) { try JSONValue.parse(Data(text.utf8)) }
+    }
 }
 
 @Suite struct DateRangeTests {

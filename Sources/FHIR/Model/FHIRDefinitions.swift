@@ -60,6 +60,11 @@ public final class FHIRDefinitions: Sendable {
     public let supportedResourceTypes: [String]
     /// Search parameters per type with their paths split into steps, for the indexer.
     let indexedParameters: [String: [(definition: SearchParameterDefinition, paths: [[String]])]]
+    /// For each type and search parameter, the parameters whose index rows hold its values: itself,
+    /// or, for a parameter whose paths are exactly those of other parameters of the same type
+    /// (`Observation.combo-code` = `code` + `component-code`, `patient` = `subject`), those parameters.
+    /// Such a parameter's rows would repeat theirs, so they are not stored; a search reads theirs.
+    public let indexRowSources: [String: [String: [String]]]
 
     private struct StructureFile: Decodable {
         var fhirVersion: String
@@ -100,10 +105,48 @@ public final class FHIRDefinitions: Sendable {
             byType[parameter.resource, default: [:]][parameter.name] = parameter
         }
         searchParameters = byType
+        let sources = byType.mapValues(Self.indexRowSources(of:))
+        indexRowSources = sources
         indexedParameters = byType.mapValues { parameters in
-            parameters.values.sorted { $0.name < $1.name }.map { ($0, $0.paths.map { $0.split(separator: ".").map(String.init) }) }
+            parameters.values.filter { sources[$0.resource]?[$0.name] == [$0.name] }.sorted { $0.name < $1.name }
+                .map { ($0, $0.paths.map { $0.split(separator: ".").map(String.init) }) }
         }
         supportedResourceTypes = Self.supportedTypes
+    }
+
+    /// Which parameters' index rows stand for each parameter of one type (see ``indexRowSources``).
+    ///
+    /// Parameters are taken with fewer paths first (then by name); one is derived when its paths are
+    /// exactly the disjoint union of the paths of parameters already stored, of the same search type
+    /// and all without a `where` restriction. The indexer finds a value once per path, so a derived
+    /// parameter's rows would be the union of the sources' rows, and searching the sources is the same.
+    static func indexRowSources(of parameters: [String: SearchParameterDefinition]) -> [String: [String]] {
+        var result: [String: [String]] = [:]
+        var stored: [SearchParameterDefinition] = []
+        let ordered = parameters.values.sorted { ($0.paths.count, $0.name) < ($1.paths.count, $1.name) }
+        for parameter in ordered {
+            if parameter.where == nil, let cover = cover(parameter, by: stored) {
+                result[parameter.name] = cover
+            } else {
+                result[parameter.name] = [parameter.name]
+                stored.append(parameter)
+            }
+        }
+        return result
+    }
+
+    /// Stored parameters whose paths partition `parameter`'s paths exactly, or nil.
+    private static func cover(_ parameter: SearchParameterDefinition, by stored: [SearchParameterDefinition]) -> [String]? {
+        var remaining = parameter.paths.sorted()
+        guard Set(remaining).count == remaining.count else { return nil }
+        var names: [String] = []
+        for candidate in stored where candidate.type == parameter.type && candidate.where == nil && !candidate.paths.isEmpty {
+            let paths = candidate.paths.sorted()
+            guard Set(paths).count == paths.count, Set(paths).isSubset(of: remaining) else { continue }
+            remaining.removeAll { paths.contains($0) }
+            names.append(candidate.name)
+        }
+        return remaining.isEmpty && !names.isEmpty ? names.sorted() : nil
     }
 
     /// True when `name` is a primitive datatype.

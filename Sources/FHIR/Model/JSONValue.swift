@@ -1,6 +1,6 @@
 import Foundation
 
-/// A JSON document as FHIR resources are exchanged: parsed by Foundation's `JSONDecoder`,
+/// A JSON document as FHIR resources are exchanged: parsed by ``JSONParser``,
 /// walked by the validator and the search indexer, and written back by ``serialized()``.
 public enum JSONValue: Sendable, Equatable, Hashable {
     case null
@@ -109,11 +109,7 @@ extension JSONValue: Codable {
 extension JSONValue {
     /// Parses JSON bytes. Throws ``JSONValue/ParseError`` with a readable message.
     public static func parse(_ data: Data) throws -> JSONValue {
-        do {
-            return try JSONDecoder().decode(JSONValue.self, from: data)
-        } catch let error as DecodingError {
-            throw ParseError(message: Self.describe(error))
-        }
+        try JSONParser.parse(data)
     }
 
     /// The body is not JSON.
@@ -122,95 +118,92 @@ extension JSONValue {
         public var description: String { message }
     }
 
-    private static func describe(_ error: DecodingError) -> String {
-        switch error {
-        case .dataCorrupted(let context):
-            let underlying = (context.underlyingError as? NSError)?.userInfo[NSDebugDescriptionErrorKey] as? String
-            return "The body is not valid JSON" + (underlying.map { ": \($0)" } ?? (context.debugDescription.isEmpty ? "" : ": \(context.debugDescription)"))
-        default:
-            return "The body is not valid JSON"
-        }
-    }
-
     /// Writes compact JSON; object members in FHIR's customary order: `resourceType`, `id`, `meta`, then by name.
     public func serialized() -> String {
-        var out = ""
-        out.reserveCapacity(512)
+        String(decoding: serializedBytes(), as: UTF8.self)
+    }
+
+    /// UTF-8 bytes of ``serialized()``.
+    public func serializedData() -> Data { Data(serializedBytes()) }
+
+    private func serializedBytes() -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(1024)
         write(to: &out)
         return out
     }
 
-    /// UTF-8 bytes of ``serialized()``.
-    public func serializedData() -> Data { Data(serialized().utf8) }
-
     private static let leadingKeys = ["resourceType", "id", "meta"]
 
-    private func write(to out: inout String) {
+    private func write(to out: inout [UInt8]) {
         switch self {
-        case .null: out += "null"
-        case .bool(let value): out += value ? "true" : "false"
-        case .integer(let value): out += String(value)
+        case .null: out.append(contentsOf: "null".utf8)
+        case .bool(let value): out.append(contentsOf: (value ? "true" : "false").utf8)
+        case .integer(let value): out.append(contentsOf: String(value).utf8)
         case .decimal(let value):
             if value.isFinite, value == value.rounded(), abs(value) < 1e15 {
-                out += String(Int64(value))
+                out.append(contentsOf: String(Int64(value)).utf8)
             } else if value.isFinite {
-                out += "\(value)"
+                out.append(contentsOf: "\(value)".utf8)
             } else {
-                out += "null"
+                out.append(contentsOf: "null".utf8)
             }
         case .string(let value): Self.writeString(value, to: &out)
         case .array(let items):
-            out += "["
+            out.append(UInt8(ascii: "["))
             for (index, item) in items.enumerated() {
-                if index > 0 { out += "," }
+                if index > 0 { out.append(UInt8(ascii: ",")) }
                 item.write(to: &out)
             }
-            out += "]"
+            out.append(UInt8(ascii: "]"))
         case .object(let members):
-            out += "{"
+            out.append(UInt8(ascii: "{"))
             var first = true
             for key in Self.leadingKeys {
                 if let value = members[key] {
-                    if !first { out += "," }
+                    if !first { out.append(UInt8(ascii: ",")) }
                     first = false
                     Self.writeString(key, to: &out)
-                    out += ":"
+                    out.append(UInt8(ascii: ":"))
                     value.write(to: &out)
                 }
             }
-            for key in members.keys.sorted() where !Self.leadingKeys.contains(key) {
-                if !first { out += "," }
+            for (key, value) in members.sorted(by: { $0.key < $1.key }) where !Self.leadingKeys.contains(key) {
+                if !first { out.append(UInt8(ascii: ",")) }
                 first = false
                 Self.writeString(key, to: &out)
-                out += ":"
-                members[key]?.write(to: &out)
+                out.append(UInt8(ascii: ":"))
+                value.write(to: &out)
             }
-            out += "}"
+            out.append(UInt8(ascii: "}"))
         }
     }
 
-    private static func writeString(_ value: String, to out: inout String) {
-        out += "\""
-        if !value.utf8.contains(where: { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C }) {
-            out += value
-            out += "\""
-            return
-        }
-        for scalar in value.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            default:
-                if scalar.value < 0x20 {
-                    out += String(format: "\\u%04x", scalar.value)
-                } else {
-                    out.unicodeScalars.append(scalar)
+    private static let hexDigits = Array("0123456789abcdef".utf8)
+
+    private static func writeString(_ value: String, to out: inout [UInt8]) {
+        out.append(UInt8(ascii: "\""))
+        var value = value
+        value.withUTF8 { bytes in
+            if !bytes.contains(where: { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C }) {
+                out.append(contentsOf: bytes)
+                return
+            }
+            for byte in bytes {
+                switch byte {
+                case 0x22: out.append(contentsOf: [0x5C, 0x22])
+                case 0x5C: out.append(contentsOf: [0x5C, 0x5C])
+                case 0x0A: out.append(contentsOf: [0x5C, UInt8(ascii: "n")])
+                case 0x0D: out.append(contentsOf: [0x5C, UInt8(ascii: "r")])
+                case 0x09: out.append(contentsOf: [0x5C, UInt8(ascii: "t")])
+                case 0..<0x20:
+                    out.append(contentsOf: [0x5C, UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0")])
+                    out.append(hexDigits[Int(byte >> 4)])
+                    out.append(hexDigits[Int(byte & 0x0F)])
+                default: out.append(byte)
                 }
             }
         }
-        out += "\""
+        out.append(UInt8(ascii: "\""))
     }
 }

@@ -18,9 +18,14 @@ public enum ResourceID {
         bytes[7] = UInt8(truncatingIfNeeded: randomA >> 8)
         bytes[8] = 0x80 | UInt8(truncatingIfNeeded: (randomA >> 16) & 0x3F)
         for index in 9..<16 { bytes[index] = UInt8(truncatingIfNeeded: randomB >> (8 * (index - 9))) }
-        let hex = bytes.map { String(format: "%02x", $0) }.joined()
-        let characters = Array(hex)
-        return String(characters[0..<8]) + "-" + String(characters[8..<12]) + "-" + String(characters[12..<16]) + "-"
-            + String(characters[16..<20]) + "-" + String(characters[20..<32])
+        let digits = Array("0123456789abcdef".utf8)
+        var text = [UInt8]()
+        text.reserveCapacity(36)
+        for (index, byte) in bytes.enumerated() {
+            if index == 4 || index == 6 || index == 8 || index == 10 { text.append(UInt8(ascii: "-")) }
+            text.append(digits[Int(byte >> 4)])
+            text.append(digits[Int(byte & 0x0F)])
+        }
+        return String(decoding: text, as: UTF8.self)
     }
 }

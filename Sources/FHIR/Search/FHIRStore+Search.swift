@@ -17,16 +17,23 @@ public struct SearchResult: Sendable {
 extension FHIRStore {
     /// Runs a search: reads the index tables, never scans JSON.
     public func search(_ request: SearchRequest) async throws -> SearchResult {
-        try await database.read { sql in try await Self.search(request, sql: sql) }
+        try await database.read { sql in
+            try await Self.search(request, sql: sql) { type, name in
+                try await parameterKeys.sources(type: type, name: name, definitions: definitions, sql: sql)
+            }
+        }
     }
 
-    static func search(_ request: SearchRequest, sql: any SQLDatabase) async throws -> SearchResult {
+    /// The numbers of the stored parameters whose index rows hold a type's search parameter.
+    typealias ParameterSources = (_ type: String, _ name: String) async throws -> [Int64]
+
+    static func search(_ request: SearchRequest, sql: any SQLDatabase, sources: ParameterSources) async throws -> SearchResult {
         var filter = SQLQueryString("r.res_type = ")
         filter.appendInterpolation(bind: request.type)
         filter.appendLiteral(" AND r.deleted = 0")
         for criterion in request.criteria {
             filter.appendLiteral(" AND ")
-            filter = filter + (try condition(for: criterion, type: request.type))
+            filter = filter + (try await condition(for: criterion, type: request.type, sources: sources))
         }
         var total: Int?
         if request.wantsTotal || request.summary == "count" {
@@ -38,7 +45,7 @@ extension FHIRStore {
         }
         var order = SQLQueryString("")
         for key in request.sort {
-            order = order + orderExpression(key, type: request.type)
+            order = order + (try await orderExpression(key, type: request.type, sources: sources))
             order.appendLiteral(key.descending ? " DESC, " : " ASC, ")
         }
         order.appendLiteral("r.res_id ASC")
@@ -49,27 +56,36 @@ extension FHIRStore {
         var matches = try rows.map(decode)
         let hasMore = matches.count > request.count
         if hasMore { matches.removeLast() }
-        let included = try await includes(for: request, matches: matches, sql: sql)
+        let included = try await includes(for: request, matches: matches, sql: sql, sources: sources)
         return SearchResult(matches: matches, included: included, total: total, hasMore: hasMore)
     }
 
-    private static func includes(for request: SearchRequest, matches: [StoredResource], sql: any SQLDatabase) async throws -> [StoredResource] {
+    /// `param_key IN (…)` for the given numbers; a number no parameter has when there are none.
+    private static func parameterCondition(_ keys: [Int64], column: String = "i.param_key") -> SQLQueryString {
+        if keys.count == 1 { return "\(unsafeRaw: column) = \(literal: keys[0])" }
+        return "\(unsafeRaw: column) IN (\(unsafeRaw: (keys.isEmpty ? [0] : keys).map(String.init).joined(separator: ", ")))"
+    }
+
+    private static func includes(for request: SearchRequest, matches: [StoredResource], sql: any SQLDatabase, sources: ParameterSources) async throws -> [StoredResource] {
         guard !matches.isEmpty, !(request.includes.isEmpty && request.revIncludes.isEmpty) else { return [] }
         let ids = matches.map(\.id)
         var targets: [ReferenceValue] = []
         for include in request.includes {
-            var query = SQLQueryString("SELECT DISTINCT target_type, target_id FROM fhir_idx_reference WHERE res_type = ")
-            query.appendInterpolation(bind: include.sourceType)
-            query = query + " AND param = \(bind: include.parameter) AND res_id IN (\(binds: ids))"
-            if let targetType = include.targetType { query = query + " AND target_type = \(bind: targetType)" }
+            let keys = try await sources(include.sourceType, include.parameter)
+            var query = SQLQueryString("SELECT DISTINCT i.target_type, i.target_id FROM fhir_idx_reference i WHERE ")
+            query = query + parameterCondition(keys)
+            query = query + " AND i.res_key IN (SELECT res_key FROM fhir_resource WHERE res_type = \(bind: include.sourceType) AND res_id IN (\(binds: ids)))"
+            if let targetType = include.targetType { query = query + " AND i.target_type = \(bind: targetType)" }
             for row in try await sql.raw(query).all() {
                 targets.append(ReferenceValue(type: try row.decode(column: "target_type", as: String.self), id: try row.decode(column: "target_id", as: String.self)))
             }
         }
         for include in request.revIncludes {
+            let keys = try await sources(include.sourceType, include.parameter)
             let rows = try await sql.raw("""
-                SELECT DISTINCT res_type, res_id FROM fhir_idx_reference WHERE res_type = \(bind: include.sourceType)
-                AND param = \(bind: include.parameter) AND target_type = \(bind: request.type) AND target_id IN (\(binds: ids))
+                SELECT DISTINCT r.res_type, r.res_id FROM fhir_idx_reference i JOIN fhir_resource r ON r.res_key = i.res_key
+                WHERE \(parameterCondition(keys)) AND r.res_type = \(bind: include.sourceType)
+                AND i.target_type = \(bind: request.type) AND i.target_id IN (\(binds: ids))
                 """).all()
             for row in rows {
                 targets.append(ReferenceValue(type: try row.decode(column: "res_type", as: String.self), id: try row.decode(column: "res_id", as: String.self)))
@@ -88,7 +104,7 @@ extension FHIRStore {
         return included.sorted { ($0.type, $0.id) < ($1.type, $1.id) }
     }
 
-    private static func orderExpression(_ key: SearchRequest.SortKey, type: String) -> SQLQueryString {
+    private static func orderExpression(_ key: SearchRequest.SortKey, type: String, sources: ParameterSources) async throws -> SQLQueryString {
         guard let definition = key.definition else {
             return key.name == "_id" ? "r.res_id" : "r.last_updated_ms"
         }
@@ -100,11 +116,12 @@ extension FHIRStore {
         case "quantity": ("fhir_idx_quantity", "value")
         default: ("fhir_idx_token", "code")
         }
-        return "(SELECT \(unsafeRaw: aggregate)(i.\(unsafeRaw: column)) FROM \(unsafeRaw: table) i WHERE i.res_type = r.res_type AND i.res_id = r.res_id AND i.param = \(bind: definition.name))"
+        let keys = try await sources(type, definition.name)
+        return "(SELECT \(unsafeRaw: aggregate)(i.\(unsafeRaw: column)) FROM \(unsafeRaw: table) i WHERE i.res_key = r.res_key AND \(parameterCondition(keys)))"
     }
 
     /// The SQL condition on `r` for one criterion (values OR-ed).
-    static func condition(for criterion: SearchRequest.Criterion, type: String) throws -> SQLQueryString {
+    static func condition(for criterion: SearchRequest.Criterion, type: String, sources: ParameterSources) async throws -> SQLQueryString {
         if criterion.name == "_id" {
             for id in criterion.values where !FHIRID.isValid(id) {
                 throw FHIRError.badRequest("'\(id)' is not a valid resource id")
@@ -128,15 +145,17 @@ extension FHIRStore {
             guard let flag = criterion.values.first, flag == "true" || flag == "false" else {
                 throw FHIRError.badRequest("\(criterion.name):missing takes true or false")
             }
-            let inner: SQLQueryString = "SELECT i.res_id FROM \(unsafeRaw: table) i WHERE i.res_type = \(bind: type) AND i.param = \(bind: definition.name)"
-            return flag == "true" ? "r.res_id NOT IN (\(inner))" : "r.res_id IN (\(inner))"
+            let keys = try await sources(type, definition.name)
+            let inner: SQLQueryString = "SELECT i.res_key FROM \(unsafeRaw: table) i WHERE \(parameterCondition(keys))"
+            return flag == "true" ? "r.res_key NOT IN (\(inner))" : "r.res_key IN (\(inner))"
         }
         var alternatives: [SQLQueryString] = []
         for value in criterion.values {
             alternatives.append(try valueCondition(value, definition: definition, modifier: criterion.modifier))
         }
-        let inner: SQLQueryString = "SELECT i.res_id FROM \(unsafeRaw: table) i WHERE i.res_type = \(bind: type) AND i.param = \(bind: definition.name) AND (\(joined(alternatives, by: " OR ")))"
-        return criterion.modifier == "not" ? "r.res_id NOT IN (\(inner))" : "r.res_id IN (\(inner))"
+        let keys = try await sources(type, definition.name)
+        let inner: SQLQueryString = "SELECT i.res_key FROM \(unsafeRaw: table) i WHERE \(parameterCondition(keys)) AND (\(joined(alternatives, by: " OR ")))"
+        return criterion.modifier == "not" ? "r.res_key NOT IN (\(inner))" : "r.res_key IN (\(inner))"
     }
 
     private static func indexTable(for type: String) -> String {

@@ -1,3 +1,4 @@
+import Foundation
 import Storage
 
 /// The FHIR store's tables: resources with history, and one search-index table per parameter type.
@@ -43,5 +44,96 @@ public enum FHIRMigrations {
                 "CREATE INDEX fhir_idx_quantity_res ON fhir_idx_quantity (res_type, res_id)",
             ]
         },
+        Migration(id: "0101_fhir_store_keys") { sql in
+            keyedStore(sql)
+        },
     ]
+
+    /// `0101`: integer keys and content stored once.
+    ///
+    /// `fhir_resource` gets a surrogate `res_key` (SQLite's rowid; an identity on PostgreSQL) and the
+    /// current version's `method`; `fhir_resource_history` keeps only superseded versions, so a resource's
+    /// JSON is stored once until it changes. `fhir_search_param` numbers the stored search parameters;
+    /// the index tables are keyed by `(res_key, seq)` (one B-tree on SQLite, `WITHOUT ROWID`) with one
+    /// search index each (two for dates), and hold `param_key` instead of the type and parameter names.
+    /// Parameters whose rows would repeat others' (``FHIRDefinitions/indexRowSources``) are not stored.
+    /// Existing data is copied.
+    static func keyedStore(_ sql: SQLFragments) -> [String] {
+        let text = sql.binaryText
+        let indexTables: [(name: String, columns: String, copied: String, indexes: [String])] = [
+            ("token", "system \(text), code \(text) NOT NULL", "system, code", ["value ON fhir_idx_token (param_key, code, system, res_key)"]),
+            ("string", "value \(text) NOT NULL", "value", ["value ON fhir_idx_string (param_key, value, res_key)"]),
+            ("reference", "target_type TEXT NOT NULL, target_id TEXT NOT NULL", "target_type, target_id",
+             ["value ON fhir_idx_reference (param_key, target_id, target_type, res_key)"]),
+            ("date", "low_ms BIGINT NOT NULL, high_ms BIGINT NOT NULL", "low_ms, high_ms",
+             ["low ON fhir_idx_date (param_key, low_ms, res_key)", "high ON fhir_idx_date (param_key, high_ms, res_key)"]),
+            ("number", "value \(sql.double) NOT NULL", "value", ["value ON fhir_idx_number (param_key, value, res_key)"]),
+            ("quantity", "system TEXT, code TEXT, value \(sql.double) NOT NULL", "system, code, value",
+             ["value ON fhir_idx_quantity (param_key, value, res_key)"]),
+        ]
+        var statements = ["DROP INDEX fhir_resource_updated"]
+        for index in ["token_value", "token_res", "string_value", "string_res", "reference_value", "reference_target", "reference_res",
+                      "date_low", "date_high", "date_res", "number_value", "number_res", "quantity_value", "quantity_res"] {
+            statements.append("DROP INDEX fhir_idx_\(index)")
+        }
+        statements.append("ALTER TABLE fhir_resource RENAME TO fhir_resource_0100")
+        for table in indexTables {
+            statements.append("ALTER TABLE fhir_idx_\(table.name) RENAME TO fhir_idx_\(table.name)_0100")
+        }
+        statements += [
+            """
+            CREATE TABLE fhir_search_param (param_key \(sql.surrogateKey), res_type TEXT NOT NULL, name TEXT NOT NULL,
+                CONSTRAINT fhir_search_param_pk PRIMARY KEY (param_key), CONSTRAINT fhir_search_param_name UNIQUE (res_type, name))
+            """,
+            """
+            CREATE TABLE fhir_resource (
+                res_key \(sql.surrogateKey), res_type TEXT NOT NULL, res_id TEXT NOT NULL, version_id BIGINT NOT NULL,
+                last_updated TEXT NOT NULL, last_updated_ms BIGINT NOT NULL, deleted SMALLINT NOT NULL, method TEXT NOT NULL,
+                content TEXT NOT NULL, CONSTRAINT fhir_resource_pk PRIMARY KEY (res_key), CONSTRAINT fhir_resource_id UNIQUE (res_type, res_id))
+            """,
+            "CREATE INDEX fhir_resource_updated ON fhir_resource (res_type, last_updated_ms)",
+            "CREATE INDEX fhir_resource_updated_all ON fhir_resource (last_updated_ms)",
+        ]
+        let stored = FHIRDefinitions.shared.indexedParameters.flatMap { type, parameters in parameters.map { (type, $0.definition.name) } }.sorted { $0 < $1 }
+        if !stored.isEmpty {
+            statements.append("INSERT INTO fhir_search_param (res_type, name) VALUES " + stored.map { "(\(literal($0.0)), \(literal($0.1)))" }.joined(separator: ", "))
+        }
+        statements += [
+            """
+            INSERT INTO fhir_resource (res_type, res_id, version_id, last_updated, last_updated_ms, deleted, method, content)
+            SELECT r.res_type, r.res_id, r.version_id, r.last_updated, r.last_updated_ms, r.deleted,
+                COALESCE(h.method, CASE WHEN r.deleted <> 0 THEN 'DELETE' WHEN r.version_id = 1 THEN 'POST' ELSE 'PUT' END), r.content
+            FROM fhir_resource_0100 r
+            LEFT JOIN fhir_resource_history h ON h.res_type = r.res_type AND h.res_id = r.res_id AND h.version_id = r.version_id
+            ORDER BY r.last_updated_ms, r.res_type, r.res_id
+            """,
+            """
+            DELETE FROM fhir_resource_history WHERE EXISTS (SELECT 1 FROM fhir_resource r WHERE r.res_type = fhir_resource_history.res_type
+                AND r.res_id = fhir_resource_history.res_id AND r.version_id = fhir_resource_history.version_id)
+            """,
+        ]
+        for table in indexTables {
+            statements.append("""
+                CREATE TABLE fhir_idx_\(table.name) (res_key BIGINT NOT NULL, seq INTEGER NOT NULL, param_key INTEGER NOT NULL, \(table.columns),
+                    CONSTRAINT fhir_idx_\(table.name)_pk PRIMARY KEY (res_key, seq))\(sql.clusteredByPrimaryKey)
+                """)
+            statements.append("""
+                INSERT INTO fhir_idx_\(table.name) (res_key, seq, param_key, \(table.copied))
+                SELECT r.res_key, ROW_NUMBER() OVER (PARTITION BY r.res_key ORDER BY p.param_key) - 1, p.param_key, \(table.copied.split(separator: ",").map { "i." + $0.trimmingCharacters(in: .whitespaces) }.joined(separator: ", "))
+                FROM fhir_idx_\(table.name)_0100 i
+                JOIN fhir_resource r ON r.res_type = i.res_type AND r.res_id = i.res_id
+                JOIN fhir_search_param p ON p.res_type = i.res_type AND p.name = i.param
+                """)
+            for index in table.indexes {
+                statements.append("CREATE INDEX fhir_idx_\(table.name)_\(index)")
+            }
+            statements.append("DROP TABLE fhir_idx_\(table.name)_0100")
+        }
+        statements.append("DROP TABLE fhir_resource_0100")
+        return statements
+    }
+
+    private static func literal(_ text: String) -> String {
+        "'" + text.replacingOccurrences(of: "'", with: "''") + "'"
+    }
 }

@@ -1,25 +1,33 @@
 import SQLKit
 import Storage
 
-/// The stored rows of the FHIR tables, for the ingest benchmark's ceiling: the same rows
-/// inserted without parsing, validation or indexing work.
+/// The stored rows of the FHIR tables, for the ingest benchmark's ceiling: the same rows (keys
+/// included) inserted without parsing, validation or indexing work.
 public struct FHIRRawRows: Sendable {
     /// Rows per table, each a list of column values.
-    public var tables: [(table: String, columns: [String], rows: [[any Encodable & Sendable]])]
+    public var tables: [(table: String, columns: [String], rows: [[RowValue]])]
 
     /// Creates a set of rows.
-    public init(tables: [(table: String, columns: [String], rows: [[any Encodable & Sendable]])]) {
+    public init(tables: [(table: String, columns: [String], rows: [[RowValue]])]) {
         self.tables = tables
     }
 
-    /// The rows of resources not in `other` (every table starts with res_type, res_id).
+    /// The rows of resources not in `other`: index rows by `res_key` (their first column), history rows by type and id.
     public func subtracting(_ other: FHIRRawRows) -> FHIRRawRows {
-        var known = Set<String>()
+        var knownKeys = Set<Int64>()
+        var knownIDs = Set<String>()
         for table in other.tables where table.table == "fhir_resource" {
-            for row in table.rows { known.insert("\(row[0])/\(row[1])") }
+            for row in table.rows {
+                if case .int(let key) = row[0] { knownKeys.insert(key) }
+                knownIDs.insert("\(row[1])/\(row[2])")
+            }
         }
         return FHIRRawRows(tables: tables.map { table in
-            (table.table, table.columns, table.rows.filter { !known.contains("\($0[0])/\($0[1])") })
+            (table.table, table.columns, table.rows.filter { row in
+                if table.table == "fhir_resource_history" { return !knownIDs.contains("\(row[0])/\(row[1])") }
+                guard case .int(let key) = row[0] else { return true }
+                return !knownKeys.contains(key)
+            })
         })
     }
 
@@ -27,14 +35,15 @@ public struct FHIRRawRows: Sendable {
     public var count: Int { tables.reduce(0) { $0 + $1.rows.count } }
 
     static let layout: [(String, [(String, Kind)])] = [
-        ("fhir_resource", [("res_type", .text), ("res_id", .text), ("version_id", .int), ("last_updated", .text), ("last_updated_ms", .int), ("deleted", .int), ("content", .text)]),
+        ("fhir_resource", [("res_key", .int), ("res_type", .text), ("res_id", .text), ("version_id", .int), ("last_updated", .text), ("last_updated_ms", .int),
+                           ("deleted", .int), ("method", .text), ("content", .text)]),
         ("fhir_resource_history", [("res_type", .text), ("res_id", .text), ("version_id", .int), ("last_updated", .text), ("last_updated_ms", .int), ("deleted", .int), ("method", .text), ("content", .text)]),
-        ("fhir_idx_token", [("res_type", .text), ("res_id", .text), ("param", .text), ("system", .optionalText), ("code", .text)]),
-        ("fhir_idx_string", [("res_type", .text), ("res_id", .text), ("param", .text), ("value", .text)]),
-        ("fhir_idx_reference", [("res_type", .text), ("res_id", .text), ("param", .text), ("target_type", .text), ("target_id", .text)]),
-        ("fhir_idx_date", [("res_type", .text), ("res_id", .text), ("param", .text), ("low_ms", .int), ("high_ms", .int)]),
-        ("fhir_idx_number", [("res_type", .text), ("res_id", .text), ("param", .text), ("value", .double)]),
-        ("fhir_idx_quantity", [("res_type", .text), ("res_id", .text), ("param", .text), ("system", .optionalText), ("code", .optionalText), ("value", .double)]),
+        ("fhir_idx_token", [("res_key", .int), ("seq", .int), ("param_key", .int), ("system", .optionalText), ("code", .text)]),
+        ("fhir_idx_string", [("res_key", .int), ("seq", .int), ("param_key", .int), ("value", .text)]),
+        ("fhir_idx_reference", [("res_key", .int), ("seq", .int), ("param_key", .int), ("target_type", .text), ("target_id", .text)]),
+        ("fhir_idx_date", [("res_key", .int), ("seq", .int), ("param_key", .int), ("low_ms", .int), ("high_ms", .int)]),
+        ("fhir_idx_number", [("res_key", .int), ("seq", .int), ("param_key", .int), ("value", .double)]),
+        ("fhir_idx_quantity", [("res_key", .int), ("seq", .int), ("param_key", .int), ("system", .optionalText), ("code", .optionalText), ("value", .double)]),
     ]
 
     enum Kind { case text, optionalText, int, double }
@@ -44,16 +53,16 @@ extension FHIRStore {
     /// Reads every row of the FHIR tables.
     public func rawRows() async throws -> FHIRRawRows {
         try await database.read { sql in
-            var tables: [(table: String, columns: [String], rows: [[any Encodable & Sendable]])] = []
+            var tables: [(table: String, columns: [String], rows: [[RowValue]])] = []
             for (table, columns) in FHIRRawRows.layout {
                 let rows = try await sql.raw("SELECT \(unsafeRaw: columns.map(\.0).joined(separator: ", ")) FROM \(unsafeRaw: table)").all()
-                let values: [[any Encodable & Sendable]] = try rows.map { row in
-                    try columns.map { column, kind -> any Encodable & Sendable in
+                let values: [[RowValue]] = try rows.map { row in
+                    try columns.map { column, kind -> RowValue in
                         switch kind {
-                        case .text: try row.decode(column: column, as: String.self)
-                        case .optionalText: try row.decode(column: column, as: String?.self)
-                        case .int: try row.decode(column: column, as: Int64.self)
-                        case .double: try row.decode(column: column, as: Double.self)
+                        case .text: .text(try row.decode(column: column, as: String.self))
+                        case .optionalText: .text(try row.decode(column: column, as: String?.self))
+                        case .int: .int(try row.decode(column: column, as: Int64.self))
+                        case .double: .double(try row.decode(column: column, as: Double.self))
                         }
                     }
                 }

@@ -15,6 +15,8 @@ public struct FHIRStore: Sendable {
     public let hooks: [any ResourceWriteHook]
     /// Domain hooks run once at the end of every write transaction, before it commits.
     public let commitHooks: [any TransactionCommitHook]
+    /// The numbers of the stored search parameters, read once.
+    let parameterKeys = SearchParameterKeys()
 
     /// Creates a store over a migrated database, with the domains' write hooks.
     public init(database: Database, definitions: FHIRDefinitions = .shared, hooks: [any ResourceWriteHook] = [], commitHooks: [any TransactionCommitHook] = []) {
@@ -29,7 +31,7 @@ public struct FHIRStore: Sendable {
     public func write<T: Sendable>(_ body: (FHIRWriter) async throws -> T) async throws -> T {
         do {
             return try await database.write { sql in
-                let writer = FHIRWriter(sql: sql, engine: database.engine, preparer: preparer, hooks: hooks)
+                let writer = FHIRWriter(sql: sql, engine: database.engine, preparer: preparer, hooks: hooks, parameterKeys: parameterKeys)
                 let result = try await body(writer)
                 try await writer.flush()
                 for hook in commitHooks { try await hook.willCommit(sql: sql) }
@@ -44,7 +46,7 @@ public struct FHIRStore: Sendable {
     /// Runs `body` with a writer sharing an outer transaction's connection (for domain services
     /// that write their own tables and FHIR resources atomically). The caller's transaction commits.
     public func writer(on sql: any SQLDatabase) -> FHIRWriter {
-        FHIRWriter(sql: sql, engine: database.engine, preparer: preparer, hooks: hooks)
+        FHIRWriter(sql: sql, engine: database.engine, preparer: preparer, hooks: hooks, parameterKeys: parameterKeys)
     }
 
     /// Creates a resource with a server-assigned id.
@@ -76,29 +78,45 @@ public struct FHIRStore: Sendable {
         return try row.map(Self.decode)
     }
 
-    /// A given version of `type/id`, or nil.
+    /// A given version of `type/id`, or nil. The current version is in `fhir_resource`, earlier ones in the history.
     public func vread(type: String, id: String, version: Int64) async throws -> StoredResource? {
         try await database.read { sql in
             let row = try await sql.raw("""
-                SELECT res_type, res_id, version_id, last_updated, deleted, content, method FROM fhir_resource_history
+                SELECT \(unsafeRaw: Self.versionColumns) FROM fhir_resource
+                WHERE res_type = \(bind: type) AND res_id = \(bind: id) AND version_id = \(bind: version)
+                UNION ALL
+                SELECT \(unsafeRaw: Self.versionColumns) FROM fhir_resource_history
                 WHERE res_type = \(bind: type) AND res_id = \(bind: id) AND version_id = \(bind: version)
                 """).first()
             return try row.map(Self.decode)
         }
     }
 
+    static let versionColumns = "res_type, res_id, version_id, last_updated, last_updated_ms, deleted, content, method"
+
     /// Versions newest first: of one resource, one type, or everything; since a time; at most `count` from `offset`.
+    /// Current versions are in `fhir_resource`, superseded ones in `fhir_resource_history`.
     public func history(type: String?, id: String?, since: Int64?, count: Int, offset: Int) async throws -> (versions: [StoredResource], total: Int) {
         try await database.read { sql in
             var filter = SQLQueryString("1 = 1")
             if let type { filter.appendLiteral(" AND res_type = "); filter.appendInterpolation(bind: type) }
             if let id { filter.appendLiteral(" AND res_id = "); filter.appendInterpolation(bind: id) }
             if let since { filter.appendLiteral(" AND last_updated_ms >= "); filter.appendInterpolation(bind: since) }
-            let totalRow = try await sql.raw("SELECT COUNT(*) AS n FROM fhir_resource_history WHERE \(filter)").first()
-            let total = try totalRow?.decode(column: "n", as: Int.self) ?? 0
+            var total = 0
+            for table in ["fhir_resource", "fhir_resource_history"] {
+                let totalRow = try await sql.raw("SELECT COUNT(*) AS n FROM \(unsafeRaw: table) WHERE \(filter)").first()
+                total += try totalRow?.decode(column: "n", as: Int.self) ?? 0
+            }
+            // Each part brings at most the rows the page can need, found by its time index.
+            let limit = count + offset
             let rows = try await sql.raw("""
-                SELECT res_type, res_id, version_id, last_updated, deleted, content, method FROM fhir_resource_history
-                WHERE \(filter) ORDER BY last_updated_ms DESC, version_id DESC LIMIT \(literal: count) OFFSET \(literal: offset)
+                SELECT \(unsafeRaw: Self.versionColumns) FROM (
+                SELECT * FROM (SELECT \(unsafeRaw: Self.versionColumns) FROM fhir_resource WHERE \(filter)
+                    ORDER BY last_updated_ms DESC, version_id DESC LIMIT \(literal: limit)) AS c
+                UNION ALL
+                SELECT * FROM (SELECT \(unsafeRaw: Self.versionColumns) FROM fhir_resource_history WHERE \(filter)
+                    ORDER BY last_updated_ms DESC, version_id DESC LIMIT \(literal: limit)) AS h
+                ) AS v ORDER BY last_updated_ms DESC, version_id DESC LIMIT \(literal: count) OFFSET \(literal: offset)
                 """).all()
             return (try rows.map(Self.decode), total)
         }

@@ -13,27 +13,36 @@ public final class FHIRWriter {
     let engine: DatabaseEngine
     let preparer: ResourcePreparer
     let hooks: [any ResourceWriteHook]
+    let parameterKeys: SearchParameterKeys
     /// Reference integrity: references written, by target, with the path that made them.
     private var referencedTargets: [ReferenceValue: String] = [:]
     /// Resources written in this transaction (they satisfy references).
     private var written: Set<ReferenceValue> = []
     private var deletedHere: Set<ReferenceValue> = []
-    private var resources = BatchInsert(table: "fhir_resource", columns: ["res_type", "res_id", "version_id", "last_updated", "last_updated_ms", "deleted", "content"])
-    private var history = BatchInsert(table: "fhir_resource_history", columns: ["res_type", "res_id", "version_id", "last_updated", "last_updated_ms", "deleted", "method", "content"])
-    private var tokens = BatchInsert(table: "fhir_idx_token", columns: ["res_type", "res_id", "param", "system", "code"])
-    private var strings = BatchInsert(table: "fhir_idx_string", columns: ["res_type", "res_id", "param", "value"])
-    private var references = BatchInsert(table: "fhir_idx_reference", columns: ["res_type", "res_id", "param", "target_type", "target_id"])
-    private var dates = BatchInsert(table: "fhir_idx_date", columns: ["res_type", "res_id", "param", "low_ms", "high_ms"])
-    private var numbers = BatchInsert(table: "fhir_idx_number", columns: ["res_type", "res_id", "param", "value"])
-    private var quantities = BatchInsert(table: "fhir_idx_quantity", columns: ["res_type", "res_id", "param", "system", "code", "value"])
+    /// New resources not yet inserted: their `fhir_resource` row and search-index rows.
+    private var newResources: [(row: [RowValue], type: String, id: String, entries: IndexEntries)] = []
+    /// Search-index rows of resources whose key is known, not yet inserted.
+    private var keyedEntries: [(key: Int64, type: String, entries: IndexEntries)] = []
+    /// Parameter numbers this transaction gave (committed only with it).
+    private var newParameterKeys: [String: [String: Int64]] = [:]
+    private var tokens = BatchInsert(table: "fhir_idx_token", columns: ["res_key", "seq", "param_key", "system", "code"])
+    private var strings = BatchInsert(table: "fhir_idx_string", columns: ["res_key", "seq", "param_key", "value"])
+    private var references = BatchInsert(table: "fhir_idx_reference", columns: ["res_key", "seq", "param_key", "target_type", "target_id"])
+    private var dates = BatchInsert(table: "fhir_idx_date", columns: ["res_key", "seq", "param_key", "low_ms", "high_ms"])
+    private var numbers = BatchInsert(table: "fhir_idx_number", columns: ["res_key", "seq", "param_key", "value"])
+    private var quantities = BatchInsert(table: "fhir_idx_quantity", columns: ["res_key", "seq", "param_key", "system", "code", "value"])
+    static let indexTables = ["fhir_idx_token", "fhir_idx_string", "fhir_idx_reference", "fhir_idx_date", "fhir_idx_number", "fhir_idx_quantity"]
+    static let resourceColumns = ["res_type", "res_id", "version_id", "last_updated", "last_updated_ms", "deleted", "method", "content"]
     /// A label for the part of the request being written (e.g. `Bundle.entry[3]`), put in front of
     /// reference errors found when the transaction is flushed.
     public var currentLabel: String?
     /// The time stamp versions made in this transaction carry.
     let timestamp: WriteTimestamp
 
-    init(sql: any SQLDatabase, engine: DatabaseEngine, preparer: ResourcePreparer, hooks: [any ResourceWriteHook], timestamp: WriteTimestamp = WriteTimestamp()) {
+    init(sql: any SQLDatabase, engine: DatabaseEngine, preparer: ResourcePreparer, hooks: [any ResourceWriteHook], parameterKeys: SearchParameterKeys,
+         timestamp: WriteTimestamp = WriteTimestamp()) {
         self.sql = sql
+        self.parameterKeys = parameterKeys
         self.hooks = hooks
         self.engine = engine
         self.preparer = preparer
@@ -69,7 +78,7 @@ public final class FHIRWriter {
         guard let current else {
             return (try queue(try preparer.prepare(checked: resource, type: type, id: id, version: 1, timestamp: timestamp), method: "PUT", isNew: true), true)
         }
-        let stored = try await replace(resource, type: type, id: id, current: current.version, method: "PUT", deleted: false)
+        let stored = try await replace(resource, type: type, id: id, current: current, method: "PUT", deleted: false)
         return (stored, current.deleted)
     }
 
@@ -79,7 +88,7 @@ public final class FHIRWriter {
         guard let current = try await currentVersion(type: type, id: id), !current.deleted else { return nil }
         deletedHere.insert(ReferenceValue(type: type, id: id))
         try await runHooks(nil, type: type, id: id)
-        return try await replace(nil, type: type, id: id, current: current.version, method: "DELETE", deleted: true)
+        return try await replace(nil, type: type, id: id, current: current, method: "DELETE", deleted: true)
     }
 
     private func runHooks(_ resource: JSONValue?, type: String, id: String) async throws {
@@ -88,18 +97,19 @@ public final class FHIRWriter {
         }
     }
 
-    /// The current version number of `type/id` and whether it is deleted, locking the row on PostgreSQL.
-    func currentVersion(type: String, id: String) async throws -> (version: Int64, deleted: Bool)? {
+    /// The key, current version number and deletion flag of `type/id`, locking the row on PostgreSQL.
+    func currentVersion(type: String, id: String) async throws -> (key: Int64, version: Int64, deleted: Bool)? {
         if written.contains(ReferenceValue(type: type, id: id)) { try await flush(checkReferences: false) }
         let lock = engine == .postgres ? " FOR UPDATE" : ""
-        guard let row = try await sql.raw("SELECT version_id, deleted FROM fhir_resource WHERE res_type = \(bind: type) AND res_id = \(bind: id)\(unsafeRaw: lock)").first() else {
+        guard let row = try await sql.raw("SELECT res_key, version_id, deleted FROM fhir_resource WHERE res_type = \(bind: type) AND res_id = \(bind: id)\(unsafeRaw: lock)").first() else {
             return nil
         }
-        return (try row.decode(column: "version_id", as: Int64.self), try row.decode(column: "deleted", as: Int.self) != 0)
+        return (try row.decode(column: "res_key", as: Int64.self), try row.decode(column: "version_id", as: Int64.self), try row.decode(column: "deleted", as: Int.self) != 0)
     }
 
-    private func replace(_ resource: JSONValue?, type: String, id: String, current: Int64, method: String, deleted: Bool) async throws -> StoredResource {
-        let version = current + 1
+    /// Makes a new current version: the superseded one moves to the history, the index rows are replaced.
+    private func replace(_ resource: JSONValue?, type: String, id: String, current: (key: Int64, version: Int64, deleted: Bool), method: String, deleted: Bool) async throws -> StoredResource {
+        let version = current.version + 1
         var content = ""
         var entries = IndexEntries()
         if let resource {
@@ -108,19 +118,23 @@ public final class FHIRWriter {
             entries = prepared.entries
             remember(prepared.references)
         }
+        try await sql.raw("""
+            INSERT INTO fhir_resource_history (res_type, res_id, version_id, last_updated, last_updated_ms, deleted, method, content)
+            SELECT res_type, res_id, version_id, last_updated, last_updated_ms, deleted, method, content FROM fhir_resource
+            WHERE res_key = \(bind: current.key) AND version_id = \(bind: current.version)
+            """).run()
         let updated = try await sql.raw("""
             UPDATE fhir_resource SET version_id = \(bind: version), last_updated = \(bind: timestamp.text), last_updated_ms = \(bind: timestamp.millis),
-            deleted = \(unsafeRaw: deleted ? "1" : "0"), content = \(bind: content)
-            WHERE res_type = \(bind: type) AND res_id = \(bind: id) AND version_id = \(bind: current) RETURNING version_id
+            deleted = \(unsafeRaw: deleted ? "1" : "0"), method = \(bind: method), content = \(bind: content)
+            WHERE res_key = \(bind: current.key) AND version_id = \(bind: current.version) RETURNING version_id
             """).first()
         guard updated != nil else {
             throw FHIRError.preconditionFailed("\(type)/\(id) was changed by someone else meanwhile; read it again and retry")
         }
-        for table in ["fhir_idx_token", "fhir_idx_string", "fhir_idx_reference", "fhir_idx_date", "fhir_idx_number", "fhir_idx_quantity"] {
-            try await sql.raw("DELETE FROM \(unsafeRaw: table) WHERE res_type = \(bind: type) AND res_id = \(bind: id)").run()
+        for table in Self.indexTables {
+            try await sql.raw("DELETE FROM \(unsafeRaw: table) WHERE res_key = \(bind: current.key)").run()
         }
-        history.append([type, id, version, timestamp.text, timestamp.millis, deleted ? 1 : 0, method, content])
-        queueIndex(entries, type: type, id: id)
+        keyedEntries.append((current.key, type, entries))
         if !deleted { written.insert(ReferenceValue(type: type, id: id)) }
         return StoredResource(type: type, id: id, versionId: version, lastUpdated: timestamp.text, deleted: deleted, content: content, method: method)
     }
@@ -133,20 +147,53 @@ public final class FHIRWriter {
         let (type, id, version, content) = (prepared.type, prepared.id, prepared.version, prepared.content)
         let time = prepared.timestamp
         remember(prepared.references)
-        resources.append([type, id, version, time.text, time.millis, 0, content])
-        history.append([type, id, version, time.text, time.millis, 0, method, content])
-        queueIndex(prepared.entries, type: type, id: id)
+        newResources.append(([.text(type), .text(id), .int(version), .text(time.text), .int(time.millis), .int(0), .text(method), .text(content)], type, id, prepared.entries))
         written.insert(key)
         return StoredResource(type: type, id: id, versionId: version, lastUpdated: time.text, deleted: false, content: content, method: method)
     }
 
-    private func queueIndex(_ entries: IndexEntries, type: String, id: String) {
-        for token in entries.tokens { tokens.append([type, id, token.param, token.system, token.code]) }
-        for string in entries.strings { strings.append([type, id, string.param, string.value]) }
-        for reference in entries.references { references.append([type, id, reference.param, reference.type, reference.id]) }
-        for date in entries.dates { dates.append([type, id, date.param, date.low, date.high]) }
-        for number in entries.numbers { numbers.append([type, id, number.param, number.value]) }
-        for quantity in entries.quantities { quantities.append([type, id, quantity.param, quantity.system, quantity.code, quantity.value]) }
+    /// Queues the search-index rows of the resource with key `key`.
+    private func queueIndex(_ entries: IndexEntries, type: String, key: Int64) async throws {
+        var seq: Int64 = 0
+        func next() -> RowValue { defer { seq += 1 }; return .int(seq) }
+        let resource = RowValue.int(key)
+        for token in entries.tokens {
+            tokens.append([resource, next(), .int(try await parameterKey(type, token.param)), .text(token.system), .text(token.code)])
+        }
+        for string in entries.strings {
+            strings.append([resource, next(), .int(try await parameterKey(type, string.param)), .text(string.value)])
+        }
+        for reference in entries.references {
+            references.append([resource, next(), .int(try await parameterKey(type, reference.param)), .text(reference.type), .text(reference.id)])
+        }
+        for date in entries.dates {
+            dates.append([resource, next(), .int(try await parameterKey(type, date.param)), .int(date.low), .int(date.high)])
+        }
+        for number in entries.numbers {
+            numbers.append([resource, next(), .int(try await parameterKey(type, number.param)), .double(number.value)])
+        }
+        for quantity in entries.quantities {
+            quantities.append([resource, next(), .int(try await parameterKey(type, quantity.param)), .text(quantity.system), .text(quantity.code), .double(quantity.value)])
+        }
+    }
+
+    /// The number of `type`'s search parameter `name`, numbering it in this transaction if it has none.
+    private func parameterKey(_ type: String, _ name: String) async throws -> Int64 {
+        if let key = newParameterKeys[type]?[name] ?? parameterKeys.cached(type: type, name: name) { return key }
+        try await parameterKeys.load(sql, excluding: newParameterKeys)
+        if let key = parameterKeys.cached(type: type, name: name) { return key }
+        try await sql.raw("INSERT INTO fhir_search_param (res_type, name) VALUES (\(bind: type), \(bind: name)) ON CONFLICT DO NOTHING").run()
+        guard let row = try await sql.raw("SELECT param_key FROM fhir_search_param WHERE res_type = \(bind: type) AND name = \(bind: name)").first() else {
+            throw FHIRError(status: 500, code: "exception", "The search parameter \(type).\(name) could not be numbered")
+        }
+        let key = try row.decode(column: "param_key", as: Int64.self)
+        newParameterKeys[type, default: [:]][name] = key
+        return key
+    }
+
+    /// The numbers of the stored parameters holding `type`'s parameter `name`, for searches in this transaction.
+    func parameterSources(type: String, name: String) async throws -> [Int64] {
+        try await parameterKeys.sources(type: type, name: name, definitions: preparer.indexer.definitions, sql: sql, uncommitted: newParameterKeys)
     }
 
     /// Records references for the integrity check at flush, labelled with the part of the request they came from.
@@ -161,8 +208,32 @@ public final class FHIRWriter {
         if checkReferences {
             try await verifyReferences()
         }
-        try await resources.flush(sql)
-        try await history.flush(sql)
+        if !newResources.isEmpty {
+            var keys: [ReferenceValue: Int64] = [:]
+            var start = 0
+            let rowsPerStatement = BatchInsert.rowsPerStatement(columns: Self.resourceColumns.count)
+            while start < newResources.count {
+                let end = min(newResources.count, start + rowsPerStatement)
+                var batch = BatchInsert(table: "fhir_resource", columns: Self.resourceColumns)
+                for resource in newResources[start..<end] { batch.append(resource.row) }
+                for row in try await batch.insertReturning(sql, columns: "res_key, res_type, res_id") {
+                    let reference = ReferenceValue(type: try row.decode(column: "res_type", as: String.self), id: try row.decode(column: "res_id", as: String.self))
+                    keys[reference] = try row.decode(column: "res_key", as: Int64.self)
+                }
+                start = end
+            }
+            for resource in newResources {
+                guard let key = keys[ReferenceValue(type: resource.type, id: resource.id)] else {
+                    throw FHIRError(status: 500, code: "exception", "\(resource.type)/\(resource.id) was inserted but got no key")
+                }
+                keyedEntries.append((key, resource.type, resource.entries))
+            }
+            newResources.removeAll()
+        }
+        for (key, type, entries) in keyedEntries {
+            try await queueIndex(entries, type: type, key: key)
+        }
+        keyedEntries.removeAll()
         try await tokens.flush(sql)
         try await strings.flush(sql)
         try await references.flush(sql)

@@ -89,20 +89,29 @@ public struct ResourcePreparer: Sendable {
 
     /// Every literal reference (`{"reference": "Type/id"}`) to a supported type, outside contained resources.
     static func collectReferences(_ value: JSONValue, path: String, into references: inout [(ReferenceValue, String)]) {
+        var steps = [path]
+        collectReferences(value, steps: &steps, into: &references)
+    }
+
+    /// The walk behind ``collectReferences(_:path:into:)``; the path is kept as steps and joined only for a reference found.
+    private static func collectReferences(_ value: JSONValue, steps: inout [String], into references: inout [(ReferenceValue, String)]) {
         switch value {
         case .object(let members):
             if let text = members["reference"]?.stringValue, !text.contains("://"), let reference = ReferenceValue(text),
                FHIRDefinitions.supportedTypes.contains(reference.type) {
-                references.append((ReferenceValue(type: reference.type, id: reference.id), path))
+                references.append((ReferenceValue(type: reference.type, id: reference.id), steps.joined(separator: ".")))
             }
             for (key, member) in members where key != "contained" {
                 switch member {
-                case .object, .array: collectReferences(member, path: path + "." + key, into: &references)
+                case .object, .array:
+                    steps.append(key)
+                    collectReferences(member, steps: &steps, into: &references)
+                    steps.removeLast()
                 default: break
                 }
             }
         case .array(let items):
-            for item in items { collectReferences(item, path: path, into: &references) }
+            for item in items { collectReferences(item, steps: &steps, into: &references) }
         default:
             break
         }

@@ -18,11 +18,24 @@ public struct ResourceValidator: Sendable {
     /// Every problem found in `resource`; empty when it is valid.
     public func validate(_ resource: JSONValue) -> [OutcomeIssue] {
         var issues: [OutcomeIssue] = []
-        validateResource(resource, path: nil, issues: &issues)
+        var steps: [String] = []
+        validateResource(resource, steps: &steps, issues: &issues)
         return issues
     }
 
-    private func validateResource(_ resource: JSONValue, path: String?, issues: inout [OutcomeIssue]) {
+    /// The FHIRPath of `steps`: the first as is, then `.name` for element names and `[i]` for index steps.
+    /// Paths are kept as steps while walking and joined only for an issue.
+    private static func render(_ steps: [String]) -> String {
+        var path = ""
+        for (index, step) in steps.enumerated() {
+            if index > 0, step.first != "[" { path += "." }
+            path += step
+        }
+        return path
+    }
+
+    private func validateResource(_ resource: JSONValue, steps: inout [String], issues: inout [OutcomeIssue]) {
+        let path = steps.isEmpty ? nil : Self.render(steps)
         guard let members = resource.objectValue else {
             issues.append(OutcomeIssue(code: "structure", diagnostics: "A resource must be a JSON object, not \(resource.kindName)", expression: path))
             return
@@ -35,13 +48,19 @@ public struct ResourceValidator: Sendable {
             issues.append(OutcomeIssue(code: "not-supported", diagnostics: "'\(typeName)' is not a FHIR R4 resource type", expression: path))
             return
         }
-        validateMembers(members, elements: type.elements, path: path ?? typeName, isResource: true, issues: &issues)
+        if steps.isEmpty {
+            steps.append(typeName)
+            validateMembers(members, elements: type.elements, steps: &steps, isResource: true, issues: &issues)
+            steps.removeLast()
+        } else {
+            validateMembers(members, elements: type.elements, steps: &steps, isResource: true, issues: &issues)
+        }
     }
 
     private func validateMembers(
         _ members: [String: JSONValue],
         elements: [String: ElementDefinition],
-        path: String,
+        steps: inout [String],
         isResource: Bool,
         issues: inout [OutcomeIssue]
     ) {
@@ -50,46 +69,49 @@ public struct ResourceValidator: Sendable {
             if key.hasPrefix("_") {
                 let base = String(key.dropFirst())
                 guard let (_, typeCode) = resolve(base, in: elements), let typeCode, definitions.isPrimitive(typeCode) else {
-                    issues.append(OutcomeIssue(code: "structure", diagnostics: "Unknown element '\(key)'", expression: "\(path).\(key)"))
+                    issues.append(OutcomeIssue(code: "structure", diagnostics: "Unknown element '\(key)'", expression: "\(Self.render(steps)).\(key)"))
                     continue
                 }
                 for item in value.items where item.objectValue == nil && item != .null {
-                    issues.append(OutcomeIssue(code: "structure", diagnostics: "'\(key)' must hold objects with id or extension", expression: "\(path).\(key)"))
+                    issues.append(OutcomeIssue(code: "structure", diagnostics: "'\(key)' must hold objects with id or extension", expression: "\(Self.render(steps)).\(key)"))
                 }
                 continue
             }
             guard let (definition, typeCode) = resolve(key, in: elements) else {
                 if key == "id" || key == "extension" || key == "modifierExtension" { continue }
-                issues.append(OutcomeIssue(code: "structure", diagnostics: "Unknown element '\(key)'", expression: "\(path).\(key)"))
+                issues.append(OutcomeIssue(code: "structure", diagnostics: "Unknown element '\(key)'", expression: "\(Self.render(steps)).\(key)"))
                 continue
             }
-            let elementPath = "\(path).\(key)"
+            steps.append(key)
+            defer { steps.removeLast() }
             if definition.isRepeating {
                 guard case .array(let items) = value else {
-                    issues.append(OutcomeIssue(code: "structure", diagnostics: "'\(key)' repeats and must be a JSON array", expression: elementPath))
+                    issues.append(OutcomeIssue(code: "structure", diagnostics: "'\(key)' repeats and must be a JSON array", expression: Self.render(steps)))
                     continue
                 }
                 if items.isEmpty {
-                    issues.append(OutcomeIssue(code: "structure", diagnostics: "'\(key)' must not be an empty array; leave it out instead", expression: elementPath))
+                    issues.append(OutcomeIssue(code: "structure", diagnostics: "'\(key)' must not be an empty array; leave it out instead", expression: Self.render(steps)))
                 }
                 if let maxText = definition.max, let max = Int(maxText), items.count > max {
-                    issues.append(OutcomeIssue(code: "structure", diagnostics: "'\(key)' allows at most \(max) items", expression: elementPath))
+                    issues.append(OutcomeIssue(code: "structure", diagnostics: "'\(key)' allows at most \(max) items", expression: Self.render(steps)))
                 }
                 for (index, item) in items.enumerated() {
                     if item == .null, members["_" + key] != nil { continue }
-                    validateValue(item, typeCode: typeCode, definition: definition, path: "\(elementPath)[\(index)]", issues: &issues)
+                    steps.append("[\(index)]")
+                    validateValue(item, typeCode: typeCode, definition: definition, steps: &steps, issues: &issues)
+                    steps.removeLast()
                 }
             } else {
                 if case .array = value {
-                    issues.append(OutcomeIssue(code: "structure", diagnostics: "'\(key)' is a single value and must not be an array", expression: elementPath))
+                    issues.append(OutcomeIssue(code: "structure", diagnostics: "'\(key)' is a single value and must not be an array", expression: Self.render(steps)))
                     continue
                 }
-                validateValue(value, typeCode: typeCode, definition: definition, path: elementPath, issues: &issues)
+                validateValue(value, typeCode: typeCode, definition: definition, steps: &steps, issues: &issues)
             }
         }
         for (name, definition) in elements where (definition.min ?? 0) > 0 {
             if !isPresent(name, definition: definition, in: members) {
-                issues.append(OutcomeIssue(code: "required", diagnostics: "Required element '\(name)' is missing", expression: "\(path).\(name)"))
+                issues.append(OutcomeIssue(code: "required", diagnostics: "Required element '\(name)' is missing", expression: "\(Self.render(steps)).\(name)"))
             }
         }
     }
@@ -123,50 +145,50 @@ public struct ResourceValidator: Sendable {
         return first.uppercased() + type.dropFirst()
     }
 
-    private func validateValue(_ value: JSONValue, typeCode: String?, definition: ElementDefinition, path: String, issues: inout [OutcomeIssue]) {
+    private func validateValue(_ value: JSONValue, typeCode: String?, definition: ElementDefinition, steps: inout [String], issues: inout [OutcomeIssue]) {
         if let reference = definition.contentReference {
             guard let elements = definitions.elements(atContentReference: reference) else { return }
             guard let members = value.objectValue else {
-                issues.append(OutcomeIssue(code: "structure", diagnostics: "Expected an object, found \(value.kindName)", expression: path))
+                issues.append(OutcomeIssue(code: "structure", diagnostics: "Expected an object, found \(value.kindName)", expression: Self.render(steps)))
                 return
             }
-            validateMembers(members, elements: elements, path: path, isResource: false, issues: &issues)
+            validateMembers(members, elements: elements, steps: &steps, isResource: false, issues: &issues)
             return
         }
         if let children = definition.elements {
             guard let members = value.objectValue else {
-                issues.append(OutcomeIssue(code: "structure", diagnostics: "Expected an object, found \(value.kindName)", expression: path))
+                issues.append(OutcomeIssue(code: "structure", diagnostics: "Expected an object, found \(value.kindName)", expression: Self.render(steps)))
                 return
             }
-            validateMembers(members, elements: children, path: path, isResource: false, issues: &issues)
+            validateMembers(members, elements: children, steps: &steps, isResource: false, issues: &issues)
             return
         }
         guard let typeCode else { return }
         if definitions.isPrimitive(typeCode) {
             if let problem = patterns.check(value, type: typeCode) {
-                issues.append(OutcomeIssue(code: "value", diagnostics: problem, expression: path))
+                issues.append(OutcomeIssue(code: "value", diagnostics: problem, expression: Self.render(steps)))
             } else if let codes = definition.codes, let code = value.stringValue, !codes.contains(code) {
-                issues.append(OutcomeIssue(code: "code-invalid", diagnostics: "'\(code)' is not one of the allowed codes: \(codes.joined(separator: ", "))", expression: path))
+                issues.append(OutcomeIssue(code: "code-invalid", diagnostics: "'\(code)' is not one of the allowed codes: \(codes.joined(separator: ", "))", expression: Self.render(steps)))
             }
             return
         }
         if typeCode == "Resource" {
-            validateResource(value, path: path, issues: &issues)
+            validateResource(value, steps: &steps, issues: &issues)
             return
         }
         guard let type = definitions.types[typeCode] else { return }
         guard let members = value.objectValue else {
-            issues.append(OutcomeIssue(code: "structure", diagnostics: "Expected a \(typeCode) object, found \(value.kindName)", expression: path))
+            issues.append(OutcomeIssue(code: "structure", diagnostics: "Expected a \(typeCode) object, found \(value.kindName)", expression: Self.render(steps)))
             return
         }
-        validateMembers(members, elements: type.elements, path: path, isResource: false, issues: &issues)
+        validateMembers(members, elements: type.elements, steps: &steps, isResource: false, issues: &issues)
         if typeCode == "Reference", let targets = definition.targets, !targets.isEmpty, !targets.contains("Resource"),
            let reference = members["reference"]?.stringValue, let targetType = ReferenceValue(reference)?.type,
            !targets.contains(targetType) {
             issues.append(OutcomeIssue(
                 code: "structure",
                 diagnostics: "A reference to \(targetType) is not allowed here; allowed: \(targets.joined(separator: ", "))",
-                expression: path
+                expression: Self.render(steps)
             ))
         }
     }
