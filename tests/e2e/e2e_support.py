@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 import requests
+from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support import expected_conditions as EC
@@ -24,9 +25,19 @@ LOGIN_CSRF_COOKIE = "weijian_login_csrf"
 WAIT_MESSAGE = re.compile(r"请\s*(\d+)\s*秒后再试")
 
 
+def _is_gone(element) -> bool:
+    """Whether `element` no longer belongs to the shown document. Chromium reports a replaced
+    document either as a stale element or as "Node with given id does not belong to the document"."""
+    try:
+        element.is_enabled()
+        return False
+    except WebDriverException:
+        return True
+
+
 def wait_for_new_page(driver: WebDriver, old_html, timeout: float = 15) -> None:
     """Waits until the page that `old_html` belonged to has been replaced and the new one has loaded."""
-    WebDriverWait(driver, timeout).until(EC.staleness_of(old_html))
+    WebDriverWait(driver, timeout).until(lambda _: _is_gone(old_html))
     WebDriverWait(driver, timeout).until(lambda d: d.execute_script("return document.readyState") == "complete")
 
 

@@ -177,7 +177,7 @@ def fresh_account(api) -> tuple[str, str]:
     touches no demo account and the test can run again against the same server."""
     admin = api.token("sysadmin", DEMO_PASSWORD)
     username = f"e2e.lock.{secrets.token_hex(4)}"
-    password = f"Lockout-{secrets.token_urlsafe(12)}"
+    password = f"Lockout-{secrets.token_urlsafe(12)}-2026"   # letters and digits, as the password rules require
     resp = api.post_json("/api/v1/admin/accounts", admin, {
         "username": username, "displayName": "锁定测试", "role": "health_inspector",
         "password": password, "district": "310105"})
