@@ -1,6 +1,7 @@
 import Foundation
 import Synchronization
 public import FHIR
+import Registry
 
 /// The kinds of access to FHIR data.
 public enum DataAction: String, Sendable {
@@ -136,12 +137,7 @@ public struct AccessPolicy: Sendable {
             return nil
         case .cdcEpidemiologist:
             guard let district = principal.district else { return nil }
-            for address in record["address"]?.items ?? [] {
-                for ext in address["extension"]?.items ?? [] where ext["url"]?.stringValue == "https://weijian.health/StructureDefinition/subdistrict" {
-                    if ext["valueCode"]?.stringValue?.hasPrefix(district) == true { return .district }
-                }
-            }
-            return nil
+            return PatientExtensions.subdistricts(of: record).contains { $0.hasPrefix(district) } ? .district : nil
         default:
             return nil
         }

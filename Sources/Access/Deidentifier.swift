@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 public import FHIR
+import Registry
 
 /// De-identification for research exports (科研数据脱敏). The rules (documented in docs/access.md):
 ///
@@ -56,7 +57,7 @@ public struct Deidentifier: Sendable {
                 .array(addresses.items.map { address in
                     var kept: [String: JSONValue] = [:]
                     for key in ["use", "city", "district", "state", "country"] { kept[key] = address[key] }
-                    let subdistrict = address["extension"]?.items.filter { $0["url"]?.stringValue == "https://weijian.health/StructureDefinition/subdistrict" } ?? []
+                    let subdistrict = address["extension"]?.items.filter { $0["url"]?.stringValue == PatientExtensions.subdistrict } ?? []
                     if !subdistrict.isEmpty { kept["extension"] = .array(subdistrict) }
                     return .object(kept)
                 })
@@ -79,7 +80,7 @@ public struct Deidentifier: Sendable {
             for (key, member) in members where key != "reference" {
                 members[key] = walk(member, shift: shift, path: key)
             }
-            if members["url"]?.stringValue == "https://weijian.health/StructureDefinition/household" { return .null }
+            if members["url"]?.stringValue == PatientExtensions.household { return .null }
             return .object(members)
         case .array(let items):
             return .array(items.map { walk($0, shift: shift, path: path) }.filter { $0 != .null })

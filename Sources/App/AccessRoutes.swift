@@ -7,6 +7,7 @@ import HummingbirdAuth
 import HTTPTypes
 import Storage
 import NIOCore
+import Registry
 
 extension HTTPField.Name {
     static let retryAfter = Self("Retry-After")!
@@ -31,10 +32,7 @@ struct AccessRoutes {
             throw HTTPError(.contentTooLarge, message: "表单过大")
         }
         var fields: [String: String] = [:]
-        for pair in String(buffer: buffer).split(separator: "&") {
-            let parts = pair.split(separator: "=", maxSplits: 1).map { String($0).replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? "" }
-            if parts.count == 2 { fields[parts[0]] = parts[1] } else if parts.count == 1 { fields[parts[0]] = "" }
-        }
+        for (name, value) in FHIRService.parseQuery(String(buffer: buffer)) { fields[name] = value }
         return fields
     }
 
@@ -430,7 +428,7 @@ struct AccessRoutes {
         func household(_ id: String) async throws -> String? {
             guard let stored = try await access.policy.store.read(type: "Patient", id: id), !stored.deleted,
                   let patient = try? JSONValue.parse(Data(stored.content.utf8)) else { return nil }
-            return patient["extension"]?.items.first { $0["url"]?.stringValue == "https://weijian.health/StructureDefinition/household" }?["valueIdentifier"]?["value"]?.stringValue
+            return PatientExtensions.household(of: patient)
         }
         guard let mine = try await household(own), let theirs = try await household(grantee), mine == theirs else {
             throw HTTPError(.badRequest, message: "只能授权同一家庭（户）的成员查看")

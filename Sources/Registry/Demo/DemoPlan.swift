@@ -138,12 +138,12 @@ struct DemoPlan: Sendable {
                 "use": .string("home"), "text": .string("上海市\(address)"), "line": .array([.string(address)]),
                 "city": .string("上海市"), "district": .string(Catalog.divisions.first { $0.code == district }?.name ?? district), "country": .string("CN"),
                 "extension": .array([.object([
-                    "url": .string("https://weijian.health/StructureDefinition/subdistrict"),
+                    "url": .string(PatientExtensions.subdistrict),
                     "valueCode": .string(subdistrict.code),
                 ])]),
             ])]),
             "extension": .array([.object([
-                "url": .string("https://weijian.health/StructureDefinition/household"),
+                "url": .string(PatientExtensions.household),
                 "valueIdentifier": .object(["system": .string("https://weijian.health/sid/household"), "value": .string(household)]),
             ])]),
         ]
