@@ -36,5 +36,10 @@ public enum AccessMigrations {
                 """,
             ]
         },
+        // Which field key the stored protected values are sealed with, and a fingerprint of the index key
+        // their keyed hashes were made with (so a wrong key file is refused, not silently used).
+        Migration(id: "0301_field_protection") { _ in
+            ["CREATE TABLE access_field_protection (id SMALLINT PRIMARY KEY, key_id TEXT NOT NULL, index_fingerprint TEXT NOT NULL, sealed_at TEXT NOT NULL)"]
+        },
     ]
 }

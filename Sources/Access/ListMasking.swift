@@ -1,7 +1,7 @@
 public import FHIR
 import Registry
 
-/// Masks resident ID numbers and phone numbers in lists (search results): `310105********123X`,
+/// Masks resident ID numbers and phone numbers in lists (search results) and exports: `310105********123X`,
 /// `139****5678`. A single record read by someone allowed to see it shows the full values; systems that
 /// exchange records (registered clients) get full values, since they need them to match records.
 public enum ListMasking {
@@ -11,24 +11,13 @@ public enum ListMasking {
         return String(text.prefix(3)) + String(repeating: "*", count: text.count - 7) + String(text.suffix(4))
     }
 
-    /// A Patient with its ID numbers and phones masked; other resources unchanged.
+    /// A person's record (Patient, Practitioner, RelatedPerson) with its ID numbers and phones masked;
+    /// other resources unchanged.
     public static func mask(_ resource: JSONValue) -> JSONValue {
-        guard resource["resourceType"]?.stringValue == "Patient", case .object(var members) = resource else { return resource }
-        if let identifiers = members["identifier"]?.arrayValue {
-            members["identifier"] = .array(identifiers.map { identifier in
-                guard identifier["system"]?.stringValue == ResidentIDNumber.system, let value = identifier["value"]?.stringValue, case .object(var fields) = identifier else { return identifier }
-                fields["value"] = .string(ResidentIDNumber.masked(value))
-                return .object(fields)
-            })
+        guard let type = resource["resourceType"]?.stringValue, ProtectedFields.types.contains(type) else { return resource }
+        return ProtectedFields.map(resource) { value, kind in
+            kind == "phone" ? maskedPhone(value) : ResidentIDNumber.masked(value)
         }
-        if let telecoms = members["telecom"]?.arrayValue {
-            members["telecom"] = .array(telecoms.map { telecom in
-                guard telecom["system"]?.stringValue == "phone", let value = telecom["value"]?.stringValue, case .object(var fields) = telecom else { return telecom }
-                fields["value"] = .string(maskedPhone(value))
-                return .object(fields)
-            })
-        }
-        return .object(members)
     }
 
     /// A searchset or history Bundle with every Patient in it masked.

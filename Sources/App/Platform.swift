@@ -16,17 +16,31 @@ public struct Platform: Sendable {
     /// Every migration of every target, applied in id order.
     public static let migrations: [Migration] = FHIRMigrations.all + RegistryMigrations.all + AccessMigrations.all
 
-    /// Opens the database and applies pending migrations.
-    public static func open(_ configuration: DatabaseConfiguration, logger: Logger = Logger(label: "weijian")) async throws -> Platform {
+    /// The key file's keys: token signing, field protection, keyed hashes.
+    public let secrets: AccessSecrets
+    /// What opening re-sealed (a rotated key, or a database from before field protection); nil for nothing.
+    public let fieldReseal: FieldKeys.ResealReport?
+
+    /// Opens the database, applies pending migrations, and brings the stored ID numbers and phones under
+    /// the key file's current field key (refusing a key file that is not this database's).
+    public static func open(_ configuration: DatabaseConfiguration, secrets: AccessSecrets, logger: Logger = Logger(label: "weijian")) async throws -> Platform {
         let database = try await Database.open(configuration, logger: logger)
         do {
             try await Migrator(migrations).migrate(database, logger: logger)
+            let cipher = FieldCipher(secrets: secrets)
+            let store = FHIRStore(database: database, hooks: [MasterPatientIndex(protection: cipher), AuditWriteHook()],
+                                  commitHooks: [AuditCommitHook(engine: database.engine)], protection: cipher)
+            let report = try await FieldKeys.ensureCurrent(store: store, cipher: cipher)
+            if let report, report.versions + report.indexRows + report.registryRows > 0 {
+                logger.notice("protected fields sealed under the current key", metadata: [
+                    "versions": "\(report.versions)", "indexRows": "\(report.indexRows)", "registryRows": "\(report.registryRows)",
+                ])
+            }
+            return Platform(database: database, fhir: store, secrets: secrets, fieldReseal: report)
         } catch {
             await database.shutdown()
             throw error
         }
-        let store = FHIRStore(database: database, hooks: [MasterPatientIndex(), AuditWriteHook()], commitHooks: [AuditCommitHook(engine: database.engine)])
-        return Platform(database: database, fhir: store)
     }
 
     /// Closes the database.

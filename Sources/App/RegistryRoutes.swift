@@ -52,7 +52,7 @@ struct RegistryRoutes {
             let candidates = try await apiErrors {
                 try await MasterPatientIndex.match(
                     idNumber: idNumber, name: query["name"].map(String.init), birthDate: birthDate,
-                    phone: query["phone"].map(String.init), database: registry.database
+                    phone: query["phone"].map(String.init), database: registry.database, protection: registry.fhir.protection
                 )
             }
             try await record(context, principal, action: "search", entity: "mpi/match", patients: candidates.map { Self.patientID($0.patient) })

@@ -9,10 +9,9 @@ import ServiceLifecycle
 /// Assembles the HTTP application: routes, middleware and the database's lifecycle.
 public enum WeijianServer {
     /// Builds the application over an open platform. The platform is closed when the application stops.
-    /// The key file cannot be read or created.
     public static func application(platform: Platform, configuration: AppConfiguration, logger: Logger = Logger(label: "weijian")) async throws -> some ApplicationProtocol {
         PlatformMetrics.bootstrap()
-        let access = await AccessServices(platform: platform, configuration: configuration, secrets: try configuration.loadSecrets())
+        let access = await AccessServices(platform: platform, configuration: configuration, secrets: platform.secrets)
         let sessions = DatabasePersistDriver(database: platform.database)
         let router = Router(context: AppRequestContext.self)
         router.middlewares.add(MetricsMiddleware())

@@ -33,5 +33,13 @@ public enum RegistryMigrations {
                 """,
             ]
         },
+        // Field protection: the index keeps keyed hashes of ID numbers and phones, never the values
+        // (the hashes are filled in by the re-sealing that runs when the platform opens).
+        Migration(id: "0201_mpi_hashes") { _ in
+            [
+                "ALTER TABLE mpi_person RENAME COLUMN id_number TO id_number_hash",
+                "ALTER TABLE mpi_person RENAME COLUMN phone TO phone_hash",
+            ]
+        },
     ]
 }

@@ -60,7 +60,7 @@ public struct RegistryService: Sendable {
 
     private func publish(_ resource: JSONValue, type: String, id: String, writer: FHIRWriter) async throws {
         if let row = try await writer.sql.raw("SELECT content FROM fhir_resource WHERE res_type = \(bind: type) AND res_id = \(bind: id) AND deleted = 0").first() {
-            var current = try JSONValue.parse(Data(try row.decode(column: "content", as: String.self).utf8))
+            var current = try writer.openContent(try row.decode(column: "content", as: String.self), type: type)
             current["meta"] = nil
             if current == resource { return }
         }

@@ -25,7 +25,7 @@ struct AccountCreate: AsyncParsableCommand {
         guard let role = Role(rawValue: role), role != .systemClient else { throw fail("unknown role '\(self.role)'") }
         guard let password = ProcessInfo.processInfo.environment["WEIJIAN_PASSWORD"] else { throw fail("set WEIJIAN_PASSWORD to the initial password") }
         let platform: Platform
-        do { platform = try await Platform.open(try db.configuration()) } catch { throw fail("\(error)") }
+        do { platform = try await db.openPlatform() } catch { throw fail("\(error)") }
         defer { Task { await platform.shutdown() } }
         do {
             let account = try await AccountDirectory(database: platform.database).create(NewAccount(
@@ -63,7 +63,7 @@ struct ClientRegister: AsyncParsableCommand {
             var settings = try AppConfiguration.fromEnvironment(host: "127.0.0.1", port: 0)
             if let database = db.database { settings.database = try .parse(database) }
             configuration = settings
-            platform = try await Platform.open(configuration.database)
+            platform = try await Platform.open(configuration.database, secrets: try configuration.loadSecrets())
         } catch { throw fail("\(error)") }
         do {
             let tokens = await TokenService(secrets: try configuration.loadSecrets(), database: platform.database, hasher: PasswordHasher(cost: configuration.bcryptCost))
@@ -86,7 +86,7 @@ struct VerifyAudit: AsyncParsableCommand {
 
     func run() async throws {
         let platform: Platform
-        do { platform = try await Platform.open(try db.configuration()) } catch { throw fail("\(error)") }
+        do { platform = try await db.openPlatform() } catch { throw fail("\(error)") }
         let clock = ContinuousClock()
         var result: AuditLog.Verification?
         let elapsed = try await clock.measure { result = try await platform.audit.verify() }
@@ -106,5 +106,71 @@ struct VerifyAudit: AsyncParsableCommand {
             print("but the head noted earlier is no longer in the chain: entries were cut from the end, or the chain was replaced")
             throw ExitCode(1)
         }
+    }
+}
+
+/// `weijian keys`: the field keys that seal ID numbers and phones at rest.
+struct KeysCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "keys", abstract: "Manage the field-encryption keys (ID numbers and phones at rest).",
+                                                    subcommands: [KeysRotate.self, KeysStatus.self])
+}
+
+struct KeysRotate: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "rotate", abstract: """
+        Make a new field key current, seal every stored ID number and phone again under it, then drop the old key \
+        from the key file. Stop the server first: it holds the keys it read when it started.
+        """)
+    @OptionGroup var db: DatabaseOptions
+
+    func run() async throws {
+        let started = Date()
+        let platform: Platform
+        let next: AccessSecrets
+        let keyFile: String
+        let previous: String
+        do {
+            let configuration = try db.configuration()
+            keyFile = db.keyFile(for: configuration)
+            let secrets = try AccessSecrets.loadOrCreate(path: keyFile)
+            previous = secrets.currentKey
+            // Open once with the current file first, so a wrong key file is refused before anything changes.
+            await (try await Platform.open(configuration, secrets: secrets)).shutdown()
+            next = secrets.rotated()
+            // The file holds old and new keys before anything is sealed with the new one: an interrupted
+            // rotation leaves every value readable, and the next start finishes it.
+            try next.save(path: keyFile)
+            platform = try await Platform.open(configuration, secrets: next)
+        } catch { throw fail("\(error)") }
+        do {
+            let report = platform.fieldReseal ?? FieldKeys.ResealReport(versions: 0, indexRows: 0, registryRows: 0)
+            let retired = try await FieldKeys.retireOldKeys(keyFile: keyFile, secrets: next, store: platform.fhir)
+            try await platform.audit.append([AuditRecord.byOperator("keys", action: "admin", entity: "field-key/\(next.currentKey)",
+                                                                    reason: "rotate \(previous) → \(next.currentKey); retired \(retired.joined(separator: ","))")])
+            print("field key \(previous) → \(next.currentKey): \(report.versions) resource versions and \(report.registryRows) registry rows sealed again "
+                + "in \(String(format: "%.1f", Date().timeIntervalSince(started))) s; retired: \(retired.isEmpty ? "none" : retired.joined(separator: ", "))")
+        } catch {
+            await platform.shutdown()
+            throw fail("\(error)")
+        }
+        await platform.shutdown()
+    }
+}
+
+struct KeysStatus: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "status", abstract: "Show the field keys and how many stored values are not yet under the current one.")
+    @OptionGroup var db: DatabaseOptions
+
+    func run() async throws {
+        let platform: Platform
+        do { platform = try await db.openPlatform() } catch { throw fail("\(error)") }
+        do {
+            let left = try await FieldKeys.reseal(store: platform.fhir, cipher: FieldCipher(secrets: platform.secrets), dryRun: true)
+            print("current field key: \(platform.secrets.currentKey); keys in the file: \(platform.secrets.fieldKeys.keys.sorted().joined(separator: ", "))")
+            print("values not under the current key: \(left.versions) resource versions, \(left.indexRows) index rows, \(left.registryRows) registry rows")
+        } catch {
+            await platform.shutdown()
+            throw fail("\(error)")
+        }
+        await platform.shutdown()
     }
 }

@@ -1,3 +1,4 @@
+import Access
 import App
 import ArgumentParser
 import FHIR
@@ -22,7 +23,7 @@ struct BenchIngest: AsyncParsableCommand {
     func run() async throws {
         let base = try database.map(DatabaseConfiguration.parse) ?? DatabaseConfiguration(location: .sqliteFile(path: NSTemporaryDirectory() + "weijian-bench-\(UUID().uuidString).sqlite"))
         let ingestDB = try await Self.fresh(base, name: "ingest")
-        let platform = try await Platform.open(ingestDB.configuration)
+        let platform = try await Platform.open(ingestDB.configuration, secrets: AccessSecrets.generate())
         let seeder = DemoDistrictSeeder(store: platform.fhir, registry: RegistryService(database: platform.database, fhir: platform.fhir))
         try await seeder.seedStaff(district: district)
         let before = try await platform.fhir.rawRows()
@@ -60,7 +61,7 @@ struct BenchIngest: AsyncParsableCommand {
         let added = after.subtracting(before)
         await platform.shutdown()
         let ceilingDB = try await Self.fresh(base, name: "ceiling")
-        let ceilingPlatform = try await Platform.open(ceilingDB.configuration)
+        let ceilingPlatform = try await Platform.open(ceilingDB.configuration, secrets: AccessSecrets.generate())
         let ingestedRows = added.count
         let ceilingElapsed = try await clock.measure {
             for part in 0..<bundles.count {

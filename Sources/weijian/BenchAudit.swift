@@ -13,7 +13,7 @@ struct BenchAudit: AsyncParsableCommand {
     func run() async throws {
         let base = try database.map(DatabaseConfiguration.parse) ?? DatabaseConfiguration(location: .sqliteFile(path: NSTemporaryDirectory() + "weijian-bench-\(UUID().uuidString).sqlite"))
         let fresh = try await BenchIngest.fresh(base, name: "audit")
-        let platform = try await Platform.open(fresh.configuration)
+        let platform = try await Platform.open(fresh.configuration, secrets: AccessSecrets.generate())
         let log = platform.audit
         let clock = ContinuousClock()
         let roles: [Role] = [.familyDoctor, .hospitalClinician, .resident, .cdcEpidemiologist, .chcStaff]

@@ -17,7 +17,7 @@ struct Import: AsyncParsableCommand {
 
     func run() async throws {
         let platform: Platform
-        do { platform = try await Platform.open(try db.configuration()) } catch { throw fail("\(error)") }
+        do { platform = try await db.openPlatform() } catch { throw fail("\(error)") }
         defer { Task { await platform.shutdown() } }
         let service = FHIRService(store: platform.fhir)
         // Every imported resource is written to the audit chain in its own transaction, as an operator's import.
@@ -87,20 +87,28 @@ struct Export: AsyncParsableCommand {
     @Option(help: "Folder to write Type.ndjson files into.") var output = "export"
     @Option(help: "Resource types to export (comma-separated); default all.") var types: String?
     @Flag(help: "De-identify for research (rules in docs/access.md): no direct identifiers, pseudonymous ids, per-person date shifts, generalised ages and addresses.") var deidentified = false
+    @Flag(help: "Write resident ID numbers and phone numbers in full (for moving records to another system); by default they are masked as in lists. Recorded in the audit chain.") var fullIdentifiers = false
 
     func run() async throws {
         let platform: Platform
         var deidentifier: Deidentifier?
         do {
             let configuration = try db.configuration()
-            platform = try await Platform.open(configuration)
-            if deidentified {
-                let keyFile = ProcessInfo.processInfo.environment["WEIJIAN_KEY_FILE"] ?? AppConfiguration.defaultKeyFile(for: configuration)
-                deidentifier = Deidentifier(secrets: try AccessSecrets.loadOrCreate(path: keyFile))
-            }
+            let secrets = try AccessSecrets.loadOrCreate(path: db.keyFile(for: configuration))
+            platform = try await Platform.open(configuration, secrets: secrets)
+            if deidentified { deidentifier = Deidentifier(secrets: secrets) }
         } catch { throw fail("\(error)") }
-        let transform: ((String) throws -> String?)? = deidentifier.map { deidentifier in
-            { text in deidentifier.deidentify(try JSONValue.parse(Data(text.utf8))).serialized() }
+        if deidentified, fullIdentifiers {
+            await platform.shutdown()
+            throw fail("--deidentified and --full-identifiers exclude each other")
+        }
+        let transform: ((String) throws -> String?)?
+        if let deidentifier {
+            transform = { text in deidentifier.deidentify(try JSONValue.parse(Data(text.utf8))).serialized() }
+        } else if !fullIdentifiers {
+            transform = { text in ListMasking.mask(try JSONValue.parse(Data(text.utf8))).serialized() }
+        } else {
+            transform = nil
         }
         let wanted = (types.map { $0.split(separator: ",").map(String.init) } ?? FHIRDefinitions.supportedTypes).filter { !deidentified || $0 != "AuditEvent" }
         for type in wanted where !FHIRDefinitions.supportedTypes.contains(type) {
@@ -119,7 +127,8 @@ struct Export: AsyncParsableCommand {
             if count == 0 { try? FileManager.default.removeItem(atPath: path) } else { print("\(type): \(count)") }
         }
         try await platform.audit.append([AuditRecord.byOperator("export", action: "export", entity: wanted.joined(separator: ","),
-                                                              purpose: deidentified ? "research" : "operations", reason: deidentified ? "de-identified" : "identified")])
+                                                              purpose: deidentified ? "research" : "operations",
+                                                              reason: deidentified ? "de-identified" : fullIdentifiers ? "identified, full ID numbers and phones" : "identified, ID numbers and phones masked")])
         await platform.shutdown()
     }
 }

@@ -13,7 +13,7 @@ struct Seed: AsyncParsableCommand {
 
     func run() async throws {
         let platform: Platform
-        do { platform = try await Platform.open(try db.configuration()) } catch { throw fail("\(error)") }
+        do { platform = try await db.openPlatform() } catch { throw fail("\(error)") }
         let seeder = DemoDistrictSeeder(store: platform.fhir, registry: RegistryService(database: platform.database, fhir: platform.fhir))
         let started = Date()
         do {

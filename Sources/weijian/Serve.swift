@@ -1,3 +1,4 @@
+import Access
 import App
 import ArgumentParser
 import Foundation
@@ -25,7 +26,7 @@ struct Serve: AsyncParsableCommand {
                 if ProcessInfo.processInfo.environment["WEIJIAN_KEY_FILE"] == nil { settings.keyFile = AppConfiguration.defaultKeyFile(for: settings.database) }
             }
             configuration = settings
-            platform = try await Platform.open(configuration.database, logger: logger)
+            platform = try await Platform.open(configuration.database, secrets: try configuration.loadSecrets(), logger: logger)
         } catch {
             throw fail("\(error)")
         }

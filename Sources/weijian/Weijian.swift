@@ -1,3 +1,4 @@
+import Access
 import App
 import ArgumentParser
 import FHIR
@@ -11,7 +12,7 @@ struct Weijian: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "weijian",
         abstract: "卫健 Weijian — district health information platform (FHIR R4).",
-        subcommands: [Serve.self, Migrate.self, Seed.self, Import.self, Export.self, AccountCommand.self, ClientCommand.self, VerifyAudit.self, Bench.self]
+        subcommands: [Serve.self, Migrate.self, Seed.self, Import.self, Export.self, AccountCommand.self, ClientCommand.self, KeysCommand.self, VerifyAudit.self, Bench.self]
     )
 }
 
@@ -23,6 +24,18 @@ struct DatabaseOptions: ParsableArguments {
     func configuration() throws -> DatabaseConfiguration {
         if let database { return try DatabaseConfiguration.parse(database) }
         return try DatabaseConfiguration.fromEnvironment()
+    }
+
+    /// The key file: `$WEIJIAN_KEY_FILE`, else `weijian-keys.json` beside the SQLite file (or in ./data).
+    func keyFile(for configuration: DatabaseConfiguration) -> String {
+        if let file = ProcessInfo.processInfo.environment["WEIJIAN_KEY_FILE"], !file.isEmpty { return file }
+        return AppConfiguration.defaultKeyFile(for: configuration)
+    }
+
+    /// The platform over this database, with the keys of its key file (created on first use).
+    func openPlatform() async throws -> Platform {
+        let configuration = try configuration()
+        return try await Platform.open(configuration, secrets: try AccessSecrets.loadOrCreate(path: keyFile(for: configuration)))
     }
 }
 
@@ -38,7 +51,7 @@ struct Migrate: AsyncParsableCommand {
 
     func run() async throws {
         do {
-            let platform = try await Platform.open(try db.configuration())
+            let platform = try await db.openPlatform()
             await platform.shutdown()
             print("migrations applied")
         } catch {

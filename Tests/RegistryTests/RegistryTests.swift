@@ -77,13 +77,13 @@ func residentPatient(_ id: String, name: String, birth: String, phone: String? =
         try await TestDatabase.withPlatform { platform in
             let number = ResidentIDNumber.make(addressCode: "310105", birthDate: "1960-02-02", sequence: 5, male: false)
             let stored = try await platform.fhir.create(try residentPatient(number, name: "李秀英", birth: "1960-02-02", phone: "139-0000-1111"))
-            let byNumber = try await MasterPatientIndex.match(idNumber: number, name: nil, birthDate: nil, phone: nil, database: platform.database)
+            let byNumber = try await MasterPatientIndex.match(idNumber: number, name: nil, birthDate: nil, phone: nil, database: platform.database, protection: platform.fhir.protection)
             #expect(byNumber == [MatchCandidate(patient: "Patient/\(stored.id)", score: 1.0, matchedOn: ["idNumber"])])
-            let byName = try await MasterPatientIndex.match(idNumber: nil, name: "李秀英", birthDate: "1960-02-02", phone: "13900001111", database: platform.database)
+            let byName = try await MasterPatientIndex.match(idNumber: nil, name: "李秀英", birthDate: "1960-02-02", phone: "13900001111", database: platform.database, protection: platform.fhir.protection)
             #expect(byName.first?.score == 0.95)
-            let byPhone = try await MasterPatientIndex.match(idNumber: nil, name: "别名", birthDate: "1960-02-02", phone: "13900001111", database: platform.database)
+            let byPhone = try await MasterPatientIndex.match(idNumber: nil, name: "别名", birthDate: "1960-02-02", phone: "13900001111", database: platform.database, protection: platform.fhir.protection)
             #expect(byPhone.first?.score == 0.6)
-            let none = try await MasterPatientIndex.match(idNumber: nil, name: "李秀英", birthDate: "1961-02-02", phone: nil, database: platform.database)
+            let none = try await MasterPatientIndex.match(idNumber: nil, name: "李秀英", birthDate: "1961-02-02", phone: nil, database: platform.database, protection: platform.fhir.protection)
             #expect(none.isEmpty)
         }
     }

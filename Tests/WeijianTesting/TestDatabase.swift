@@ -1,4 +1,5 @@
 public import App
+import Access
 import Foundation
 public import Storage
 
@@ -44,7 +45,7 @@ public enum TestDatabase {
     /// Runs `body` with a migrated platform on a fresh database, removed afterwards.
     public static func withPlatform<T: Sendable>(_ body: (Platform) async throws -> T) async throws -> T {
         let (configuration, remove) = try await fresh()
-        let platform = try await Platform.open(configuration)
+        let platform = try await Platform.open(configuration, secrets: AccessSecrets.generate())
         do {
             let result = try await body(platform)
             await platform.shutdown()

@@ -56,8 +56,8 @@ public struct TestServer: Sendable {
     /// Runs `body` against a live server over real HTTP; the database is removed afterwards.
     public static func run(maxBodyBytes: Int = 64 * 1024, _ body: @escaping @Sendable (TestServer) async throws -> Void) async throws {
         let (configuration, remove) = try await TestDatabase.fresh()
-        let platform = try await Platform.open(configuration)
         let secrets = AccessSecrets.generate()
+        let platform = try await Platform.open(configuration, secrets: secrets)
         let settings = AppConfiguration(host: "127.0.0.1", port: 0, database: configuration, maxBodyBytes: maxBodyBytes, secrets: secrets, bcryptCost: 4)
         let tokens = await TokenService(secrets: secrets, database: platform.database, hasher: PasswordHasher(cost: 4))
         do {

@@ -17,23 +17,33 @@ public struct SearchResult: Sendable {
 extension FHIRStore {
     /// Runs a search: reads the index tables, never scans JSON.
     public func search(_ request: SearchRequest) async throws -> SearchResult {
-        try await database.read { sql in
-            try await Self.search(request, sql: sql) { type, name in
+        let result = try await database.read { sql in
+            try await Self.search(request, sql: sql, protection: protection) { type, name in
                 try await parameterKeys.sources(type: type, name: name, definitions: definitions, sql: sql)
             }
         }
+        return try opened(result)
+    }
+
+    /// A search result made readable (protected values opened).
+    func opened(_ result: SearchResult) throws -> SearchResult {
+        guard protection != nil else { return result }
+        var opened = result
+        opened.matches = try result.matches.map(self.opened)
+        opened.included = try result.included.map(self.opened)
+        return opened
     }
 
     /// The numbers of the stored parameters whose index rows hold a type's search parameter.
     typealias ParameterSources = (_ type: String, _ name: String) async throws -> [Int64]
 
-    static func search(_ request: SearchRequest, sql: any SQLDatabase, sources: ParameterSources) async throws -> SearchResult {
+    static func search(_ request: SearchRequest, sql: any SQLDatabase, protection: (any FieldProtection)?, sources: ParameterSources) async throws -> SearchResult {
         var filter = SQLQueryString("r.res_type = ")
         filter.appendInterpolation(bind: request.type)
         filter.appendLiteral(" AND r.deleted = 0")
         for criterion in request.criteria {
             filter.appendLiteral(" AND ")
-            filter = filter + (try await condition(for: criterion, type: request.type, sources: sources))
+            filter = filter + (try await condition(for: criterion, type: request.type, protection: protection, sources: sources))
         }
         var total: Int?
         if request.wantsTotal || request.summary == "count" {
@@ -121,7 +131,7 @@ extension FHIRStore {
     }
 
     /// The SQL condition on `r` for one criterion (values OR-ed).
-    static func condition(for criterion: SearchRequest.Criterion, type: String, sources: ParameterSources) async throws -> SQLQueryString {
+    static func condition(for criterion: SearchRequest.Criterion, type: String, protection: (any FieldProtection)?, sources: ParameterSources) async throws -> SQLQueryString {
         if criterion.name == "_id" {
             for id in criterion.values where !FHIRID.isValid(id) {
                 throw FHIRError.badRequest("'\(id)' is not a valid resource id")
@@ -151,7 +161,9 @@ extension FHIRStore {
         }
         var alternatives: [SQLQueryString] = []
         for value in criterion.values {
-            alternatives.append(try valueCondition(value, definition: definition, modifier: criterion.modifier))
+            alternatives.append(try valueCondition(value, definition: definition, modifier: criterion.modifier) { system, code in
+                protection?.searchCodes(type: type, system: system, code: code) ?? [code]
+            })
         }
         let keys = try await sources(type, definition.name)
         let inner: SQLQueryString = "SELECT i.res_key FROM \(unsafeRaw: table) i WHERE \(parameterCondition(keys)) AND (\(joined(alternatives, by: " OR ")))"
@@ -189,7 +201,9 @@ extension FHIRStore {
         return ("eq", value)
     }
 
-    private static func valueCondition(_ value: String, definition: SearchParameterDefinition, modifier: String?) throws -> SQLQueryString {
+    /// The condition for one value; `codes` gives the codes a token may be stored as (with its keyed hash where protected).
+    private static func valueCondition(_ value: String, definition: SearchParameterDefinition, modifier: String?,
+                                       codes: (_ system: String?, _ code: String) -> [String]) throws -> SQLQueryString {
         let name = definition.name
         switch definition.type {
         case "token", "uri":
@@ -198,9 +212,9 @@ extension FHIRStore {
                 let code = String(value[value.index(after: bar)...])
                 if system.isEmpty { return "(i.system IS NULL AND i.code = \(bind: code))" }
                 if code.isEmpty { return "i.system = \(bind: system)" }
-                return "(i.system = \(bind: system) AND i.code = \(bind: code))"
+                return "(i.system = \(bind: system) AND i.code IN (\(binds: codes(system, code))))"
             }
-            return "i.code = \(bind: value)"
+            return "i.code IN (\(binds: codes(nil, value)))"
         case "string":
             let normalized = SearchIndexer.normalize(value)
             switch modifier {

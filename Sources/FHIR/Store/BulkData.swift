@@ -70,6 +70,13 @@ public struct BulkData: Sendable {
                     """).all().map { (try $0.decode(column: "res_id", as: String.self), try $0.decode(column: "content", as: String.self)) }
             }
             guard let last = page.last else { return count }
+            let protection = store.protection.flatMap { $0.protects(type: type) ? $0 : nil }
+            let transform = protection.map { protection in
+                { (content: String) throws -> String? in
+                    let readable = try protection.open(JSONValue.parse(Data(content.utf8)), type: type).serialized()
+                    return try transform.map { try $0(readable) } ?? readable
+                }
+            } ?? transform
             if let transform {
                 let lines = try page.compactMap { try transform($0.1) }
                 try write(lines.map { $0 + "\n" }.joined())

@@ -19,12 +19,29 @@ public struct FHIRStore: Sendable {
     let parameterKeys = SearchParameterKeys()
 
     /// Creates a store over a migrated database, with the domains' write hooks.
-    public init(database: Database, definitions: FHIRDefinitions = .shared, hooks: [any ResourceWriteHook] = [], commitHooks: [any TransactionCommitHook] = []) {
+    /// With `protection`, sensitive values are sealed at rest (see ``FieldProtection``).
+    public init(database: Database, definitions: FHIRDefinitions = .shared, hooks: [any ResourceWriteHook] = [], commitHooks: [any TransactionCommitHook] = [],
+                protection: (any FieldProtection)? = nil) {
         self.database = database
         self.hooks = hooks
         self.commitHooks = commitHooks
         self.definitions = definitions
-        self.preparer = ResourcePreparer(validator: ResourceValidator(definitions: definitions), indexer: SearchIndexer(definitions: definitions))
+        self.preparer = ResourcePreparer(validator: ResourceValidator(definitions: definitions), indexer: SearchIndexer(definitions: definitions), protection: protection)
+    }
+
+    /// The protection of sensitive values at rest, if any.
+    public var protection: (any FieldProtection)? { preparer.protection }
+
+    /// A stored version made readable (protected values opened).
+    func opened(_ stored: StoredResource) throws -> StoredResource {
+        guard let protection else { return stored }
+        return try protection.open(stored)
+    }
+
+    /// The readable JSON of a `content` column read directly from `fhir_resource` (for domain code
+    /// that reads the table in its own transaction).
+    public func openContent(_ content: String, type: String) throws -> JSONValue {
+        try preparer.openContent(content, type: type)
     }
 
     /// Runs `body` with a writer in one transaction; queued rows are flushed (and references checked) before commit.
@@ -67,7 +84,7 @@ public struct FHIRStore: Sendable {
 
     /// The current version of `type/id`: nil when it never existed; a deleted version when deleted.
     public func read(type: String, id: String) async throws -> StoredResource? {
-        try await database.read { sql in try await Self.read(type: type, id: id, sql: sql) }
+        try await database.read { sql in try await Self.read(type: type, id: id, sql: sql) }.map(opened)
     }
 
     static func read(type: String, id: String, sql: any SQLDatabase) async throws -> StoredResource? {
@@ -89,7 +106,7 @@ public struct FHIRStore: Sendable {
                 WHERE res_type = \(bind: type) AND res_id = \(bind: id) AND version_id = \(bind: version)
                 """).first()
             return try row.map(Self.decode)
-        }
+        }.map(opened)
     }
 
     static let versionColumns = "res_type, res_id, version_id, last_updated, last_updated_ms, deleted, content, method"
@@ -118,7 +135,7 @@ public struct FHIRStore: Sendable {
                     ORDER BY last_updated_ms DESC, version_id DESC LIMIT \(literal: limit)) AS h
                 ) AS v ORDER BY last_updated_ms DESC, version_id DESC LIMIT \(literal: count) OFFSET \(literal: offset)
                 """).all()
-            return (try rows.map(Self.decode), total)
+            return (try rows.map { try opened(Self.decode($0)) }, total)
         }
     }
 

@@ -49,6 +49,16 @@ public final class FHIRWriter {
         self.timestamp = timestamp
     }
 
+    /// The readable JSON of a `content` column read on this transaction's connection.
+    public func openContent(_ content: String, type: String) throws -> JSONValue {
+        try preparer.openContent(content, type: type)
+    }
+
+    /// The JSON text to store for a copy of a resource kept in a domain table (protected values sealed).
+    public func storedContent(_ resource: JSONValue, type: String) throws -> String {
+        try preparer.storedContent(resource, type: type)
+    }
+
     /// Creates a new resource with a server-assigned id (or `id` when given). Returns the stored version.
     public func create(_ resource: JSONValue, id assignedID: String? = nil) async throws -> StoredResource {
         try await insert(try preparer.prepareCreate(resource, id: assignedID, timestamp: timestamp))
@@ -111,10 +121,12 @@ public final class FHIRWriter {
     private func replace(_ resource: JSONValue?, type: String, id: String, current: (key: Int64, version: Int64, deleted: Bool), method: String, deleted: Bool) async throws -> StoredResource {
         let version = current.version + 1
         var content = ""
+        var storedContent = ""
         var entries = IndexEntries()
         if let resource {
             let prepared = try preparer.prepare(checked: resource, type: type, id: id, version: version, timestamp: timestamp)
             content = prepared.content
+            storedContent = prepared.storedContent
             entries = prepared.entries
             remember(prepared.references)
         }
@@ -125,7 +137,7 @@ public final class FHIRWriter {
             """).run()
         let updated = try await sql.raw("""
             UPDATE fhir_resource SET version_id = \(bind: version), last_updated = \(bind: timestamp.text), last_updated_ms = \(bind: timestamp.millis),
-            deleted = \(unsafeRaw: deleted ? "1" : "0"), method = \(bind: method), content = \(bind: content)
+            deleted = \(unsafeRaw: deleted ? "1" : "0"), method = \(bind: method), content = \(bind: storedContent)
             WHERE res_key = \(bind: current.key) AND version_id = \(bind: current.version) RETURNING version_id
             """).first()
         guard updated != nil else {
@@ -147,7 +159,7 @@ public final class FHIRWriter {
         let (type, id, version, content) = (prepared.type, prepared.id, prepared.version, prepared.content)
         let time = prepared.timestamp
         remember(prepared.references)
-        newResources.append(([.text(type), .text(id), .int(version), .text(time.text), .int(time.millis), .int(0), .text(method), .text(content)], type, id, prepared.entries))
+        newResources.append(([.text(type), .text(id), .int(version), .text(time.text), .int(time.millis), .int(0), .text(method), .text(prepared.storedContent)], type, id, prepared.entries))
         written.insert(key)
         return StoredResource(type: type, id: id, versionId: version, lastUpdated: time.text, deleted: false, content: content, method: method)
     }

@@ -30,7 +30,9 @@ public struct PreparedResource: Sendable {
     public let resource: JSONValue
     /// Its JSON text.
     public let content: String
-    /// Its search-index rows.
+    /// The JSON text as stored: `content` with protected values sealed (the same text for other types).
+    public let storedContent: String
+    /// Its search-index rows, as stored (protected token values hashed).
     public let entries: IndexEntries
     /// Literal references to resources on this server, with the path that holds each.
     public let references: [(ReferenceValue, String)]
@@ -42,6 +44,8 @@ public struct PreparedResource: Sendable {
 public struct ResourcePreparer: Sendable {
     let validator: ResourceValidator
     let indexer: SearchIndexer
+    /// Sealing of protected values at rest, when configured.
+    public let protection: (any FieldProtection)?
 
     /// Checks the resource is a supported type and valid R4; throws 400/404/422 otherwise. Returns its type.
     public func check(_ resource: JSONValue, expectedType: String? = nil) throws -> String {
@@ -75,10 +79,30 @@ public struct ResourcePreparer: Sendable {
         stamped["meta"] = .object(meta)
         var references: [(ReferenceValue, String)] = []
         Self.collectReferences(stamped, path: type, into: &references)
+        let content = stamped.serialized()
+        var storedContent = content
+        var entries = indexer.entries(for: stamped, type: type)
+        if let protection, protection.protects(type: type) {
+            storedContent = try protection.seal(stamped, type: type).serialized()
+            entries = protection.protect(entries, type: type)
+        }
         return PreparedResource(
-            type: type, id: id, version: version, resource: stamped, content: stamped.serialized(),
-            entries: indexer.entries(for: stamped, type: type), references: references, timestamp: timestamp
+            type: type, id: id, version: version, resource: stamped, content: content, storedContent: storedContent,
+            entries: entries, references: references, timestamp: timestamp
         )
+    }
+
+    /// The readable JSON of a stored `content` column (protected values opened).
+    public func openContent(_ content: String, type: String) throws -> JSONValue {
+        let resource = try JSONValue.parse(Data(content.utf8))
+        guard let protection, protection.protects(type: type) else { return resource }
+        return try protection.open(resource, type: type)
+    }
+
+    /// The JSON text to store for a copy of a resource kept outside the FHIR tables (protected values sealed).
+    public func storedContent(_ resource: JSONValue, type: String) throws -> String {
+        guard let protection, protection.protects(type: type) else { return resource.serialized() }
+        return try protection.seal(resource, type: type).serialized()
     }
 
     /// Checks and prepares a new resource (version 1) with a server-assigned id, or `id` when given.

@@ -6,12 +6,23 @@ import Storage
 /// The master patient index (主索引): one person, one record, across institutions.
 ///
 /// As a FHIR write hook it checks resident ID numbers (GB 11643) on every Patient written,
-/// refuses a second active record for the same number, and keeps `mpi_person` in step.
+/// refuses a second active record for the same number, and keeps `mpi_person` in step. With field
+/// protection, `mpi_person` holds keyed hashes of the ID number and phone, never the values.
 public struct MasterPatientIndex: ResourceWriteHook {
     public let resourceTypes: Set<String> = ["Patient"]
+    /// Keyed hashing of ID numbers and phones, when the store protects them.
+    let protection: (any FieldProtection)?
 
     /// Creates the index hook.
-    public init() {}
+    public init(protection: (any FieldProtection)? = nil) {
+        self.protection = protection
+    }
+
+    /// The value `mpi_person` stores for an ID number or phone: its keyed hash when protected.
+    static func stored(_ value: String?, _ protection: (any FieldProtection)?) -> String? {
+        guard let value else { return nil }
+        return protection?.keyedHash(value) ?? value
+    }
 
     /// The facts of a Patient the index matches on.
     public struct Demographics: Sendable, Equatable {
@@ -83,7 +94,7 @@ public struct MasterPatientIndex: ResourceWriteHook {
         if facts.active {
             for number in facts.idNumbers {
                 if let row = try await sql.raw("""
-                    SELECT patient_id FROM mpi_person WHERE id_number = \(bind: number) AND active = 1 AND patient_id <> \(bind: id)
+                    SELECT patient_id FROM mpi_person WHERE id_number_hash = \(bind: Self.stored(number, protection)) AND active = 1 AND patient_id <> \(bind: id)
                     """).first() {
                     let existing = try row.decode(column: "patient_id", as: String.self)
                     throw FHIRError.conflict(
@@ -94,11 +105,11 @@ public struct MasterPatientIndex: ResourceWriteHook {
             }
         }
         try await sql.raw("""
-            INSERT INTO mpi_person (patient_id, id_number, full_name, birth_date, gender, phone, active)
-            VALUES (\(bind: id), \(bind: facts.idNumbers.first), \(bind: facts.fullName), \(bind: facts.birthDate), \(bind: facts.gender),
-                    \(bind: facts.phone), \(unsafeRaw: facts.active ? "1" : "0"))
-            ON CONFLICT (patient_id) DO UPDATE SET id_number = excluded.id_number, full_name = excluded.full_name,
-                birth_date = excluded.birth_date, gender = excluded.gender, phone = excluded.phone, active = excluded.active
+            INSERT INTO mpi_person (patient_id, id_number_hash, full_name, birth_date, gender, phone_hash, active)
+            VALUES (\(bind: id), \(bind: Self.stored(facts.idNumbers.first, protection)), \(bind: facts.fullName), \(bind: facts.birthDate), \(bind: facts.gender),
+                    \(bind: Self.stored(facts.phone, protection)), \(unsafeRaw: facts.active ? "1" : "0"))
+            ON CONFLICT (patient_id) DO UPDATE SET id_number_hash = excluded.id_number_hash, full_name = excluded.full_name,
+                birth_date = excluded.birth_date, gender = excluded.gender, phone_hash = excluded.phone_hash, active = excluded.active
             """).run()
     }
 }
@@ -122,35 +133,37 @@ public struct MatchCandidate: Sendable, Equatable, Codable {
 
 extension MasterPatientIndex {
     /// Finds existing records for a person: by ID number first, then by name + birth date (+ phone).
-    public static func match(idNumber: String?, name: String?, birthDate: String?, phone: String?, database: Database) async throws -> [MatchCandidate] {
+    /// `protection` is the store's (``FHIRStore/protection``): the index holds keyed hashes under it.
+    public static func match(idNumber: String?, name: String?, birthDate: String?, phone: String?, database: Database,
+                             protection: (any FieldProtection)?) async throws -> [MatchCandidate] {
         try await database.read { sql in
             if let idNumber {
                 let number: String
                 do { number = try ResidentIDNumber(idNumber).value } catch {
                     throw FHIRError.badRequest("Resident ID number \(ResidentIDNumber.masked(idNumber)) is not valid: \(String(describing: error))")
                 }
-                let rows = try await sql.raw("SELECT patient_id FROM mpi_person WHERE id_number = \(bind: number) AND active = 1").all()
+                let rows = try await sql.raw("SELECT patient_id FROM mpi_person WHERE id_number_hash = \(bind: stored(number, protection)) AND active = 1").all()
                 if !rows.isEmpty {
                     return try rows.map { MatchCandidate(patient: "Patient/" + (try $0.decode(column: "patient_id", as: String.self)), score: 1.0, matchedOn: ["idNumber"]) }
                 }
             }
             guard let birthDate else { return [] }
-            let phoneDigits = phone.map(normalizePhone)
+            let phoneDigits = stored(phone.map(normalizePhone), protection)
             var candidates: [String: MatchCandidate] = [:]
             if let name {
                 let rows = try await sql.raw("""
-                    SELECT patient_id, phone FROM mpi_person WHERE full_name = \(bind: name) AND birth_date = \(bind: birthDate) AND active = 1
+                    SELECT patient_id, phone_hash FROM mpi_person WHERE full_name = \(bind: name) AND birth_date = \(bind: birthDate) AND active = 1
                     """).all()
                 for row in rows {
                     let id = try row.decode(column: "patient_id", as: String.self)
-                    let storedPhone = try row.decode(column: "phone", as: String?.self)
+                    let storedPhone = try row.decode(column: "phone_hash", as: String?.self)
                     let samePhone = phoneDigits != nil && storedPhone == phoneDigits
                     candidates[id] = MatchCandidate(patient: "Patient/\(id)", score: samePhone ? 0.95 : 0.8, matchedOn: samePhone ? ["name", "birthDate", "phone"] : ["name", "birthDate"])
                 }
             }
             if let phoneDigits {
                 let rows = try await sql.raw("""
-                    SELECT patient_id FROM mpi_person WHERE phone = \(bind: phoneDigits) AND birth_date = \(bind: birthDate) AND active = 1
+                    SELECT patient_id FROM mpi_person WHERE phone_hash = \(bind: phoneDigits) AND birth_date = \(bind: birthDate) AND active = 1
                     """).all()
                 for row in rows {
                     let id = try row.decode(column: "patient_id", as: String.self)
@@ -161,5 +174,62 @@ extension MasterPatientIndex {
             }
             return candidates.values.sorted { ($0.score, $1.patient) > ($1.score, $0.patient) }
         }
+    }
+}
+
+extension MasterPatientIndex {
+    /// Brings the index's own copies under field protection: ID numbers and phones still stored readable
+    /// (from before protection) become keyed hashes, and the Patient versions kept by merges are sealed
+    /// again under the current key where they need it. Returns the number of rows changed (or, with
+    /// `dryRun`, that would change).
+    public static func resealProtectedValues(database: Database, protection: any FieldProtection, batchSize: Int = 500, dryRun: Bool = false) async throws -> Int {
+        var changed = 0
+        while true {
+            let count = try await database.write { sql -> Int in
+                let rows = try await sql.raw("""
+                    SELECT patient_id, id_number_hash, phone_hash FROM mpi_person
+                    WHERE id_number_hash NOT LIKE '#%' OR phone_hash NOT LIKE '#%' LIMIT \(literal: batchSize)
+                    """).all()
+                if dryRun { return rows.count }
+                for row in rows {
+                    func hashed(_ column: String) throws -> String? {
+                        guard let value = try row.decode(column: column, as: String?.self) else { return nil }
+                        return value.hasPrefix("#") ? value : protection.keyedHash(value)
+                    }
+                    try await sql.raw("""
+                        UPDATE mpi_person SET id_number_hash = \(bind: try hashed("id_number_hash")), phone_hash = \(bind: try hashed("phone_hash"))
+                        WHERE patient_id = \(bind: try row.decode(column: "patient_id", as: String.self))
+                        """).run()
+                }
+                return rows.count
+            }
+            changed += count
+            if count < batchSize || dryRun { break }
+        }
+        var after: Int64 = 0
+        while true {
+            let (count, last) = try await database.write { sql -> (Int, Int64?) in
+                let rows = try await sql.raw("""
+                    SELECT id, source_before, target_before FROM mpi_merge_event WHERE id > \(bind: after) ORDER BY id LIMIT \(literal: batchSize)
+                    """).all()
+                var count = 0
+                for row in rows {
+                    let source = try protection.resealed(try row.decode(column: "source_before", as: String.self), type: "Patient")
+                    let target = try protection.resealed(try row.decode(column: "target_before", as: String.self), type: "Patient")
+                    guard source != nil || target != nil else { continue }
+                    count += 1
+                    if dryRun { continue }
+                    try await sql.raw("""
+                        UPDATE mpi_merge_event SET source_before = COALESCE(\(bind: source), source_before), target_before = COALESCE(\(bind: target), target_before)
+                        WHERE id = \(bind: try row.decode(column: "id", as: Int64.self))
+                        """).run()
+                }
+                return (count, try rows.last?.decode(column: "id", as: Int64.self))
+            }
+            changed += count
+            guard let last else { break }
+            after = last
+        }
+        return changed
     }
 }

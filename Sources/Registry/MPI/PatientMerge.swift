@@ -34,7 +34,7 @@ extension RegistryService {
             try await writer.sql.raw("UPDATE mpi_person SET merged_into = \(bind: target) WHERE patient_id = \(bind: source)").run()
             let row = try await writer.sql.raw("""
                 INSERT INTO mpi_merge_event (source_id, target_id, merged_at, reason, source_before, target_before)
-                VALUES (\(bind: source), \(bind: target), \(bind: now), \(bind: reason), \(bind: sourceBefore.serialized()), \(bind: targetBefore.serialized()))
+                VALUES (\(bind: source), \(bind: target), \(bind: now), \(bind: reason), \(bind: try writer.storedContent(sourceBefore, type: "Patient")), \(bind: try writer.storedContent(targetBefore, type: "Patient")))
                 RETURNING id
                 """).first()
             let id = try row?.decode(column: "id", as: Int64.self) ?? 0
@@ -54,7 +54,7 @@ extension RegistryService {
             let source = try row.decode(column: "source_id", as: String.self)
             let target = try row.decode(column: "target_id", as: String.self)
             for (id, column) in [(target, "target_before"), (source, "source_before")] {
-                var before = try JSONValue.parse(Data(try row.decode(column: column, as: String.self).utf8))
+                var before = try writer.openContent(try row.decode(column: column, as: String.self), type: "Patient")
                 before["meta"] = nil
                 _ = try await writer.update(before, type: "Patient", id: id, ifMatch: nil)
             }
@@ -92,7 +92,7 @@ extension RegistryService {
               try row.decode(column: "deleted", as: Int.self) == 0 else {
             throw FHIRError.notFound("Patient/\(id) does not exist")
         }
-        let patient = try JSONValue.parse(Data(try row.decode(column: "content", as: String.self).utf8))
+        let patient = try writer.openContent(try row.decode(column: "content", as: String.self), type: "Patient")
         if patient["active"] == .bool(false) {
             throw FHIRError.conflict("Patient/\(id) is inactive (already merged?)")
         }
