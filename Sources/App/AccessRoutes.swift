@@ -181,13 +181,17 @@ struct AccessRoutes {
                 throw HTTPError(.notFound, message: "没有可导出的资源类型 \(type)")
             }
             let deidentifier = access.deidentifier
-            var output = ""
-            let count = try await BulkData(store: access.policy.store).exportNDJSON(type: type, transform: { text in
-                deidentifier.deidentify(try JSONValue.parse(Data(text.utf8))).serialized()
-            }) { output += $0 }
-            try await audit(context, action: "export", entity: "\(type) (\(count), de-identified)")
-            return Response(status: .ok, headers: [.contentType: "application/fhir+ndjson; charset=utf-8", .cacheControl: "no-store"],
-                            body: ResponseBody(byteBuffer: ByteBuffer(string: output)))
+            let store = access.policy.store
+            // Recorded before the first byte leaves; the rows are streamed a page at a time, never held whole.
+            try await audit(context, action: "export", entity: "\(type) (de-identified)")
+            return Response(
+                status: .ok, headers: [.contentType: "application/fhir+ndjson; charset=utf-8", .cacheControl: "no-store"],
+                body: ResponseBody { writer in
+                    _ = try await BulkData(store: store).exportNDJSON(type: type, transform: { text in
+                        deidentifier.deidentify(try JSONValue.parse(Data(text.utf8))).serialized()
+                    }) { try await writer.write(ByteBuffer(string: $0)) }
+                    try await writer.finish(nil)
+                })
         }
 
         // 审计管理员: the chain's integrity.

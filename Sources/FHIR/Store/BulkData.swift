@@ -57,9 +57,10 @@ public struct BulkData: Sendable {
         return report
     }
 
-    /// Calls `write` with pages of current resources of `type` as NDJSON text, in id order; returns the count.
+    /// Calls `write` with pages of current resources of `type` as NDJSON text, in id order (a page in memory at a
+    /// time, so it can be streamed); returns the count.
     /// `transform` may rewrite each resource's JSON text (e.g. de-identify it) or drop it by returning nil.
-    public func exportNDJSON(type: String, pageSize: Int = 1000, transform: ((String) throws -> String?)? = nil, write: (String) throws -> Void) async throws -> Int {
+    public func exportNDJSON(type: String, pageSize: Int = 1000, transform: ((String) throws -> String?)? = nil, write: (String) async throws -> Void) async throws -> Int {
         var after = ""
         var count = 0
         while true {
@@ -79,10 +80,10 @@ public struct BulkData: Sendable {
             } ?? transform
             if let transform {
                 let lines = try page.compactMap { try transform($0.1) }
-                try write(lines.map { $0 + "\n" }.joined())
+                try await write(lines.map { $0 + "\n" }.joined())
                 count += lines.count
             } else {
-                try write(page.map { $0.1 + "\n" }.joined())
+                try await write(page.map { $0.1 + "\n" }.joined())
                 count += page.count
             }
             after = last.0
