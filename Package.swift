@@ -59,9 +59,14 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "Contracting",
+            dependencies: ["Storage", "FHIR", "Registry"],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "App",
             dependencies: [
-                "Storage", "FHIR", "Registry", "Access",
+                "Storage", "FHIR", "Registry", "Access", "Contracting",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdAuth", package: "hummingbird-auth"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -72,7 +77,7 @@ let package = Package(
         .executableTarget(
             name: "weijian",
             dependencies: [
-                "App", "Storage", "FHIR", "Registry", "Access",
+                "App", "Storage", "FHIR", "Registry", "Access", "Contracting",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings
@@ -88,6 +93,11 @@ let package = Package(
         .testTarget(
             name: "AccessTests",
             dependencies: ["Access", "FHIR", "Storage", "App", "Registry", "WeijianTesting", .product(name: "HummingbirdTesting", package: "hummingbird")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "ContractingTests",
+            dependencies: ["Contracting", "Access", "FHIR", "Storage", "App", "Registry", "WeijianTesting", .product(name: "HummingbirdTesting", package: "hummingbird")],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -1,4 +1,5 @@
 import Access
+import Contracting
 import FHIR
 import Registry
 public import Hummingbird
@@ -25,6 +26,7 @@ public enum WeijianServer {
         FHIRRoutes(access: access, configuration: configuration).register(on: router)
         RegistryRoutes(registry: RegistryService(database: platform.database, fhir: platform.fhir), audit: access.audit).register(on: router)
         AccessRoutes(access: access).register(on: router)
+        ContractingRoutes(access: access, contracting: ContractingService(store: platform.fhir)).register(on: router)
         HomeRoutes<AppRequestContext>().register(on: router)
         return Application(
             router: router,

@@ -1,5 +1,6 @@
 import Access
 import App
+import Contracting
 import ArgumentParser
 import Foundation
 import Registry
@@ -22,6 +23,9 @@ struct Seed: AsyncParsableCommand {
             }
             let seconds = Date().timeIntervalSince(started)
             print("seeded district \(district): \(report.residents) residents, \(report.resources) resources in \(String(format: "%.1f", seconds)) s")
+            let contractsStarted = Date()
+            let contracts = try await ContractingService(store: platform.fhir).seedDemo(district: district)
+            print("family-doctor contracts: \(contracts) in \(String(format: "%.1f", Date().timeIntervalSince(contractsStarted))) s")
             try await platform.audit.append([AuditRecord.byOperator("seed", action: "seed", entity: "demo district \(district)",
                                                                   reason: "\(report.residents) synthetic residents, \(report.resources) resources")])
             let made = try await DemoAccounts.create(platform: platform, district: district)

@@ -1,5 +1,6 @@
 import Access
 import App
+import Contracting
 import ArgumentParser
 import Foundation
 import Hummingbird
@@ -41,6 +42,8 @@ struct Serve: AsyncParsableCommand {
                     "district": "\(demoDistrict)", "residents": "\(report.residents)", "resources": "\(report.resources)",
                     "seconds": "\(String(format: "%.1f", Date().timeIntervalSince(started)))",
                 ])
+                let contracts = try await ContractingService(store: platform.fhir).seedDemo(district: demoDistrict)
+                logger.info("demo family-doctor contracts", metadata: ["contracts": "\(contracts)"])
                 let made = try await DemoAccounts.create(platform: platform, district: demoDistrict, bcryptCost: configuration.bcryptCost)
                 logger.info("demo accounts (password \(DemoAccounts.password)): \(made.map(\.username).joined(separator: ", "))")
             }

@@ -54,6 +54,14 @@ public final class FHIRWriter {
         try preparer.openContent(content, type: type)
     }
 
+    /// The current version of `type/id` as readable JSON, read on this transaction's connection (so it sees
+    /// what the transaction wrote); nil when it does not exist or is deleted.
+    public func read(type: String, id: String) async throws -> JSONValue? {
+        if written.contains(ReferenceValue(type: type, id: id)) { try await flush(checkReferences: false) }
+        guard let stored = try await FHIRStore.read(type: type, id: id, sql: sql), !stored.deleted else { return nil }
+        return try openContent(stored.content, type: type)
+    }
+
     /// The JSON text to store for a copy of a resource kept in a domain table (protected values sealed).
     public func storedContent(_ resource: JSONValue, type: String) throws -> String {
         try preparer.storedContent(resource, type: type)

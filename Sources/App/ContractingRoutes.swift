@@ -1,0 +1,299 @@
+import Access
+import Contracting
+import FHIR
+import Foundation
+import Hummingbird
+import Registry
+
+extension Contract: ResponseEncodable {}
+extension DoctorPlaces: ResponseEncodable {}
+extension CoverageReport: ResponseEncodable {}
+
+/// Family-doctor contracting under `/api/v1/contracting`: finding a doctor, signing online (the resident, for
+/// themselves or a household member who consented) and at the CHC desk (its staff), the waiting list,
+/// renewal, termination and transfer, the doctor's panel, and coverage for managers.
+struct ContractingRoutes {
+    typealias Context = AppRequestContext
+    let access: AccessServices
+    let contracting: ContractingService
+
+    struct SignBody: Decodable {
+        /// One resident, or several of a household.
+        var patient: String?
+        var patients: [String]?
+        var practitioner: String
+        var districtHospital: String?
+        var cityHospital: String?
+        var package: String?
+        /// Join the waiting list when the doctor has no place.
+        var waitlist: Bool?
+    }
+
+    struct WaitlistBody: Decodable { var patient: String; var practitioner: String }
+    struct ReasonBody: Decodable { var reason: String }
+    struct TransferBody: Decodable { var practitioner: String; var reason: String }
+    struct CapacityBody: Decodable { var capacity: Int }
+
+    struct DoctorView: Codable { var practitioner: String; var name: String; var capacity: Int; var signed: Int; var free: Int; var waiting: Int }
+    struct FindView: ResponseEncodable { var subdistrict: String?; var organization: String; var organizationName: String; var doctors: [DoctorView] }
+    struct SignedView: ResponseEncodable { var contracts: [Contract] }
+    struct PanelEntry: Codable { var patient: String; var name: String; var gender: String?; var birthDate: String?; var subdistrict: String?; var contract: String; var since: String; var until: String; var keyGroups: [String] }
+    struct PanelView: ResponseEncodable { var practitioner: String; var count: Int; var residents: [PanelEntry] }
+    struct GroupsView: ResponseEncodable { var patient: String; var keyGroups: [GroupView] }
+    struct GroupView: Codable { var code: String; var label: String }
+    struct SeriesView: ResponseEncodable { var district: String; var points: [CoveragePoint] }
+
+    func audit(_ context: Context, _ principal: Principal, action: String, entity: String, patients: [String]) async throws {
+        let template = AuditRecord(by: principal, action: action, entity: entity, source: context.clientAddress)
+        try await access.audit.append((patients.isEmpty ? [""] : patients).map { var each = template; each.patient = $0; return each })
+    }
+
+    /// Whether `principal` may act for `patient` in contracting: the resident themselves or with the
+    /// member's consent; CHC staff for the CHC the contract is (or will be) with.
+    func mayAct(_ principal: Principal, for patient: String, organization: String) async throws -> Bool {
+        switch principal.role {
+        case .resident:
+            let relationship = try await access.policy.relationship(principal, patient: patient)
+            return relationship == .own || relationship == .consent
+        case .familyDoctor, .chcStaff, .chcManager:
+            return principal.institution == organization
+        default:
+            return false
+        }
+    }
+
+    func names(_ type: String, _ ids: [String]) async throws -> [String: JSONValue] {
+        guard !ids.isEmpty else { return [:] }
+        var found: [String: JSONValue] = [:]
+        var start = 0
+        while start < ids.count {
+            let chunk = Array(ids[start..<min(ids.count, start + 200)])
+            var request = try SearchRequest(type: type, query: [("_id", chunk.joined(separator: ","))], definitions: contracting.store.definitions, strict: true)
+            request.count = chunk.count
+            for match in try await contracting.store.search(request).matches {
+                found[match.id] = try JSONValue.parse(Data(match.content.utf8))
+            }
+            start += 200
+        }
+        return found
+    }
+
+    static func displayName(_ resource: JSONValue?) -> String {
+        guard let name = resource?["name"]?.arrayValue?.first else { return "" }
+        return name["text"]?.stringValue ?? ((name["family"]?.stringValue ?? "") + (name["given"]?.arrayValue?.compactMap(\.stringValue).joined() ?? ""))
+    }
+
+    func doctorViews(_ organization: String) async throws -> [DoctorView] {
+        let places = try await contracting.doctors(organization: organization)
+        let practitioners = try await names("Practitioner", places.map(\.practitioner))
+        return places.map {
+            DoctorView(practitioner: $0.practitioner, name: Self.displayName(practitioners[$0.practitioner]), capacity: $0.capacity, signed: $0.signed, free: $0.free, waiting: $0.waiting)
+        }
+    }
+
+    func register(on router: Router<Context>) {
+        let api = router.group("api/v1/contracting")
+
+        // 找家庭医生: the CHC whose catchment holds the 街道 (the resident's own by default) and its doctors' free places.
+        api.get("find") { request, context -> FindView in
+            let principal = try context.requirePrincipal()
+            var subdistrict = request.uri.queryParameters["subdistrict"].map(String.init)
+            if subdistrict == nil, principal.role == .resident, let own = principal.patient,
+               let record = try await contracting.store.read(type: "Patient", id: own), !record.deleted {
+                subdistrict = PatientExtensions.subdistricts(of: try JSONValue.parse(Data(record.content.utf8))).first
+            }
+            guard let subdistrict else { throw HTTPError(.badRequest, message: "请给出街道代码 subdistrict（如 310105002）") }
+            guard let chc = Catalog.institutions.first(where: { $0.type == "chc" && $0.catchment.contains(subdistrict) }) else {
+                throw HTTPError(.notFound, message: "街道 \(subdistrict) 没有对应的社区卫生服务中心")
+            }
+            return FindView(subdistrict: subdistrict, organization: chc.id, organizationName: chc.name, doctors: try await apiErrors { try await doctorViews(chc.id) })
+        }
+
+        api.get("organizations/:organization/doctors") { _, context -> [DoctorView] in
+            _ = try context.requirePrincipal()
+            return try await apiErrors { try await doctorViews(try context.parameters.require("organization")) }
+        }
+
+        // 签约: online by the resident (self or a consenting household member), or at the CHC desk.
+        api.post("contracts") { request, context -> Response in
+            let principal = try context.require(.resident, .familyDoctor, .chcStaff, .chcManager)
+            let body = try await request.decode(as: SignBody.self, context: context)
+            let patients = body.patients ?? body.patient.map { [$0] } ?? []
+            guard !patients.isEmpty, patients.count <= 10 else { throw HTTPError(.badRequest, message: "请给出 1 至 10 名要签约的居民 (patient or patients)") }
+            let doctor = try await apiErrors { try await contracting.places(practitioner: body.practitioner) }
+            for patient in patients where !(try await mayAct(principal, for: patient, organization: doctor.organization)) {
+                try await audit(context, principal, action: "sign", entity: "contracting", patients: [patient])
+                throw HTTPError(.forbidden, message: principal.role == .resident
+                    ? "不能为 Patient/\(patient) 签约：只能为本人或已授权的家庭成员签约 (no consent from this household member)"
+                    : "只能在本中心为本中心家庭医生办理签约 (desk signing is for your own CHC's doctors)")
+            }
+            let requests = patients.map {
+                SignRequest(patient: $0, practitioner: body.practitioner, districtHospital: body.districtHospital, cityHospital: body.cityHospital, package: body.package)
+            }
+            do {
+                let signed = try await apiErrors {
+                    try await contracting.sign(requests, channel: principal.role == .resident ? "online" : "desk", actor: principal.subject)
+                }
+                try await audit(context, principal, action: "sign", entity: signed.map { "contract/\($0.id)" }.joined(separator: ","), patients: patients)
+                return try Self.json(SignedView(contracts: signed), status: .created)
+            } catch let full as ContractFull {
+                if body.waitlist == true {
+                    var positions: [String: Int] = [:]
+                    for patient in patients {
+                        positions[patient] = try await apiErrors { try await contracting.joinWaitlist(patient: patient, practitioner: body.practitioner) }
+                    }
+                    try await audit(context, principal, action: "waitlist", entity: "practitioner/\(body.practitioner)", patients: patients)
+                    return try Self.json(["waitlisted": positions], status: .accepted)
+                }
+                return try Self.json(FullView(error: full.description, practitioner: full.practitioner, waiting: full.waiting,
+                                              waitlist: "POST /api/v1/contracting/waitlist"), status: .conflict)
+            }
+        }
+
+        api.post("waitlist") { request, context -> Response in
+            let principal = try context.require(.resident, .familyDoctor, .chcStaff, .chcManager)
+            let body = try await request.decode(as: WaitlistBody.self, context: context)
+            let doctor = try await apiErrors { try await contracting.places(practitioner: body.practitioner) }
+            guard try await mayAct(principal, for: body.patient, organization: doctor.organization) else {
+                throw HTTPError(.forbidden, message: "只能为本人或已授权的家庭成员候补")
+            }
+            let position = try await apiErrors { try await contracting.joinWaitlist(patient: body.patient, practitioner: body.practitioner) }
+            try await audit(context, principal, action: "waitlist", entity: "practitioner/\(body.practitioner)", patients: [body.patient])
+            return try Self.json(["position": position], status: .accepted)
+        }
+
+        api.get("contracts") { request, context -> [Contract] in
+            let principal = try context.requirePrincipal()
+            guard let patient = request.uri.queryParameters["patient"].map(String.init) ?? principal.patient else {
+                throw HTTPError(.badRequest, message: "请给出居民 patient")
+            }
+            guard try await access.policy.relationship(principal, patient: patient) != nil else {
+                try await audit(context, principal, action: "read", entity: "contracting", patients: [patient])
+                throw HTTPError(.forbidden, message: "无权查看该居民的签约")
+            }
+            try await audit(context, principal, action: "read", entity: "contracting", patients: [patient])
+            return try await contracting.contracts(patient: patient)
+        }
+
+        api.get("contracts/:id") { _, context -> Contract in
+            let principal = try context.requirePrincipal()
+            let contract = try await apiErrors { try await contracting.contract(try context.parameters.require("id")) }
+            guard try await access.policy.relationship(principal, patient: contract.patient) != nil else {
+                throw HTTPError(.forbidden, message: "无权查看该签约")
+            }
+            try await audit(context, principal, action: "read", entity: "contract/\(contract.id)", patients: [contract.patient])
+            return contract
+        }
+
+        api.post("contracts/:id/renew") { _, context -> Contract in
+            let principal = try context.require(.resident, .familyDoctor, .chcStaff, .chcManager)
+            let contract = try await apiErrors { try await contracting.contract(try context.parameters.require("id")) }
+            guard try await mayAct(principal, for: contract.patient, organization: contract.organization) else { throw HTTPError(.forbidden, message: "无权为该居民续约") }
+            let renewed = try await apiErrors { try await contracting.renew(contract.id, actor: principal.subject) }
+            try await audit(context, principal, action: "renew", entity: "contract/\(contract.id)", patients: [contract.patient])
+            return renewed
+        }
+
+        api.post("contracts/:id/terminate") { request, context -> Contract in
+            let principal = try context.require(.resident, .familyDoctor, .chcStaff, .chcManager)
+            let body = try await request.decode(as: ReasonBody.self, context: context)
+            let contract = try await apiErrors { try await contracting.contract(try context.parameters.require("id")) }
+            guard try await mayAct(principal, for: contract.patient, organization: contract.organization) else { throw HTTPError(.forbidden, message: "无权为该居民解约") }
+            let ended = try await apiErrors { try await contracting.terminate(contract.id, reason: body.reason, actor: principal.subject) }
+            try await audit(context, principal, action: "terminate", entity: "contract/\(contract.id)", patients: [contract.patient])
+            return ended
+        }
+
+        api.post("contracts/:id/transfer") { request, context -> Contract in
+            let principal = try context.require(.resident, .chcStaff, .chcManager)
+            let body = try await request.decode(as: TransferBody.self, context: context)
+            let contract = try await apiErrors { try await contracting.contract(try context.parameters.require("id")) }
+            guard try await mayAct(principal, for: contract.patient, organization: contract.organization) else { throw HTTPError(.forbidden, message: "无权为该居民转签") }
+            let next = try await apiErrors { try await contracting.transfer(contract.id, to: body.practitioner, reason: body.reason, actor: principal.subject) }
+            try await audit(context, principal, action: "transfer", entity: "contract/\(contract.id)", patients: [contract.patient])
+            return next
+        }
+
+        api.put("doctors/:practitioner/capacity") { request, context -> DoctorPlaces in
+            let principal = try context.require(.chcManager)
+            let body = try await request.decode(as: CapacityBody.self, context: context)
+            let practitioner = try context.parameters.require("practitioner")
+            let doctor = try await apiErrors { try await contracting.places(practitioner: practitioner) }
+            guard doctor.organization == principal.institution else { throw HTTPError(.forbidden, message: "只能调整本中心家庭医生的签约容量") }
+            let changed = try await apiErrors { try await contracting.setCapacity(practitioner: practitioner, capacity: body.capacity) }
+            try await audit(context, principal, action: "admin", entity: "capacity/\(practitioner)", patients: [])
+            return changed
+        }
+
+        // 签约居民名单: the family doctor's own panel, filtered by key group or 街道.
+        api.get("panel") { request, context -> PanelView in
+            let principal = try context.require(.familyDoctor)
+            guard let practitioner = principal.practitioner else { throw HTTPError(.forbidden, message: "账号未关联医生") }
+            let query = request.uri.queryParameters
+            let group = try query["group"].map { code -> KeyGroup in
+                guard let group = KeyGroup(rawValue: String(code)) else { throw HTTPError(.badRequest, message: "未知的重点人群 '\(code)'") }
+                return group
+            }
+            let subdistrict = query["subdistrict"].map(String.init)
+            let entries = try await contracting.panel(practitioner: practitioner)
+            let records = try await names("Patient", entries.map(\.contract.patient))
+            var residents: [PanelEntry] = []
+            for entry in entries {
+                if let group, !entry.groups.contains(group) { continue }
+                if let subdistrict, entry.contract.subdistrict != subdistrict { continue }
+                let record = records[entry.contract.patient]
+                residents.append(PanelEntry(
+                    patient: entry.contract.patient, name: Self.displayName(record), gender: record?["gender"]?.stringValue, birthDate: record?["birthDate"]?.stringValue,
+                    subdistrict: entry.contract.subdistrict, contract: entry.contract.id, since: entry.contract.startDate, until: entry.contract.endDate,
+                    keyGroups: entry.groups.map(\.label)
+                ))
+            }
+            try await audit(context, principal, action: "search", entity: "contracting/panel", patients: residents.map(\.patient))
+            return PanelView(practitioner: practitioner, count: residents.count, residents: residents)
+        }
+
+        api.get("key-groups/:patient") { _, context -> GroupsView in
+            let principal = try context.requirePrincipal()
+            let patient = try context.parameters.require("patient")
+            guard try await access.policy.relationship(principal, patient: patient) != nil else { throw HTTPError(.forbidden, message: "无权查看该居民") }
+            try await audit(context, principal, action: "read", entity: "contracting/key-groups", patients: [patient])
+            return GroupsView(patient: patient, keyGroups: try await contracting.keyGroups(patient: patient).map { GroupView(code: $0.rawValue, label: $0.label) })
+        }
+
+        // 签约覆盖率: aggregates for the commission and CHC managers of the district.
+        api.get("coverage") { request, context -> CoverageReport in
+            let principal = try context.require(.commissionManager, .chcManager)
+            let query = request.uri.queryParameters
+            let district = try Self.district(of: principal, asked: query["district"].map(String.init))
+            return try await apiErrors {
+                try await contracting.coverage(district: district, by: query["by"].map(String.init) ?? "subdistrict",
+                                               on: query["date"].map(String.init) ?? ContractingService.today())
+            }
+        }
+
+        api.get("coverage/series") { request, context -> SeriesView in
+            let principal = try context.require(.commissionManager, .chcManager)
+            let query = request.uri.queryParameters
+            let district = try Self.district(of: principal, asked: query["district"].map(String.init))
+            guard let months = Int(query["months"].map(String.init) ?? "12") else { throw HTTPError(.badRequest, message: "months 须为整数") }
+            return SeriesView(district: district, points: try await apiErrors { try await contracting.coverageSeries(district: district, months: months) })
+        }
+    }
+
+    struct FullView: Encodable { var error: String; var practitioner: String; var waiting: Int; var waitlist: String }
+
+    /// The district a manager may see: their own (a CHC manager's is their CHC's district).
+    static func district(of principal: Principal, asked: String?) throws -> String {
+        let own = principal.district ?? principal.institution.flatMap { id in Catalog.institutions.first { $0.id == id }?.district }
+        guard let own else { throw HTTPError(.forbidden, message: "账号未关联辖区") }
+        if let asked, asked != own { throw HTTPError(.forbidden, message: "只能查看本区 (\(own)) 的签约覆盖率") }
+        return own
+    }
+
+    static func json<T: Encodable>(_ value: T, status: HTTPResponse.Status) throws -> Response {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return Response(status: status, headers: [.contentType: "application/json; charset=utf-8"],
+                        body: ResponseBody(byteBuffer: ByteBuffer(bytes: try encoder.encode(value))))
+    }
+}

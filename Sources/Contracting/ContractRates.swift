@@ -1,0 +1,230 @@
+import FHIR
+import Foundation
+import Registry
+import SQLKit
+
+/// One line of a coverage table: residents, those with a contract in force, and the rate.
+public struct CoverageRow: Sendable, Codable, Equatable {
+    /// What the line is about: a 街道 code, a CHC or doctor id, a key group, or `all`/`key`.
+    public var key: String
+    /// Its Chinese name.
+    public var label: String
+    /// Residents counted (for a doctor: their places).
+    public var residents: Int
+    /// Of them, with a contract in force on the day.
+    public var contracted: Int
+    /// contracted / residents, in percent with one decimal (0 when there is nobody).
+    public var percent: Double
+    /// The plan's target in percent, where the plan sets one.
+    public var target: Int?
+
+    init(key: String, label: String, residents: Int, contracted: Int, target: Int? = nil) {
+        self.key = key
+        self.label = label
+        self.residents = residents
+        self.contracted = contracted
+        self.percent = residents == 0 ? 0 : (Double(contracted * 1000 / residents) / 10)
+        self.target = target
+    }
+}
+
+/// Coverage of a district on a day (签约覆盖率), by 街道, CHC, doctor or key group, beside the plan's targets.
+public struct CoverageReport: Sendable, Codable, Equatable {
+    public var district: String
+    public var asOf: String
+    public var by: String
+    /// The whole resident population (全人群).
+    public var all: CoverageRow
+    /// Residents in at least one key group (重点人群).
+    public var keyPopulation: CoverageRow
+    public var rows: [CoverageRow]
+}
+
+/// One point of the coverage over time.
+public struct CoveragePoint: Sendable, Codable, Equatable {
+    public var day: String
+    public var all: CoverageRow
+    public var keyPopulation: CoverageRow
+}
+
+extension ContractingService {
+    /// The ways a coverage table can be cut.
+    public static let coverageDimensions = ["subdistrict", "organization", "doctor", "group"]
+
+    /// The coverage of `district` on `day`, cut `by` one of ``coverageDimensions``.
+    public func coverage(district: String, by: String, on day: String = today()) async throws -> CoverageReport {
+        guard Self.coverageDimensions.contains(by) else {
+            throw FHIRError.badRequest("by 须为 \(Self.coverageDimensions.joined(separator: "、")) 之一")
+        }
+        guard FHIRDateRange.parse(day) != nil, day.count == 10 else { throw FHIRError.badRequest("日期须为 YYYY-MM-DD，如 2026-06-30") }
+        return try await database.read { sql in
+            let targets = try await Self.targets(district: district, sql: sql)
+            let all = try await Self.count(district: district, day: day, group: nil, sql: sql)
+            let key = try await Self.count(district: district, day: day, group: .some(nil), sql: sql)
+            var rows: [CoverageRow] = []
+            switch by {
+            case "subdistrict", "organization":
+                let column = by == "subdistrict" ? "r.subdistrict" : "r.organization_id"
+                for row in try await sql.raw("""
+                    SELECT \(unsafeRaw: column) AS k, COUNT(DISTINCT r.patient_id) AS residents, COUNT(DISTINCT c.patient_id) AS contracted
+                    FROM contract_resident r LEFT JOIN contract_agreement c ON c.patient_id = r.patient_id AND \(Self.inForce("c", day))
+                    WHERE r.active = 1 AND r.district = \(bind: district) AND r.birth_date <= \(bind: day)
+                    GROUP BY \(unsafeRaw: column) ORDER BY \(unsafeRaw: column)
+                    """).all() {
+                    let code = try row.decode(column: "k", as: String?.self) ?? ""
+                    let label = by == "subdistrict" ? (Catalog.divisions.first { $0.code == code }?.name ?? code)
+                        : (Catalog.institutions.first { $0.id == code }?.name ?? code)
+                    rows.append(CoverageRow(key: code, label: label, residents: try row.decode(column: "residents", as: Int.self),
+                                            contracted: try row.decode(column: "contracted", as: Int.self), target: targets["all"]))
+                }
+            case "doctor":
+                for row in try await sql.raw("""
+                    SELECT d.practitioner_id AS k, d.organization_id AS o, d.capacity AS capacity, COUNT(DISTINCT c.patient_id) AS contracted
+                    FROM contract_doctor d LEFT JOIN contract_agreement c ON c.practitioner_id = d.practitioner_id AND \(Self.inForce("c", day))
+                    WHERE d.district = \(bind: district) GROUP BY d.practitioner_id, d.organization_id, d.capacity ORDER BY d.practitioner_id
+                    """).all() {
+                    let organization = try row.decode(column: "o", as: String.self)
+                    rows.append(CoverageRow(key: try row.decode(column: "k", as: String.self),
+                                            label: Catalog.institutions.first { $0.id == organization }?.shortName ?? organization,
+                                            residents: try row.decode(column: "capacity", as: Int.self), contracted: try row.decode(column: "contracted", as: Int.self)))
+                }
+            default:
+                for group in KeyGroup.allCases {
+                    var line = try await Self.count(district: district, day: day, group: .some(group), sql: sql)
+                    line.key = group.rawValue
+                    line.label = group.label
+                    line.target = targets["key"]
+                    rows.append(line)
+                }
+            }
+            var allRow = all
+            allRow.target = targets["all"]
+            var keyRow = key
+            keyRow.target = targets["key"]
+            return CoverageReport(district: district, asOf: day, by: by, all: allRow, keyPopulation: keyRow, rows: rows)
+        }
+    }
+
+    /// The district's coverage at the end of each of the last `months` months (the current month up to today).
+    public func coverageSeries(district: String, months: Int, until day: String = today()) async throws -> [CoveragePoint] {
+        guard (1...60).contains(months) else { throw FHIRError.badRequest("months 须在 1 到 60 之间") }
+        let parts = day.split(separator: "-").compactMap { Int($0) }
+        guard parts.count == 3 else { throw FHIRError.badRequest("日期须为 YYYY-MM-DD") }
+        var days: [String] = [day]
+        var (year, month) = (parts[0], parts[1])
+        for _ in 1..<months {
+            month -= 1
+            if month == 0 { month = 12; year -= 1 }
+            // The last day of that month: the day before the first of the next.
+            let next = month == 12 ? String(format: "%04d-01-01", year + 1) : String(format: "%04d-%02d-01", year, month + 1)
+            days.append(next.dayBefore)
+        }
+        return try await database.read { sql in
+            let targets = try await Self.targets(district: district, sql: sql)
+            var points: [CoveragePoint] = []
+            for point in days.reversed() {
+                var all = try await Self.count(district: district, day: point, group: nil, sql: sql)
+                all.target = targets["all"]
+                var key = try await Self.count(district: district, day: point, group: .some(nil), sql: sql)
+                key.target = targets["key"]
+                points.append(CoveragePoint(day: point, all: all, keyPopulation: key))
+            }
+            return points
+        }
+    }
+
+    /// The key groups a resident belongs to on `day`.
+    public func keyGroups(patient: String, on day: String = today()) async throws -> [KeyGroup] {
+        try await database.read { sql in
+            let birth = try await sql.raw("SELECT birth_date FROM contract_resident WHERE patient_id = \(bind: patient)").first()?
+                .decode(column: "birth_date", as: String?.self)
+            var groups = KeyGroup.byAge(birthDate: birth, on: day)
+            for row in try await sql.raw("SELECT DISTINCT group_code FROM contract_group_fact WHERE patient_id = \(bind: patient)").all() {
+                guard let group = KeyGroup(rawValue: try row.decode(column: "group_code", as: String.self)) else { continue }
+                if group == .disabledElderly, let birth, birth > KeyGroup.shifted(day, years: -60) { continue }
+                groups.insert(group)
+            }
+            return KeyGroup.allCases.filter(groups.contains)
+        }
+    }
+
+    /// A contract in force on `day` (alias `c`).
+    static func inForce(_ alias: String, _ day: String) -> SQLQueryString {
+        "\(unsafeRaw: alias).start_date <= \(bind: day) AND \(unsafeRaw: alias).end_date >= \(bind: day) AND (\(unsafeRaw: alias).ended_on IS NULL OR \(unsafeRaw: alias).ended_on > \(bind: day))"
+    }
+
+    /// Membership of a key group on `day` for `contract_resident r`; `nil` group = any key group.
+    static func inGroup(_ group: KeyGroup?, _ day: String) -> SQLQueryString {
+        let sixty = KeyGroup.shifted(day, years: -60)
+        let fact: (KeyGroup) -> SQLQueryString = { group in
+            "r.patient_id IN (SELECT patient_id FROM contract_group_fact WHERE group_code = \(bind: group.rawValue))"
+        }
+        switch group {
+        case .elderly65: return "r.birth_date <= \(bind: KeyGroup.shifted(day, years: -65))"
+        case .child0to6: return "r.birth_date > \(bind: KeyGroup.shifted(day, years: -7))"
+        case .disabledElderly: return "(" + fact(.disabledElderly) + " AND r.birth_date <= \(bind: sixty))"
+        case .some(let group): return fact(group)
+        case nil:
+            return "(r.birth_date <= \(bind: KeyGroup.shifted(day, years: -65)) OR r.birth_date > \(bind: KeyGroup.shifted(day, years: -7))"
+                + " OR r.patient_id IN (SELECT patient_id FROM contract_group_fact WHERE group_code <> 'disabled-elderly')"
+                + " OR (" + fact(.disabledElderly) + " AND r.birth_date <= \(bind: sixty)))"
+        }
+    }
+
+    /// Residents and contracted residents of a district on `day`: everyone (`group` nil), any key group
+    /// (`.some(nil)`), or one key group.
+    static func count(district: String, day: String, group: KeyGroup??, sql: any SQLDatabase) async throws -> CoverageRow {
+        var query: SQLQueryString = """
+            SELECT COUNT(DISTINCT r.patient_id) AS residents, COUNT(DISTINCT c.patient_id) AS contracted
+            FROM contract_resident r LEFT JOIN contract_agreement c ON c.patient_id = r.patient_id AND \(inForce("c", day))
+            WHERE r.active = 1 AND r.district = \(bind: district) AND r.birth_date <= \(bind: day)
+            """
+        if let group { query = query + " AND " + inGroup(group, day) }
+        let row = try await sql.raw(query).first()
+        let (key, label) = group == nil ? ("all", "全人群") : ("key", "重点人群")
+        return CoverageRow(key: key, label: label, residents: try row?.decode(column: "residents", as: Int.self) ?? 0,
+                           contracted: try row?.decode(column: "contracted", as: Int.self) ?? 0)
+    }
+
+    /// The plan's latest targets for the district: `all` and `key` in percent.
+    static func targets(district: String, sql: any SQLDatabase) async throws -> [String: Int] {
+        var targets: [String: Int] = [:]
+        for row in try await sql.raw("SELECT population, percent FROM contract_target WHERE district = \(bind: district) ORDER BY target_year").all() {
+            targets[try row.decode(column: "population", as: String.self)] = try row.decode(column: "percent", as: Int.self)
+        }
+        return targets
+    }
+}
+
+extension ContractingService {
+    /// A family doctor's panel (签约居民): their contracts in force with each resident's key groups.
+    public func panel(practitioner: String, on day: String = today()) async throws -> [(contract: Contract, groups: [KeyGroup])] {
+        try await database.read { sql in
+            let contracts = try await sql.raw("""
+                SELECT * FROM contract_agreement WHERE practitioner_id = \(bind: practitioner) AND status = 'active' ORDER BY start_date DESC, id
+                """).all().map(Self.decode)
+            var births: [String: String] = [:]
+            var facts: [String: Set<KeyGroup>] = [:]
+            for row in try await sql.raw("""
+                SELECT r.patient_id, r.birth_date FROM contract_resident r JOIN contract_agreement c ON c.patient_id = r.patient_id
+                WHERE c.practitioner_id = \(bind: practitioner) AND c.status = 'active'
+                """).all() {
+                births[try row.decode(column: "patient_id", as: String.self)] = try row.decode(column: "birth_date", as: String?.self)
+            }
+            for row in try await sql.raw("""
+                SELECT DISTINCT f.patient_id, f.group_code FROM contract_group_fact f JOIN contract_agreement c ON c.patient_id = f.patient_id
+                WHERE c.practitioner_id = \(bind: practitioner) AND c.status = 'active'
+                """).all() {
+                if let group = KeyGroup(rawValue: try row.decode(column: "group_code", as: String.self)) {
+                    facts[try row.decode(column: "patient_id", as: String.self), default: []].insert(group)
+                }
+            }
+            return contracts.map { contract in
+                let birth = births[contract.patient]
+                var groups = KeyGroup.byAge(birthDate: birth, on: day).union(facts[contract.patient] ?? [])
+                if let birth, birth > KeyGroup.shifted(day, years: -60) { groups.remove(.disabledElderly) }
+                return (contract, KeyGroup.allCases.filter(groups.contains))
+            }
+        }
+    }
+}
