@@ -26,7 +26,9 @@ public enum WeijianServer {
         FHIRRoutes(access: access, configuration: configuration).register(on: router)
         RegistryRoutes(registry: RegistryService(database: platform.database, fhir: platform.fhir), audit: access.audit).register(on: router)
         AccessRoutes(access: access).register(on: router)
-        ContractingRoutes(access: access, contracting: ContractingService(store: platform.fhir)).register(on: router)
+        let contracting = ContractingRoutes(access: access, contracting: ContractingService(store: platform.fhir))
+        contracting.register(on: router)
+        contracting.registerPages(on: router)
         HomeRoutes<AppRequestContext>().register(on: router)
         return Application(
             router: router,

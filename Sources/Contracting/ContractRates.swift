@@ -228,3 +228,31 @@ extension ContractingService {
         }
     }
 }
+
+extension ContractingService {
+    /// Residents registered with a CHC who are in a key group and have no contract in force (the family
+    /// doctors' outreach list, 未签约重点人群): the first `limit` by patient id with their groups, and how many in all.
+    public func unsignedKeyResidents(organization: String, limit: Int, on day: String = today()) async throws -> (residents: [(patient: String, groups: [KeyGroup])], total: Int) {
+        try await database.read { sql in
+            let filter: SQLQueryString = """
+                FROM contract_resident r WHERE r.active = 1 AND r.organization_id = \(bind: organization) AND r.birth_date <= \(bind: day)
+                AND NOT EXISTS (SELECT 1 FROM contract_agreement c WHERE c.patient_id = r.patient_id AND \(Self.inForce("c", day)))
+                AND \(Self.inGroup(nil, day))
+                """
+            let total = try await sql.raw("SELECT COUNT(*) AS n " + filter).first()?.decode(column: "n", as: Int.self) ?? 0
+            let rows = try await sql.raw("SELECT r.patient_id, r.birth_date " + filter + " ORDER BY r.patient_id LIMIT \(literal: max(0, limit))").all()
+            var residents: [(patient: String, groups: [KeyGroup])] = []
+            for row in rows {
+                let patient = try row.decode(column: "patient_id", as: String.self)
+                let birth = try row.decode(column: "birth_date", as: String?.self)
+                var groups = KeyGroup.byAge(birthDate: birth, on: day)
+                for fact in try await sql.raw("SELECT DISTINCT group_code FROM contract_group_fact WHERE patient_id = \(bind: patient)").all() {
+                    if let group = KeyGroup(rawValue: try fact.decode(column: "group_code", as: String.self)) { groups.insert(group) }
+                }
+                if let birth, birth > KeyGroup.shifted(day, years: -60) { groups.remove(.disabledElderly) }
+                residents.append((patient, KeyGroup.allCases.filter(groups.contains)))
+            }
+            return (residents, total)
+        }
+    }
+}

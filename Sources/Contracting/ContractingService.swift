@@ -25,6 +25,9 @@ public struct ContractingService: Sendable {
 
     static let shanghai = TimeZone(identifier: "Asia/Shanghai") ?? .current
 
+    /// A YYYY-MM-DD day moved by `days` (the day itself when it is not such a day).
+    public static func shift(_ day: String, days: Int) -> String { day.shiftedDays(days) }
+
     /// Today in Shanghai, YYYY-MM-DD.
     public static func today(_ date: Date = Date()) -> String {
         var calendar = Calendar(identifier: .gregorian)

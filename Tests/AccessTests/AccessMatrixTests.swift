@@ -89,6 +89,15 @@ import WeijianTesting
         Case(method: .get, uri: "/api/v1/mpi/match?birthDate=1960-01-01", expected: [
             "anonymous": .unauthorized, "doctorA": .ok, "doctorB": .ok, "chcStaffA": .ok, "chcManagerB": .ok, "clinician": .ok, "cdc": .ok]),
         Case(method: .get, uri: "/api/v1/research/Observation.ndjson", expected: ["anonymous": .unauthorized, "manager": .ok]),
+        // Family-doctor contracting: a resident's contracts follow the relationship; the panel is the doctor's own;
+        // coverage is for managers of a district; signing is for residents and CHC desks (the doctor here is unknown: 404).
+        Case(method: .get, uri: "/api/v1/contracting/contracts?patient=A", expected: ["anonymous": .unauthorized, "residentA": .ok, "doctorA": .ok, "chcStaffA": .ok, "cdc": .ok]),
+        Case(method: .get, uri: "/api/v1/contracting/panel", expected: ["anonymous": .unauthorized, "doctorA": .ok, "doctorB": .ok]),
+        Case(method: .get, uri: "/api/v1/contracting/coverage?by=subdistrict", expected: ["anonymous": .unauthorized, "manager": .ok]),
+        Case(method: .post, uri: "/api/v1/contracting/contracts", body: #"{"patient":"A","practitioner":"drA"}"#, expected: [
+            "anonymous": .unauthorized, "residentA": .notFound, "residentA2": .notFound, "doctorA": .notFound, "doctorB": .notFound, "chcStaffA": .notFound, "chcManagerB": .notFound]),
+        Case(method: .get, uri: "/workstation", expected: ["anonymous": .seeOther, "doctorA": .ok, "doctorB": .ok]),
+        Case(method: .get, uri: "/contracting", expected: ["anonymous": .seeOther, "residentA": .ok, "residentA2": .ok]),
         Case(method: .get, uri: "/api/v1/divisions?parent=310105", expected: Dictionary(uniqueKeysWithValues: (["anonymous"] + principals.keys).map { ($0, .ok) })),
     ]
 

@@ -51,6 +51,13 @@ def base_url() -> str:
     return base
 
 
+@pytest.fixture(scope="session")
+def api(base_url):
+    """API calls made beside the browser (tokens, reads)."""
+    from e2e_support import Api
+    return Api(base_url)
+
+
 def _chrome_options() -> webdriver.ChromeOptions:
     options = webdriver.ChromeOptions()
     options.binary_location = os.environ.get("WEIJIAN_CHROMIUM", "/usr/bin/chromium")

@@ -31,11 +31,6 @@ from e2e_support import (
 ACCESS_LOG_TITLE = "谁查看了我的健康档案"
 
 
-@pytest.fixture(scope="session")
-def api(base_url) -> Api:
-    return Api(base_url)
-
-
 def _access_rows(browser) -> list[list[str]]:
     """The access-log table's rows as lists of cell texts (the "暂无记录" row excluded)."""
     rows = []

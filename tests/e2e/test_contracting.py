@@ -1,0 +1,89 @@
+"""Family-doctor contracting in a real browser at phone size: the demo resident signs a family doctor
+online (ending the demo's contract first, if any), and the doctor sees them on the workstation's panel
+and worklist. A screenshot of each page is kept under WEIJIAN_E2E_ARTIFACTS (default
+.build/e2e-artifacts/contracting-*.png), whether the test passes or fails."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import Select
+
+from e2e_support import DEMO_PASSWORD, RESIDENT_PATIENT, describe_page, login, open_page, page_text, path_of, submit
+
+ROOT = Path(__file__).resolve().parents[2]
+PHONE = (390, 1200)
+
+
+def keep_screenshot(browser, name: str) -> Path:
+    folder = Path(os.environ.get("WEIJIAN_E2E_ARTIFACTS", ROOT / ".build" / "e2e-artifacts"))
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"contracting-{name}.png"
+    assert browser.save_screenshot(str(path)), f"could not save {path}"
+    assert path.stat().st_size > 1000, f"{path} is empty"
+    return path
+
+
+def test_resident_signs_online_and_the_doctor_sees_them_on_panel_and_worklist(browser, base_url, api):
+    doctor_token = api.token("doctor", DEMO_PASSWORD)
+    me = api.get("/api/v1/me", doctor_token)
+    assert me.status_code == 200, me.text[:300]
+    practitioner = me.json()["practitioner"]
+
+    browser.set_window_size(*PHONE)
+    login(browser, base_url, "resident", DEMO_PASSWORD)
+    open_page(browser, f"{base_url}/contracting")
+    keep_screenshot(browser, "1-resident-before")
+    # The demo resident is already contracted: end that contract first (a reason is required).
+    if browser.find_elements(By.ID, "contract"):
+        browser.find_element(By.NAME, "reason").send_keys("测试：重新签约")
+        submit(browser, "解约")
+        assert "已解约" in page_text(browser), describe_page(browser)
+    assert browser.find_elements(By.ID, "sign-form"), f"no signing form\n{describe_page(browser)}"
+    keep_screenshot(browser, "2-resident-choose-doctor")
+
+    radios = browser.find_elements(By.CSS_SELECTOR, f"input[name=practitioner][value='{practitioner}']")
+    assert radios, f"the CHC's doctors do not include {practitioner}\n{describe_page(browser)}"
+    radios[0].click()
+    district = Select(browser.find_element(By.NAME, "districtHospital"))
+    district.select_by_index(1)
+    city = Select(browser.find_element(By.NAME, "cityHospital"))
+    chosen = district.first_selected_option.get_attribute("value")
+    for index, option in enumerate(city.options):
+        if option.get_attribute("value") not in ("", chosen):
+            city.select_by_index(index)
+            break
+    submit(browser, "确认签约")
+    assert browser.find_elements(By.ID, "confirmation"), describe_page(browser)
+    assert "签约成功" in page_text(browser), describe_page(browser)
+    keep_screenshot(browser, "3-resident-confirmation")
+
+    # The resident's page now shows the contract.
+    open_page(browser, f"{base_url}/contracting")
+    assert browser.find_elements(By.ID, "contract"), describe_page(browser)
+    contract_id = browser.find_element(By.ID, "contract-id").text.strip()
+    contract = api.get(f"/api/v1/contracting/contracts/{contract_id}", doctor_token)
+    assert contract.status_code == 200 and contract.json()["channel"] == "online", contract.text[:300]
+
+    # The doctor signs in on a fresh session and finds the resident on the panel and in the worklist.
+    browser.delete_all_cookies()
+    login(browser, base_url, "doctor", DEMO_PASSWORD)
+    open_page(browser, f"{base_url}/workstation")
+    assert path_of(browser) == "/workstation", describe_page(browser)
+    link = f"a[href='/workstation/residents/{RESIDENT_PATIENT}']"
+    assert browser.find_elements(By.CSS_SELECTOR, f"#new-signed {link}"), f"not in the worklist's new signings\n{describe_page(browser)}"
+    assert browser.find_elements(By.CSS_SELECTOR, f"#panel-list {link}"), f"not on the panel\n{describe_page(browser)}"
+    keep_screenshot(browser, "4-doctor-workstation")
+
+    # The panel's filter narrows it; the resident's record opens as a timeline with the contract on it.
+    Select(browser.find_element(By.NAME, "group")).select_by_value("elderly-65")
+    submit(browser, "筛选")
+    for age in browser.find_elements(By.CSS_SELECTOR, "#panel-list li"):
+        assert "65岁及以上老年人" in age.text, age.text
+    keep_screenshot(browser, "5-doctor-panel-filtered")
+    open_page(browser, f"{base_url}/workstation/residents/{RESIDENT_PATIENT}")
+    timeline = page_text(browser)
+    assert "签约" in timeline and "家庭医生签约服务" in timeline, describe_page(browser)
+    keep_screenshot(browser, "6-doctor-resident-timeline")
