@@ -8,6 +8,8 @@ import Registry
 extension Contract: ResponseEncodable {}
 extension DoctorPlaces: ResponseEncodable {}
 extension CoverageReport: ResponseEncodable {}
+extension QualityReport: ResponseEncodable {}
+extension Rating: ResponseEncodable {}
 
 /// Family-doctor contracting under `/api/v1/contracting`: finding a doctor, signing online (the resident, for
 /// themselves or a household member who consented) and at the CHC desk (its staff), the waiting list,
@@ -33,6 +35,7 @@ struct ContractingRoutes {
     struct ReasonBody: Decodable { var reason: String }
     struct TransferBody: Decodable { var practitioner: String; var reason: String }
     struct CapacityBody: Decodable { var capacity: Int }
+    struct RatingBody: Decodable { var stars: Int; var comment: String? }
 
     struct DoctorView: Codable { var practitioner: String; var name: String; var capacity: Int; var signed: Int; var free: Int; var waiting: Int }
     struct FindView: ResponseEncodable { var subdistrict: String?; var organization: String; var organizationName: String; var doctors: [DoctorView] }
@@ -212,6 +215,48 @@ struct ContractingRoutes {
             let next = try await apiErrors { try await contracting.transfer(contract.id, to: body.practitioner, reason: body.reason, actor: principal.subject) }
             try await audit(context, principal, action: "transfer", entity: "contract/\(contract.id)", patients: [contract.patient])
             return next
+        }
+
+        // 整体转签: a leaving doctor's panel moves to another doctor of the same CHC (the CHC manager).
+        api.post("doctors/:practitioner/transfer-panel") { request, context -> SignedView in
+            let principal = try context.require(.chcManager)
+            let body = try await request.decode(as: TransferBody.self, context: context)
+            let leaving = try context.parameters.require("practitioner")
+            let from = try await apiErrors { try await contracting.places(practitioner: leaving) }
+            let to = try await apiErrors { try await contracting.places(practitioner: body.practitioner) }
+            guard from.organization == principal.institution, to.organization == principal.institution else {
+                throw HTTPError(.forbidden, message: "只能在本中心的家庭医生之间整体转签")
+            }
+            let moved = try await apiErrors { try await contracting.transferPanel(from: leaving, to: body.practitioner, reason: body.reason, actor: principal.subject) }
+            try await audit(context, principal, action: "transfer", entity: "panel/\(leaving)", patients: moved.map(\.patient))
+            return SignedView(contracts: moved)
+        }
+
+        // 好差评: the resident rates the service of their contract.
+        api.post("contracts/:id/ratings") { request, context -> Response in
+            let principal = try context.require(.resident)
+            let body = try await request.decode(as: RatingBody.self, context: context)
+            let contract = try await apiErrors { try await contracting.contract(try context.parameters.require("id")) }
+            guard try await mayAct(principal, for: contract.patient, organization: contract.organization) else { throw HTTPError(.forbidden, message: "只能评价本人或已授权家庭成员的签约服务") }
+            let rating = try await apiErrors { try await contracting.rate(contract: contract.id, stars: body.stars, comment: body.comment ?? "") }
+            try await audit(context, principal, action: "rate", entity: "contract/\(contract.id)", patients: [contract.patient])
+            return try Self.json(rating, status: .created)
+        }
+
+        // 签约服务质量与费用结算: measured from the record, for the commission (the district) and CHC managers (their CHC).
+        api.get("quality") { request, context -> QualityReport in
+            let principal = try context.require(.commissionManager, .chcManager)
+            let query = request.uri.queryParameters
+            let district = try Self.district(of: principal, asked: query["district"].map(String.init))
+            var report = try await apiErrors {
+                try await contracting.quality(district: district, on: query["date"].map(String.init) ?? ContractingService.today())
+            }
+            if principal.role == .chcManager {
+                report.doctors = report.doctors.filter { $0.organization == principal.institution }
+                report.organizations = report.organizations.filter { $0.organization == principal.institution }
+            }
+            try await audit(context, principal, action: "search", entity: "contracting/quality", patients: [])
+            return report
         }
 
         api.put("doctors/:practitioner/capacity") { request, context -> DoctorPlaces in

@@ -60,5 +60,17 @@ public enum ContractingMigrations {
                 "INSERT INTO contract_target VALUES ('310116', 'all', 2025, 50, '004 金山区“十四五”卫生健康规划：常住居民签约服务覆盖率50%')",
             ]
         },
+        // 签约服务费结算规则: the fee per contracted resident per year (in fen), the share paid whatever the
+        // quality, and the weights of the quality measures (percent; they add up to 100).
+        Migration(id: "0401_contract_settlement") { _ in
+            [
+                """
+                CREATE TABLE contract_settlement_rule (district TEXT PRIMARY KEY, fee_fen INTEGER NOT NULL, fixed_percent INTEGER NOT NULL,
+                    weight_follow_up INTEGER NOT NULL, weight_control INTEGER NOT NULL, weight_own_chc INTEGER NOT NULL, weight_rating INTEGER NOT NULL,
+                    source TEXT NOT NULL)
+                """,
+                "INSERT INTO contract_settlement_rule VALUES ('310105', 12000, 60, 30, 30, 20, 20, '000 长宁区规划：签约服务经费投入标准达到120元/人年，与服务质量挂钩')",
+            ]
+        },
     ]
 }

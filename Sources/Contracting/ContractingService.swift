@@ -199,6 +199,36 @@ public struct ContractingService: Sendable {
         }
     }
 
+    /// Moves every contract in force of a doctor who leaves to another doctor (整体转签), all or none: 409
+    /// when the new doctor has too few places. Returns the new contracts.
+    public func transferPanel(from leaving: String, to practitioner: String, reason: String, actor: String, on day: String = today()) async throws -> [Contract] {
+        let reason = reason.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !reason.isEmpty else { throw FHIRError.badRequest("转签须说明原因 (a reason is required)") }
+        guard leaving != practitioner else { throw FHIRError.badRequest("转出与转入须为两位不同的医生") }
+        do {
+            return try await store.write { writer in
+                _ = try await doctor(leaving, sql: writer.sql)
+                let target = try await doctor(practitioner, sql: writer.sql).places
+                let ids = try await writer.sql.raw("SELECT id FROM contract_agreement WHERE practitioner_id = \(bind: leaving) AND status = 'active' ORDER BY id")
+                    .all().map { try $0.decode(column: "id", as: String.self) }
+                guard target.free >= ids.count else {
+                    throw FHIRError.conflict("医生 Practitioner/\(practitioner) 只剩 \(target.free) 个名额，不足以接收 \(ids.count) 名签约居民；请先调整容量")
+                }
+                var moved: [Contract] = []
+                for id in ids {
+                    let ended = try await end(id, status: "transferred", reason: reason, day: day, writer: writer)
+                    moved.append(try await sign(
+                        SignRequest(patient: ended.patient, practitioner: practitioner, districtHospital: ended.districtHospital, cityHospital: ended.cityHospital, package: ended.package),
+                        channel: "transfer", actor: actor, day: day, previous: ended.id, writer: writer
+                    ))
+                }
+                return moved
+            }
+        } catch let error where Self.isUniqueViolation(error) {
+            throw FHIRError.conflict("签约刚被另一请求改变，请重试 (changed by another request meanwhile)")
+        }
+    }
+
     /// Sets a doctor's number of places (the CHC manager's decision); not below those already signed.
     public func setCapacity(practitioner: String, capacity: Int) async throws -> DoctorPlaces {
         guard (0...5000).contains(capacity) else { throw FHIRError.badRequest("签约容量须在 0 到 5000 之间") }

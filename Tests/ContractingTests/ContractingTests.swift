@@ -327,3 +327,96 @@ struct World {
         }
     }
 }
+
+@Suite struct ContractQualityTests {
+    /// Quality measured from the record and the fee it earns, worked out by hand for four residents.
+    @Test func qualityAndSettlementFollowTheRecordAndTheRule() async throws {
+        try await TestServer.run { server in
+            let platform = server.platform
+            let patients = try await World.setUp(platform, doctors: ["dr-q"], residents: 4)
+            let service = ContractingService(store: platform.fhir)
+            _ = try await service.sign(patients.map { SignRequest(patient: $0, practitioner: "dr-q") }, channel: "desk", actor: "test")
+            let today = ContractingService.today()
+            func at(_ days: Int) -> String { ContractingService.shift(today, days: -days) + "T10:00:00+08:00" }
+            func condition(_ patient: String, _ code: String) -> String {
+                #"{"resourceType":"Condition","clinicalStatus":{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/condition-clinical","code":"active"}]},"code":{"coding":[{"system":"http://hl7.org/fhir/sid/icd-10","code":"\#(code)"}]},"subject":{"reference":"Patient/\#(patient)"}}"#
+            }
+            func visit(_ patient: String, _ organization: String, _ days: Int) -> String {
+                #"{"resourceType":"Encounter","status":"finished","class":{"system":"http://terminology.hl7.org/CodeSystem/v3-ActCode","code":"AMB"},"subject":{"reference":"Patient/\#(patient)"},"serviceProvider":{"reference":"Organization/\#(organization)"},"period":{"start":"\#(at(days))","end":"\#(at(days))"}}"#
+            }
+            func pressure(_ patient: String, _ systolic: Int, _ diastolic: Int, _ days: Int) -> String {
+                #"{"resourceType":"Observation","status":"final","code":{"coding":[{"system":"http://loinc.org","code":"85354-9"}]},"subject":{"reference":"Patient/\#(patient)"},"effectiveDateTime":"\#(at(days))","component":[{"code":{"coding":[{"system":"http://loinc.org","code":"8480-6"}]},"valueQuantity":{"value":\#(systolic),"unit":"mmHg"}},{"code":{"coding":[{"system":"http://loinc.org","code":"8462-4"}]},"valueQuantity":{"value":\#(diastolic),"unit":"mmHg"}}]}"#
+            }
+            func glucose(_ patient: String, _ value: Double, _ days: Int) -> String {
+                #"{"resourceType":"Observation","status":"final","code":{"coding":[{"system":"http://loinc.org","code":"1558-6"}]},"subject":{"reference":"Patient/\#(patient)"},"effectiveDateTime":"\#(at(days))","valueQuantity":{"value":\#(value),"unit":"mmol/L"}}"#
+            }
+            let chc = World.chcID
+            // r0 hypertension, seen at the CHC 30 days ago, 130/85 (controlled); r1 diabetes, seen at a hospital 200 days
+            // ago, glucose 7.5 (not); r2 both, seen at a hospital 10 days ago and the CHC 100 days ago, 150/95 and 6.0
+            // (not: the pressure); an older controlled reading does not count over a newer one; r3 nothing chronic, no visits.
+            let resources = [
+                condition("r0", "I10"), condition("r1", "E11.9"), condition("r2", "I10"), condition("r2", "E11.9"),
+                visit("r0", chc, 30), visit("r1", "cn-tongren", 200), visit("r2", "cn-tongren", 10), visit("r2", chc, 100), visit("r0", chc, 400),
+                pressure("r0", 130, 85, 30), glucose("r1", 7.5, 200), pressure("r2", 120, 70, 300), pressure("r2", 150, 95, 10), glucose("r2", 6.0, 10),
+            ]
+            for text in resources { _ = try await platform.fhir.create(try JSONValue.parse(Data(text.utf8))) }
+            let contracts = try await service.contracts(patient: "r0") + service.contracts(patient: "r1")
+            // Ratings over HTTP: 5 and 4 stars; a resident cannot rate someone else's contract; 6 stars is refused.
+            let r0 = try await server.client(as: World.resident("r0"))
+            for (contract, stars) in [(contracts[0].id, 5), (contracts[1].id, 4)] {
+                let client = stars == 5 ? r0 : try await server.client(as: World.resident("r1"))
+                try await client.execute(uri: "/api/v1/contracting/contracts/\(contract)/ratings", method: .post, headers: World.jsonHeaders,
+                                         body: World.body(#"{"stars":\#(stars),"comment":"服务好"}"#)) { #expect($0.status == .created) }
+            }
+            try await r0.execute(uri: "/api/v1/contracting/contracts/\(contracts[1].id)/ratings", method: .post, headers: World.jsonHeaders,
+                                 body: World.body(#"{"stars":1}"#)) { #expect($0.status == .forbidden) }
+            try await r0.execute(uri: "/api/v1/contracting/contracts/\(contracts[0].id)/ratings", method: .post, headers: World.jsonHeaders,
+                                 body: World.body(#"{"stars":6}"#)) { #expect($0.status == .badRequest) }
+
+            let report = try await service.quality(district: "310105", on: today)
+            let doctor = try #require(report.doctors.first { $0.practitioner == "dr-q" })
+            #expect(doctor.contracted == 4 && doctor.chronicPatients == 3)
+            #expect(doctor.followedUp == 2 && doctor.followUpPercent == 66)
+            #expect(doctor.controlled == 1 && doctor.controlPercent == 33)
+            #expect(doctor.visits == 4 && doctor.visitsAtOwnCHC == 2 && doctor.ownCHCPercent == 50)
+            #expect(doctor.ratings == 2 && doctor.averageStarsX100 == 450 && doctor.ratingPercent == 90)
+            // (66×30 + 33×30 + 50×20 + 90×20) / 100 = 57; 4 × 120.00 元 × (60% + 40% × 57%) = 397.44 元.
+            #expect(doctor.score == 57)
+            #expect(doctor.feeFen == 39_744)
+            #expect(report.rule.feeFen == 12_000 && report.rule.fixedPercent == 60)
+            let chcLine = try #require(report.organizations.first { $0.organization == chc })
+            #expect(chcLine.feeFen == 39_744 && chcLine.score == 57)
+
+            // Over HTTP: the commission manager sees the district; a resident may not.
+            let manager = try await server.client(as: Principal(subject: "m", role: .commissionManager, displayName: "管理", district: "310105"))
+            try await manager.execute(uri: "/api/v1/contracting/quality", method: .get) { response in
+                #expect(response.status == .ok)
+                #expect(String(buffer: response.body).contains(#""feeFen":39744"#))
+            }
+            try await manager.execute(uri: "/api/v1/contracting/quality?date=2026-13-45", method: .get) { #expect($0.status == .badRequest) }
+            try await r0.execute(uri: "/api/v1/contracting/quality", method: .get) { #expect($0.status == .forbidden) }
+        }
+    }
+}
+
+@Suite struct PanelTransferTests {
+    @Test func aLeavingDoctorsPanelMovesWholeOrNotAtAll() async throws {
+        try await TestDatabase.withPlatform { platform in
+            let patients = try await World.setUp(platform, doctors: ["dr-leaving", "dr-small", "dr-taking"], residents: 3)
+            let service = ContractingService(store: platform.fhir)
+            _ = try await service.sign(patients.map { SignRequest(patient: $0, practitioner: "dr-leaving") }, channel: "desk", actor: "t")
+            _ = try await service.setCapacity(practitioner: "dr-small", capacity: 2)
+            // Too few places: nothing moves.
+            await #expect(throws: FHIRError.self) { _ = try await service.transferPanel(from: "dr-leaving", to: "dr-small", reason: "调离", actor: "t") }
+            #expect(try await service.places(practitioner: "dr-leaving").signed == 3)
+            #expect(try await service.places(practitioner: "dr-small").signed == 0)
+            let moved = try await service.transferPanel(from: "dr-leaving", to: "dr-taking", reason: "调离", actor: "t")
+            #expect(moved.count == 3 && moved.allSatisfy { $0.practitioner == "dr-taking" && $0.channel == "transfer" && $0.previous != nil })
+            #expect(try await service.places(practitioner: "dr-leaving").signed == 0)
+            #expect(try await service.places(practitioner: "dr-taking").signed == 3)
+            let record = try #require(try await platform.fhir.read(type: "Patient", id: "r0"))
+            #expect(record.content.contains("Practitioner/dr-taking") && !record.content.contains("Practitioner/dr-leaving"))
+            #expect(try await service.contracts(patient: "r0").map(\.status) == ["active", "transferred"])
+        }
+    }
+}
