@@ -33,7 +33,7 @@ public enum WeijianServer {
         return Application(
             router: router,
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "weijian"),
-            services: [PlatformLifecycle(platform: platform), sessions],
+            services: [PlatformLifecycle(platform: platform), sessions, ContractExpiry(contracting: ContractingService(store: platform.fhir), logger: logger)],
             logger: logger
         )
     }

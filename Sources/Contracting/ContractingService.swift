@@ -83,6 +83,10 @@ public struct ContractingService: Sendable {
         }
         guard patient["active"] != .bool(false) else { throw FHIRError.conflict("居民档案 Patient/\(request.patient) 已停用（合并或注销）") }
         let (doctor, district) = try await doctor(request.practitioner, sql: sql)
+        if let existing = try await activeContract(patient: request.patient, sql: sql), existing.endDate < day {
+            // A contract past its last day without renewal ends now (到期未续约), freeing the resident and the place.
+            _ = try await end(existing.id, status: "expired", reason: "到期未续约", day: existing.endDate.shiftedDays(1), writer: writer)
+        }
         if let existing = try await activeContract(patient: request.patient, sql: sql) {
             throw FHIRError.conflict("该居民已与家庭医生 Practitioner/\(existing.practitioner) 签约（\(existing.startDate) 起，合同 \(existing.id)）；请办理转签或先解约 (already contracted: transfer or terminate first)")
         }
@@ -163,6 +167,25 @@ public struct ContractingService: Sendable {
             _ = try await writer.update(ContractResources.episode(contract), type: "EpisodeOfCare", id: Contract.episodeID(id), ifMatch: nil)
             return contract
         }
+    }
+
+    /// Ends every contract whose last day is before `day` and was not renewed (到期未续约); the places go to
+    /// the waiting lists. Returns how many ended. The server runs it at start and every hour.
+    @discardableResult
+    public func expireDue(on day: String = today()) async throws -> Int {
+        let due = try await database.read { sql in
+            try await sql.raw("SELECT id FROM contract_agreement WHERE status = 'active' AND end_date < \(bind: day) ORDER BY id LIMIT 1000").all()
+                .map { try $0.decode(column: "id", as: String.self) }
+        }
+        for id in due {
+            try await store.write { writer in
+                let contract = try await contract(id, sql: writer.sql)
+                guard contract.status == "active", contract.endDate < day else { return }
+                let ended = try await end(id, status: "expired", reason: "到期未续约", day: contract.endDate.shiftedDays(1), writer: writer)
+                try await fillFromWaitlist(practitioner: ended.practitioner, actor: "expiry", day: day, writer: writer)
+            }
+        }
+        return due.count
     }
 
     /// Ends an active contract (解约) with a reason; the freed place goes to the first resident waiting.
@@ -376,7 +399,7 @@ public struct ContractingService: Sendable {
         switch status {
         case "terminated": "解约"
         case "transferred": "转签"
-        case "expired": "到期"
+        case "expired": "到期终止"
         default: status
         }
     }

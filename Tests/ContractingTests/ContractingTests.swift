@@ -420,3 +420,29 @@ struct World {
         }
     }
 }
+
+@Suite struct ContractExpiryTests {
+    @Test func aContractNotRenewedEndsAfterItsLastDay() async throws {
+        try await TestDatabase.withPlatform { platform in
+            _ = try await World.setUp(platform, doctors: ["dr-e"], residents: 3)
+            let service = ContractingService(store: platform.fhir)
+            let old = try await service.sign([SignRequest(patient: "r0", practitioner: "dr-e"), SignRequest(patient: "r1", practitioner: "dr-e")],
+                                             channel: "desk", actor: "t", on: "2024-01-10")
+            #expect(old.first?.endDate == "2025-01-09")
+            // Signing again after the last day ends the old contract first.
+            let again = try await service.sign([SignRequest(patient: "r0", practitioner: "dr-e")], channel: "online", actor: "t", on: "2025-02-01")
+            #expect(again.count == 1)
+            #expect(try await service.contract(old[0].id).status == "expired")
+            #expect(try await service.contract(old[0].id).endedOn == "2025-01-10")
+            // The sweep ends the rest; an expired contract is not renewed.
+            #expect(try await service.expireDue(on: "2025-02-01") == 1)
+            #expect(try await service.contract(old[1].id).status == "expired")
+            await #expect(throws: FHIRError.self) { _ = try await service.renew(old[1].id, actor: "t") }
+            #expect(try await service.places(practitioner: "dr-e").signed == 1)
+            let record = try #require(try await platform.fhir.read(type: "Patient", id: "r1"))
+            #expect(!record.content.contains("generalPractitioner"))
+            let episode = try #require(try await platform.fhir.read(type: "EpisodeOfCare", id: "contract-\(old[1].id)"))
+            #expect(episode.content.contains(#""status":"finished""#))
+        }
+    }
+}
