@@ -93,7 +93,7 @@ extension ContractingService {
                     var line = try await Self.count(district: district, day: day, group: .some(group), sql: sql)
                     line.key = group.rawValue
                     line.label = group.label
-                    line.target = targets["key"]
+                    line.target = targets[group.rawValue] ?? targets["key"]
                     rows.append(line)
                 }
             }

@@ -72,5 +72,11 @@ public enum ContractingMigrations {
                 "INSERT INTO contract_settlement_rule VALUES ('310105', 12000, 60, 30, 30, 20, 20, '000 长宁区规划：签约服务经费投入标准达到120元/人年，与服务质量挂钩')",
             ]
         },
+        // 000: 计划生育特殊家庭成员、“四医联动”对象、失能老年人、残疾人应签尽签 — every one of them signed.
+        Migration(id: "0402_contract_must_sign_targets") { _ in
+            ["special-family", "four-medical-linkage", "disabled-elderly", "disability"].map {
+                "INSERT INTO contract_target VALUES ('310105', '\($0)', 2025, 100, '000 长宁区规划：计划生育特殊家庭成员、“四医联动”对象、失能老年人、残疾人应签尽签')"
+            }
+        },
     ]
 }

@@ -27,6 +27,8 @@ public enum KeyGroup: String, CaseIterable, Sendable, Codable {
     case lowIncome = "low-income"
     /// 计划生育特殊家庭成员.
     case specialFamily = "special-family"
+    /// “四医联动”对象 (the record's group).
+    case fourMedicalLinkage = "four-medical-linkage"
 
     /// The Chinese label.
     public var label: String {
@@ -41,6 +43,7 @@ public enum KeyGroup: String, CaseIterable, Sendable, Codable {
         case .disability: "残疾人"
         case .lowIncome: "低保/低收入人群"
         case .specialFamily: "计划生育特殊家庭成员"
+        case .fourMedicalLinkage: "“四医联动”对象"
         }
     }
 

@@ -285,6 +285,9 @@ struct World {
             let hypertensionRow = try #require(byGroup.rows.first { $0.key == "hypertension" })
             #expect(hypertensionRow.residents == hypertensive.count && hypertensive.count > 50)
             #expect(hypertensionRow.contracted == hypertensive.filter(episodes.contains).count)
+            #expect(hypertensionRow.target == 80)
+            #expect(byGroup.rows.first { $0.key == "disability" }?.target == 100)
+            #expect(byGroup.rows.first { $0.key == "four-medical-linkage" }?.label == "“四医联动”对象")
 
             // By CHC and doctor, the contracted numbers add up to the district's.
             let byCHC = try await service.coverage(district: "310105", by: "organization", on: day)
