@@ -365,6 +365,7 @@ struct AccessRoutes {
             body += "<li><a href=\"/contracting\">签约家庭医生</a></li><li><a href=\"/me/access-log\">谁查看了我的健康档案</a></li>"
         }
         if principal.role == .familyDoctor { body += "<li><a href=\"/workstation\">家庭医生工作台</a></li>" }
+        if principal.role == .chcStaff || principal.role == .chcManager { body += "<li><a href=\"/desk\">窗口签约</a></li>" }
         body += "<li><a href=\"/fhir/r4/metadata\">FHIR 接口能力声明</a></li></ul>"
         body += """
         <form method="post" action="/logout"><input type="hidden" name="csrf" value="\(HTML.escape(csrf))"><button type="submit">退出登录</button></form>

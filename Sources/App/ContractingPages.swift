@@ -12,6 +12,14 @@ extension ContractingRoutes {
         router.get("contracting") { request, context in try await residentPage(context, message: request.uri.queryParameters["m"].map(String.init)) }
         router.post("contracting/sign") { request, context in try await residentSign(request, context) }
         router.post("contracting/terminate") { request, context in try await residentTerminate(request, context) }
+        router.post("contracting/rate") { request, context in try await residentRate(request, context) }
+        router.get("desk") { request, context in try await desk(idNumber: nil, message: request.uri.queryParameters["m"].map(String.init), context) }
+        // The ID number travels in a POST body, never in a URL (where proxies and browser history keep it).
+        router.post("desk") { request, context in
+            let fields = try await checkedForm(request, context)
+            return try await desk(idNumber: fields["idNumber"], message: nil, context)
+        }
+        router.post("desk/sign") { request, context in try await deskSign(request, context) }
         router.get("workstation") { request, context in try await workstation(request, context) }
         router.get("workstation/residents/:patient") { _, context in try await timeline(context) }
     }
@@ -67,6 +75,13 @@ extension ContractingRoutes {
             <input type="hidden" name="contract" value="\(HTML.escape(contract.id))">
             <label>解约原因 <input type="text" name="reason" required maxlength="100"></label>
             <button type="submit" id="terminate">解约</button></form></div>
+            <div class="card" id="rate"><h2>评价家庭医生服务（好差评）</h2>
+            <form method="post" action="/contracting/rate">\(csrfField(context))
+            <input type="hidden" name="contract" value="\(HTML.escape(contract.id))">
+            <label>评分 <select name="stars"><option value="5">★★★★★ 非常满意</option><option value="4">★★★★ 满意</option>
+            <option value="3">★★★ 一般</option><option value="2">★★ 不满意</option><option value="1">★ 非常不满意</option></select></label>
+            <label>评价 <input type="text" name="comment" maxlength="200"></label>
+            <button type="submit">提交评价</button></form></div>
             """
             return page("签约家庭医生", body)
         }
@@ -150,6 +165,84 @@ extension ContractingRoutes {
         }
         try await audit(context, principal, action: "terminate", entity: "contract/\(contract.id)", patients: [patient])
         return HTML.redirect("/contracting?m=" + Self.queryEscape("已解约，可重新选择家庭医生"))
+    }
+
+    func residentRate(_ request: Request, _ context: Context) async throws -> Response {
+        guard let principal = context.principal else { return HTML.redirect("/login") }
+        guard principal.role == .resident, let patient = principal.patient else { throw HTTPError(.forbidden, message: "此操作供居民本人使用") }
+        let fields = try await checkedForm(request, context)
+        let contract = try await apiErrors { try await contracting.contract(fields["contract"] ?? "") }
+        guard contract.patient == patient else { throw HTTPError(.forbidden, message: "只能评价本人的签约服务") }
+        do {
+            _ = try await contracting.rate(contract: contract.id, stars: Int(fields["stars"] ?? "") ?? 0, comment: fields["comment"] ?? "")
+        } catch let error as FHIRError {
+            return HTML.redirect("/contracting?m=" + Self.queryEscape(error.issues.map(\.diagnostics).joined(separator: "；")))
+        }
+        try await audit(context, principal, action: "rate", entity: "contract/\(contract.id)", patients: [patient])
+        return HTML.redirect("/contracting?m=" + Self.queryEscape("感谢您的评价"))
+    }
+
+    // MARK: the CHC desk
+
+    /// 窗口签约: CHC staff find a resident by ID number (through the patient index's keyed hash) and sign them
+    /// with one of the CHC's doctors. Only the masked number and a masked name are shown.
+    func desk(idNumber: String?, message: String?, _ context: Context) async throws -> Response {
+        guard let principal = context.principal else { return HTML.redirect("/login") }
+        guard [.chcStaff, .chcManager].contains(principal.role), let institution = principal.institution else {
+            return page("窗口签约", "<p class=\"error\">此页面供社区卫生服务中心工作人员使用。</p>", status: .forbidden)
+        }
+        var body = message.map { "<p class=\"error\">\(HTML.escape($0))</p>" } ?? ""
+        body += """
+        <form method="post" action="/desk" class="card">\(csrfField(context))<label>居民身份证号 <input type="text" name="idNumber" maxlength="18" required></label>
+        <button type="submit">查找</button></form>
+        """
+        if let idNumber, !idNumber.isEmpty {
+            let candidates: [MatchCandidate]
+            do {
+                candidates = try await MasterPatientIndex.match(idNumber: idNumber, name: nil, birthDate: nil, phone: nil,
+                                                                database: contracting.database, protection: contracting.store.protection)
+            } catch let error as FHIRError {
+                return page("窗口签约", body + "<p class=\"error\">\(HTML.escape(error.issues.map(\.diagnostics).joined(separator: "；")))</p>", status: .badRequest)
+            }
+            let found = candidates.compactMap { $0.patient.hasPrefix("Patient/") ? String($0.patient.dropFirst(8)) : nil }
+            try await audit(context, principal, action: "search", entity: "desk", patients: found)
+            guard let patient = found.first else {
+                return page("窗口签约", body + "<p>未找到身份证号为 \(HTML.escape(ResidentIDNumber.masked(idNumber))) 的居民档案，请先建档。</p>")
+            }
+            let record = try await names("Patient", [patient])[patient]
+            let current = try await contracting.contracts(patient: patient).first { $0.status == "active" }
+            body += "<div class=\"card\" id=\"resident\"><p>\(HTML.escape(Self.maskedName(Self.displayName(record)))) <span class=\"muted\">\(HTML.escape(ResidentIDNumber.masked(idNumber)))</span></p>"
+            if let current {
+                body += "<p>已签约（\(HTML.escape(current.startDate)) 至 \(HTML.escape(current.endDate))，合同 \(HTML.escape(current.id))）。</p></div>"
+            } else {
+                let doctors = try await doctorViews(institution)
+                body += "<form method=\"post\" action=\"/desk/sign\">\(csrfField(context))<input type=\"hidden\" name=\"patient\" value=\"\(HTML.escape(patient))\">"
+                body += "<label>家庭医生 <select name=\"practitioner\">" + doctors.map { "<option value=\"\(HTML.escape($0.practitioner))\">\(HTML.escape($0.name))（剩余 \($0.free)）</option>" }.joined() + "</select></label>"
+                body += "<label>服务包 <select name=\"package\">" + Contract.packages.sorted { $0.key < $1.key }.map { "<option value=\"\($0.key)\"\($0.key == "basic" ? " selected" : "")>\(HTML.escape($0.value))</option>" }.joined() + "</select></label>"
+                body += "<button type=\"submit\">窗口签约</button></form></div>"
+            }
+        }
+        return page("窗口签约", body)
+    }
+
+    func deskSign(_ request: Request, _ context: Context) async throws -> Response {
+        guard let principal = context.principal else { return HTML.redirect("/login") }
+        guard [.chcStaff, .chcManager].contains(principal.role) else { throw HTTPError(.forbidden, message: "此操作供社区卫生服务中心工作人员使用") }
+        let fields = try await checkedForm(request, context)
+        let patient = fields["patient"] ?? ""
+        let practitioner = fields["practitioner"] ?? ""
+        let doctor = try await apiErrors { try await contracting.places(practitioner: practitioner) }
+        guard doctor.organization == principal.institution else { throw HTTPError(.forbidden, message: "只能为本中心的家庭医生办理签约") }
+        do {
+            let signed = try await contracting.sign([SignRequest(patient: patient, practitioner: practitioner, package: fields["package"].flatMap { $0.isEmpty ? nil : $0 })],
+                                                    channel: "desk", actor: principal.subject)
+            try await audit(context, principal, action: "sign", entity: signed.map { "contract/\($0.id)" }.joined(separator: ","), patients: [patient])
+            return HTML.redirect("/desk?m=" + Self.queryEscape("签约成功，合同 \(signed.first?.id ?? "")"))
+        } catch let full as ContractFull {
+            return HTML.redirect("/desk?m=" + Self.queryEscape(full.description))
+        } catch let error as FHIRError {
+            return HTML.redirect("/desk?m=" + Self.queryEscape(error.issues.map(\.diagnostics).joined(separator: "；")))
+        }
     }
 
     static func queryEscape(_ text: String) -> String {

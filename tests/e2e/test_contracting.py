@@ -87,3 +87,46 @@ def test_resident_signs_online_and_the_doctor_sees_them_on_panel_and_worklist(br
     timeline = page_text(browser)
     assert "签约" in timeline and "家庭医生签约服务" in timeline, describe_page(browser)
     keep_screenshot(browser, "6-doctor-resident-timeline")
+
+
+def test_resident_rates_and_the_chc_desk_signs_a_resident_found_by_id_number(browser, base_url, api):
+    browser.set_window_size(*PHONE)
+    # The resident rates their family doctor's service (the previous test left them contracted; sign if not).
+    login(browser, base_url, "resident", DEMO_PASSWORD)
+    open_page(browser, f"{base_url}/contracting")
+    if not browser.find_elements(By.ID, "contract"):
+        browser.find_elements(By.CSS_SELECTOR, "input[name=practitioner]")[0].click()
+        submit(browser, "确认签约")
+        open_page(browser, f"{base_url}/contracting")
+    Select(browser.find_element(By.NAME, "stars")).select_by_value("5")
+    browser.find_element(By.NAME, "comment").send_keys("医生很耐心")
+    submit(browser, "提交评价")
+    assert "感谢您的评价" in page_text(browser), describe_page(browser)
+    keep_screenshot(browser, "7-resident-rated")
+
+    # CHC staff find an unsigned resident of their CHC by ID number at the desk and sign them.
+    staff = api.token("chc.staff", DEMO_PASSWORD)
+    chc = api.get("/api/v1/me", staff).json()["institution"]
+    listed = api.get(f"/fhir/r4/Patient?organization=Organization/{chc}&_count=100", staff)
+    assert listed.status_code == 200, listed.text[:300]
+    unsigned = [e["resource"]["id"] for e in listed.json().get("entry", []) if "generalPractitioner" not in e["resource"]]
+    assert unsigned, "the demo CHC has no unsigned resident"
+    record = api.get(f"/fhir/r4/Patient/{unsigned[0]}", staff).json()
+    number = next(i["value"] for i in record["identifier"] if i["system"].endswith("resident-id"))
+    assert "*" not in number, "a single record read by the CHC shows the full number"
+
+    browser.delete_all_cookies()
+    login(browser, base_url, "chc.staff", DEMO_PASSWORD)
+    open_page(browser, f"{base_url}/desk")
+    browser.find_element(By.NAME, "idNumber").send_keys(number)
+    submit(browser, "查找")
+    assert number not in browser.current_url
+    assert browser.find_elements(By.ID, "resident"), describe_page(browser)
+    shown = page_text(browser)
+    assert number not in shown and number[-4:] in shown, "the desk shows the number masked"
+    keep_screenshot(browser, "8-desk-found")
+    submit(browser, "窗口签约")
+    assert "签约成功" in page_text(browser), describe_page(browser)
+    keep_screenshot(browser, "9-desk-signed")
+    contracts = api.get(f"/api/v1/contracting/contracts?patient={unsigned[0]}", staff)
+    assert contracts.status_code == 200 and contracts.json()[0]["channel"] == "desk", contracts.text[:300]
