@@ -14,10 +14,10 @@ struct AccessServices: Sendable {
     let loginByAddress = RateLimiter(burst: 10, perMinute: 20)
     /// Login attempts per user name: 5 at once, then 5 a minute (the account's own back-off comes on top).
     let loginByUser = RateLimiter(burst: 5, perMinute: 5)
-    /// Writes per principal: 600 at once, then 1,200 a minute.
-    let writesByUser = RateLimiter(burst: 600, perMinute: 1200)
-    /// Writes per client address: 1,200 at once, then 2,400 a minute (several users may share an address).
-    let writesByAddress = RateLimiter(burst: 1200, perMinute: 2400)
+    /// Writes (FHIR and domain API, forms) per principal: `writeBurst` (600) at once, then twice that a minute.
+    let writesByUser: RateLimiter
+    /// Writes per client address: twice the principal's (several users may share an address).
+    let writesByAddress: RateLimiter
     let secureCookies: Bool
     let deidentifier: Deidentifier
 
@@ -29,6 +29,8 @@ struct AccessServices: Sendable {
         policy = AccessPolicy(store: platform.fhir, consents: consents)
         audit = platform.audit
         guardian = FHIRGuard(service: FHIRService(store: platform.fhir), policy: policy, audit: audit)
+        writesByUser = RateLimiter(burst: configuration.writeBurst, perMinute: 2 * configuration.writeBurst)
+        writesByAddress = RateLimiter(burst: 2 * configuration.writeBurst, perMinute: 4 * configuration.writeBurst)
         secureCookies = configuration.secureCookies
         deidentifier = Deidentifier(secrets: secrets)
     }

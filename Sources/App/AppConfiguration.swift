@@ -27,6 +27,8 @@ public struct AppConfiguration: Sendable {
     public var tokenSeconds: Int
     /// Failed logins in a row that lock an account (`WEIJIAN_LOGIN_LOCK_AFTER`, 4–20, default 10).
     public var lockAfter: Int = 10
+    /// Writes a principal may make at once (then twice that a minute); an address twice as many (`WEIJIAN_WRITE_BURST`, default 600).
+    public var writeBurst: Int = 600
 
     /// Creates a configuration.
     public init(host: String = "127.0.0.1", port: Int = 8080, database: DatabaseConfiguration, maxBodyBytes: Int = 16 * 1024 * 1024,
@@ -83,6 +85,12 @@ public struct AppConfiguration: Sendable {
                 throw InvalidSetting(description: "WEIJIAN_LOGIN_LOCK_AFTER must be from 4 to 20, not '\(text)'")
             }
             configuration.lockAfter = count
+        }
+        if let text = environment["WEIJIAN_WRITE_BURST"] {
+            guard let count = Int(text), (10...100_000).contains(count) else {
+                throw InvalidSetting(description: "WEIJIAN_WRITE_BURST must be from 10 to 100000, not '\(text)'")
+            }
+            configuration.writeBurst = count
         }
         if let text = environment["WEIJIAN_TOKEN_SECONDS"] {
             guard let seconds = Int(text), (60...86_400).contains(seconds) else {

@@ -22,6 +22,7 @@ public enum WeijianServer {
             keyPrefix: "s.", defaultSessionExpiration: AccessRoutes.sessionLifetime
         )))
         router.middlewares.add(AuthenticationMiddleware(access: access))
+        router.middlewares.add(WriteRateLimitMiddleware(access: access))
         HealthRoutes<AppRequestContext>(database: platform.database).register(on: router)
         FHIRRoutes(access: access, configuration: configuration).register(on: router)
         RegistryRoutes(registry: RegistryService(database: platform.database, fhir: platform.fhir), audit: access.audit).register(on: router)

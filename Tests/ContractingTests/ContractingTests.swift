@@ -449,3 +449,25 @@ struct World {
         }
     }
 }
+
+@Suite struct DomainWriteLimitTests {
+    /// The domain API's writes are limited per principal like the FHIR API's: past the burst, 429 with Retry-After.
+    @Test func tooManyWritesAreThrottled() async throws {
+        try await TestServer.run(writeBurst: 10) { server in
+            _ = try await World.setUp(server.platform, doctors: ["dr-w"], residents: 1)
+            let resident = try await server.client(as: World.resident("r0"))
+            var statuses: [HTTPResponse.Status] = []
+            for _ in 0..<12 {
+                try await resident.execute(uri: "/api/v1/contracting/waitlist", method: .post, headers: World.jsonHeaders,
+                                           body: World.body(#"{"patient":"r0","practitioner":"dr-w"}"#)) { response in
+                    statuses.append(response.status)
+                    if response.status == .tooManyRequests { #expect(response.headers[.retryAfter] != nil) }
+                }
+            }
+            #expect(statuses.prefix(10).allSatisfy { $0 == .accepted })
+            #expect(statuses.suffix(2).allSatisfy { $0 == .tooManyRequests })
+            // Reads are not limited.
+            try await resident.execute(uri: "/api/v1/contracting/contracts?patient=r0", method: .get) { #expect($0.status == .ok) }
+        }
+    }
+}

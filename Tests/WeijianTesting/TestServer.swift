@@ -54,11 +54,12 @@ public struct TestServer: Sendable {
                                                     scopes: ScopeSet([Scope(context: .system, resourceType: "*", read: true, write: true)]))
 
     /// Runs `body` against a live server over real HTTP; the database is removed afterwards.
-    public static func run(maxBodyBytes: Int = 64 * 1024, _ body: @escaping @Sendable (TestServer) async throws -> Void) async throws {
+    public static func run(maxBodyBytes: Int = 64 * 1024, writeBurst: Int = 600, _ body: @escaping @Sendable (TestServer) async throws -> Void) async throws {
         let (configuration, remove) = try await TestDatabase.fresh()
         let secrets = AccessSecrets.generate()
         let platform = try await Platform.open(configuration, secrets: secrets)
-        let settings = AppConfiguration(host: "127.0.0.1", port: 0, database: configuration, maxBodyBytes: maxBodyBytes, secrets: secrets, bcryptCost: 4)
+        var settings = AppConfiguration(host: "127.0.0.1", port: 0, database: configuration, maxBodyBytes: maxBodyBytes, secrets: secrets, bcryptCost: 4)
+        settings.writeBurst = writeBurst
         let tokens = await TokenService(secrets: secrets, database: platform.database, hasher: PasswordHasher(cost: 4))
         do {
             let app = try await WeijianServer.application(platform: platform, configuration: settings)
