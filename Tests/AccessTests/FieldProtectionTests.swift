@@ -213,9 +213,10 @@ import WeijianTesting
         #expect(try cipher.seal(Self.patient(), type: "Patient") != sealed)
         #expect(cipher.keyedHash(Self.number) == cipher.keyedHash(Self.number) && cipher.keyedHash(Self.number).hasPrefix("#"))
         var tampered = sealed
-        var bytes = Array(value.utf8)
-        bytes[bytes.count - 3] = bytes[bytes.count - 3] == UInt8(ascii: "A") ? UInt8(ascii: "B") : UInt8(ascii: "A")
-        tampered["identifier"] = .array([.object(["system": .string(ResidentIDNumber.system), "value": .string(String(decoding: bytes, as: UTF8.self))])])
+        // One bit of the ciphertext flipped (in the decoded box: a base64 character's padding bits would not count).
+        var box = try #require(Data(base64Encoded: String(value.dropFirst("wj1:k1:".count))))
+        box[box.startIndex + 14] ^= 0x01
+        tampered["identifier"] = .array([.object(["system": .string(ResidentIDNumber.system), "value": .string("wj1:k1:" + box.base64EncodedString())])])
         #expect(throws: FieldCipher.CannotOpen.self) { _ = try cipher.open(tampered, type: "Patient") }
         #expect(throws: FieldCipher.CannotOpen.self) { _ = try FieldCipher(secrets: AccessSecrets.generate()).open(sealed, type: "Patient") }
         // A sealed ID number moved into the phone field does not open there (the kind is authenticated).
