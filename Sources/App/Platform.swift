@@ -29,7 +29,7 @@ public struct Platform: Sendable {
         do {
             try await Migrator(migrations).migrate(database, logger: logger)
             let cipher = FieldCipher(secrets: secrets)
-            let store = FHIRStore(database: database, hooks: [MasterPatientIndex(protection: cipher), PopulationHook(), AuditWriteHook()],
+            let store = FHIRStore(database: database, hooks: [MasterPatientIndex(protection: cipher), ResidentDirectory(), PopulationHook(), AuditWriteHook()],
                                   commitHooks: [AuditCommitHook(engine: database.engine)], protection: cipher)
             let report = try await FieldKeys.ensureCurrent(store: store, cipher: cipher)
             if let report, report.versions + report.indexRows + report.registryRows > 0 {

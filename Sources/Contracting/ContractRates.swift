@@ -67,7 +67,7 @@ extension ContractingService {
                 let column = by == "subdistrict" ? "r.subdistrict" : "r.organization_id"
                 for row in try await sql.raw("""
                     SELECT \(unsafeRaw: column) AS k, COUNT(DISTINCT r.patient_id) AS residents, COUNT(DISTINCT c.patient_id) AS contracted
-                    FROM contract_resident r LEFT JOIN contract_agreement c ON c.patient_id = r.patient_id AND \(Self.inForce("c", day))
+                    FROM registry_resident r LEFT JOIN contract_agreement c ON c.patient_id = r.patient_id AND \(Self.inForce("c", day))
                     WHERE r.active = 1 AND r.district = \(bind: district) AND r.birth_date <= \(bind: day)
                     GROUP BY \(unsafeRaw: column) ORDER BY \(unsafeRaw: column)
                     """).all() {
@@ -136,7 +136,7 @@ extension ContractingService {
     /// The key groups a resident belongs to on `day`.
     public func keyGroups(patient: String, on day: String = today()) async throws -> [KeyGroup] {
         try await database.read { sql in
-            let birth = try await sql.raw("SELECT birth_date FROM contract_resident WHERE patient_id = \(bind: patient)").first()?
+            let birth = try await sql.raw("SELECT birth_date FROM registry_resident WHERE patient_id = \(bind: patient)").first()?
                 .decode(column: "birth_date", as: String?.self)
             var groups = KeyGroup.byAge(birthDate: birth, on: day)
             for row in try await sql.raw("SELECT DISTINCT group_code FROM contract_group_fact WHERE patient_id = \(bind: patient)").all() {
@@ -153,7 +153,7 @@ extension ContractingService {
         "\(unsafeRaw: alias).start_date <= \(bind: day) AND \(unsafeRaw: alias).end_date >= \(bind: day) AND (\(unsafeRaw: alias).ended_on IS NULL OR \(unsafeRaw: alias).ended_on > \(bind: day))"
     }
 
-    /// Membership of a key group on `day` for `contract_resident r`; `nil` group = any key group.
+    /// Membership of a key group on `day` for `registry_resident r`; `nil` group = any key group.
     static func inGroup(_ group: KeyGroup?, _ day: String) -> SQLQueryString {
         let sixty = KeyGroup.shifted(day, years: -60)
         let fact: (KeyGroup) -> SQLQueryString = { group in
@@ -176,7 +176,7 @@ extension ContractingService {
     static func count(district: String, day: String, group: KeyGroup??, sql: any SQLDatabase) async throws -> CoverageRow {
         var query: SQLQueryString = """
             SELECT COUNT(DISTINCT r.patient_id) AS residents, COUNT(DISTINCT c.patient_id) AS contracted
-            FROM contract_resident r LEFT JOIN contract_agreement c ON c.patient_id = r.patient_id AND \(inForce("c", day))
+            FROM registry_resident r LEFT JOIN contract_agreement c ON c.patient_id = r.patient_id AND \(inForce("c", day))
             WHERE r.active = 1 AND r.district = \(bind: district) AND r.birth_date <= \(bind: day)
             """
         if let group { query = query + " AND " + inGroup(group, day) }
@@ -206,7 +206,7 @@ extension ContractingService {
             var births: [String: String] = [:]
             var facts: [String: Set<KeyGroup>] = [:]
             for row in try await sql.raw("""
-                SELECT r.patient_id, r.birth_date FROM contract_resident r JOIN contract_agreement c ON c.patient_id = r.patient_id
+                SELECT r.patient_id, r.birth_date FROM registry_resident r JOIN contract_agreement c ON c.patient_id = r.patient_id
                 WHERE c.practitioner_id = \(bind: practitioner) AND c.status = 'active'
                 """).all() {
                 births[try row.decode(column: "patient_id", as: String.self)] = try row.decode(column: "birth_date", as: String?.self)
@@ -235,7 +235,7 @@ extension ContractingService {
     public func unsignedKeyResidents(organization: String, limit: Int, on day: String = today()) async throws -> (residents: [(patient: String, groups: [KeyGroup])], total: Int) {
         try await database.read { sql in
             let filter: SQLQueryString = """
-                FROM contract_resident r WHERE r.active = 1 AND r.organization_id = \(bind: organization) AND r.birth_date <= \(bind: day)
+                FROM registry_resident r WHERE r.active = 1 AND r.organization_id = \(bind: organization) AND r.birth_date <= \(bind: day)
                 AND NOT EXISTS (SELECT 1 FROM contract_agreement c WHERE c.patient_id = r.patient_id AND \(Self.inForce("c", day)))
                 AND \(Self.inGroup(nil, day))
                 """

@@ -56,7 +56,7 @@ extension ContractingService {
                         SELECT \(bind: contract.id), \(bind: patient), \(bind: practitioner), \(bind: organization), \(bind: district), r.subdistrict,
                             \(bind: contract.districtHospital), \(bind: contract.cityHospital), \(bind: contract.package), 'active', \(bind: start), \(bind: end),
                             \(bind: contract.channel), 'demo', \(bind: start + "T09:00:00+08:00"), NULL
-                        FROM contract_resident r WHERE r.patient_id = \(bind: patient)
+                        FROM registry_resident r WHERE r.patient_id = \(bind: patient)
                         """).run()
                     _ = try await writer.create(ContractResources.careTeam(contract, active: true), id: Contract.careTeamID(contract.id))
                     _ = try await writer.create(ContractResources.episode(contract), id: Contract.episodeID(contract.id))

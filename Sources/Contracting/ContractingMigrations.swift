@@ -1,7 +1,7 @@
 import Storage
 
-/// The Contracting target's tables: doctors' capacity, contracts, the waiting list, the population
-/// (denominators and key groups, kept by a FHIR write hook), ratings and the plans' targets.
+/// The Contracting target's tables: doctors' capacity, contracts, the waiting list, key-group facts (kept by a
+/// FHIR write hook), ratings and the plans' targets. Residents are the Registry's `registry_resident`.
 public enum ContractingMigrations {
     /// The migrations of the Contracting target, in order.
     public static let all: [Migration] = [
@@ -30,12 +30,6 @@ public enum ContractingMigrations {
                 """,
                 "CREATE UNIQUE INDEX contract_waitlist_one ON contract_waitlist (patient_id, practitioner_id) WHERE status = 'waiting'",
                 "CREATE INDEX contract_waitlist_doctor ON contract_waitlist (practitioner_id, status, id)",
-                // The population the rates are over: every active Patient with its 街道, CHC and birth date.
-                """
-                CREATE TABLE contract_resident (patient_id TEXT PRIMARY KEY, district TEXT, subdistrict TEXT, organization_id TEXT,
-                    birth_date TEXT, household TEXT, active SMALLINT NOT NULL)
-                """,
-                "CREATE INDEX contract_resident_subdistrict ON contract_resident (subdistrict)",
                 // Key-group facts from the record: a diagnosis (source `Condition/<id>`) or a group the Patient record
                 // carries (source `Patient/<id>`). Age groups are computed from the birth date when asked.
                 """

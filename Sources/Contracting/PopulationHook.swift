@@ -3,9 +3,9 @@ import Foundation
 import Registry
 import SQLKit
 
-/// Keeps the Contracting target's view of the population current with the record, inside every FHIR
-/// write: residents (街道, CHC, birth date) from Patient, key-group facts from Patient and Condition, and
-/// family doctors' places from PractitionerRole (a 家庭医生 role at a CHC).
+/// Keeps the Contracting target's facts current with the record, inside every FHIR write: key-group facts
+/// from Patient and Condition, and family doctors' places from PractitionerRole (a 家庭医生 role at a CHC).
+/// The residents themselves are the Registry's `registry_resident` (``ResidentDirectory``).
 public struct PopulationHook: ResourceWriteHook {
     public let resourceTypes: Set<String> = ["Patient", "Condition", "PractitionerRole"]
     /// Places a newly known family doctor gets.
@@ -24,22 +24,10 @@ public struct PopulationHook: ResourceWriteHook {
         }
     }
 
+    /// The groups the Patient record states (its population-group extension).
     private func patient(_ resource: JSONValue?, id: String, sql: any SQLDatabase) async throws {
         try await sql.raw("DELETE FROM contract_group_fact WHERE source = \(bind: "Patient/\(id)")").run()
-        guard let resource else {
-            try await sql.raw("UPDATE contract_resident SET active = 0 WHERE patient_id = \(bind: id)").run()
-            return
-        }
-        let subdistrict = PatientExtensions.subdistricts(of: resource).first
-        let organization = resource["managingOrganization"]?["reference"]?.stringValue.flatMap(Self.organizationID)
-        try await sql.raw("""
-            INSERT INTO contract_resident (patient_id, district, subdistrict, organization_id, birth_date, household, active)
-            VALUES (\(bind: id), \(bind: subdistrict.map { String($0.prefix(6)) }), \(bind: subdistrict), \(bind: organization),
-                    \(bind: resource["birthDate"]?.stringValue), \(bind: PatientExtensions.household(of: resource)),
-                    \(unsafeRaw: resource["active"] == .bool(false) ? "0" : "1"))
-            ON CONFLICT (patient_id) DO UPDATE SET district = excluded.district, subdistrict = excluded.subdistrict,
-                organization_id = excluded.organization_id, birth_date = excluded.birth_date, household = excluded.household, active = excluded.active
-            """).run()
+        guard let resource else { return }
         for group in KeyGroup.stated(in: resource).sorted(by: { $0.rawValue < $1.rawValue }) {
             try await sql.raw("INSERT INTO contract_group_fact (source, group_code, patient_id) VALUES (\(bind: "Patient/\(id)"), \(bind: group.rawValue), \(bind: id))").run()
         }

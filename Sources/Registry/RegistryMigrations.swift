@@ -41,5 +41,16 @@ public enum RegistryMigrations {
                 "ALTER TABLE mpi_person RENAME COLUMN phone TO phone_hash",
             ]
         },
+        // The resident directory (居民名录) the domains count over; kept by the `ResidentDirectory` hook.
+        Migration(id: "0202_resident_directory") { _ in
+            [
+                """
+                CREATE TABLE registry_resident (patient_id TEXT PRIMARY KEY, district TEXT, subdistrict TEXT, organization_id TEXT,
+                    birth_date TEXT, gender TEXT, household TEXT, active SMALLINT NOT NULL)
+                """,
+                "CREATE INDEX registry_resident_subdistrict ON registry_resident (district, subdistrict)",
+                "CREATE INDEX registry_resident_organization ON registry_resident (organization_id)",
+            ]
+        },
     ]
 }

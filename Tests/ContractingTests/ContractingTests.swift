@@ -456,16 +456,21 @@ struct World {
         try await TestServer.run(writeBurst: 10) { server in
             _ = try await World.setUp(server.platform, doctors: ["dr-w"], residents: 1)
             let resident = try await server.client(as: World.resident("r0"))
-            var statuses: [HTTPResponse.Status] = []
-            for _ in 0..<12 {
-                try await resident.execute(uri: "/api/v1/contracting/waitlist", method: .post, headers: World.jsonHeaders,
-                                           body: World.body(#"{"patient":"r0","practitioner":"dr-w"}"#)) { response in
-                    statuses.append(response.status)
-                    if response.status == .tooManyRequests { #expect(response.headers[.retryAfter] != nil) }
+            // 20 at once against a burst of 10 (refilled at 20 a minute, one every 3 s): at least 5 are refused,
+            // however slowly a busy machine serves them.
+            let statuses = try await withThrowingTaskGroup(of: (HTTPResponse.Status, Bool).self) { group in
+                for _ in 0..<20 {
+                    group.addTask {
+                        try await resident.execute(uri: "/api/v1/contracting/waitlist", method: .post, headers: World.jsonHeaders,
+                                                   body: World.body(#"{"patient":"r0","practitioner":"dr-w"}"#)) { ($0.status, $0.headers[.retryAfter] != nil) }
+                    }
                 }
+                return try await group.reduce(into: []) { $0.append($1) }
             }
-            #expect(statuses.prefix(10).allSatisfy { $0 == .accepted })
-            #expect(statuses.suffix(2).allSatisfy { $0 == .tooManyRequests })
+            let throttled = statuses.filter { $0.0 == .tooManyRequests }
+            #expect(throttled.count >= 5 && throttled.allSatisfy(\.1), "\(statuses.map(\.0.code))")
+            #expect(statuses.filter { $0.0 == .accepted }.count >= 10)
+            #expect(statuses.allSatisfy { $0.0 == .accepted || $0.0 == .tooManyRequests })
             // Reads are not limited.
             try await resident.execute(uri: "/api/v1/contracting/contracts?patient=r0", method: .get) { #expect($0.status == .ok) }
         }
