@@ -64,9 +64,14 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "ChronicCare",
+            dependencies: ["Storage", "FHIR", "Registry"],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "App",
             dependencies: [
-                "Storage", "FHIR", "Registry", "Access", "Contracting",
+                "Storage", "FHIR", "Registry", "Access", "Contracting", "ChronicCare",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdAuth", package: "hummingbird-auth"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -77,7 +82,7 @@ let package = Package(
         .executableTarget(
             name: "weijian",
             dependencies: [
-                "App", "Storage", "FHIR", "Registry", "Access", "Contracting",
+                "App", "Storage", "FHIR", "Registry", "Access", "Contracting", "ChronicCare",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings
@@ -98,6 +103,11 @@ let package = Package(
         .testTarget(
             name: "ContractingTests",
             dependencies: ["Contracting", "Access", "FHIR", "Storage", "App", "Registry", "WeijianTesting", .product(name: "HummingbirdTesting", package: "hummingbird")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "ChronicCareTests",
+            dependencies: ["ChronicCare", "Access", "FHIR", "Storage", "App", "Registry", "WeijianTesting", .product(name: "HummingbirdTesting", package: "hummingbird")],
             swiftSettings: swiftSettings
         ),
         .testTarget(

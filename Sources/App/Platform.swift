@@ -1,4 +1,5 @@
 public import Access
+import ChronicCare
 import Contracting
 public import FHIR
 import Registry
@@ -15,7 +16,7 @@ public struct Platform: Sendable {
     public var audit: AuditLog { AuditLog(database: database) }
 
     /// Every migration of every target, applied in id order.
-    public static let migrations: [Migration] = FHIRMigrations.all + RegistryMigrations.all + AccessMigrations.all + ContractingMigrations.all
+    public static let migrations: [Migration] = FHIRMigrations.all + RegistryMigrations.all + AccessMigrations.all + ContractingMigrations.all + ChronicMigrations.all
 
     /// The key file's keys: token signing, field protection, keyed hashes.
     public let secrets: AccessSecrets
@@ -29,7 +30,7 @@ public struct Platform: Sendable {
         do {
             try await Migrator(migrations).migrate(database, logger: logger)
             let cipher = FieldCipher(secrets: secrets)
-            let store = FHIRStore(database: database, hooks: [MasterPatientIndex(protection: cipher), ResidentDirectory(), PopulationHook(), AuditWriteHook()],
+            let store = FHIRStore(database: database, hooks: [MasterPatientIndex(protection: cipher), ResidentDirectory(), PopulationHook(), ChronicHook(engine: database.engine), AuditWriteHook()],
                                   commitHooks: [AuditCommitHook(engine: database.engine)], protection: cipher)
             let report = try await FieldKeys.ensureCurrent(store: store, cipher: cipher)
             if let report, report.versions + report.indexRows + report.registryRows > 0 {

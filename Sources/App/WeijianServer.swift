@@ -1,4 +1,5 @@
 import Access
+import ChronicCare
 import Contracting
 import FHIR
 import Registry
@@ -30,6 +31,7 @@ public enum WeijianServer {
         let contracting = ContractingRoutes(access: access, contracting: ContractingService(store: platform.fhir))
         contracting.register(on: router)
         contracting.registerPages(on: router)
+        ChronicRoutes(access: access, chronic: ChronicService(store: platform.fhir)).register(on: router)
         HomeRoutes<AppRequestContext>().register(on: router)
         return Application(
             router: router,

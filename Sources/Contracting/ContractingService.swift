@@ -23,18 +23,11 @@ public struct ContractingService: Sendable {
         self.store = store
     }
 
-    static let shanghai = TimeZone(identifier: "Asia/Shanghai") ?? .current
-
     /// A YYYY-MM-DD day moved by `days` (the day itself when it is not such a day).
-    public static func shift(_ day: String, days: Int) -> String { day.shiftedDays(days) }
+    public static func shift(_ day: String, days: Int) -> String { CalendarDay.shift(day, days: days) }
 
     /// Today in Shanghai, YYYY-MM-DD.
-    public static func today(_ date: Date = Date()) -> String {
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = shanghai
-        let parts = calendar.dateComponents([.year, .month, .day], from: date)
-        return String(format: "%04d-%02d-%02d", parts.year ?? 1970, parts.month ?? 1, parts.day ?? 1)
-    }
+    public static func today(_ date: Date = Date()) -> String { CalendarDay.today(date) }
 
     // MARK: signing
 
@@ -417,16 +410,8 @@ public struct ContractingService: Sendable {
 
 extension String {
     /// The day before a YYYY-MM-DD day.
-    var dayBefore: String { shiftedDays(-1) }
+    var dayBefore: String { CalendarDay.shift(self, days: -1) }
 
-    /// A YYYY-MM-DD day moved by `days` (itself when it is not such a day).
-    func shiftedDays(_ days: Int) -> String {
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = TimeZone(identifier: "UTC") ?? .current
-        let parts = split(separator: "-").compactMap { Int($0) }
-        guard parts.count == 3, let date = calendar.date(from: DateComponents(year: parts[0], month: parts[1], day: parts[2])),
-              let moved = calendar.date(byAdding: .day, value: days, to: date) else { return self }
-        let out = calendar.dateComponents([.year, .month, .day], from: moved)
-        return String(format: "%04d-%02d-%02d", out.year ?? 1970, out.month ?? 1, out.day ?? 1)
-    }
+    /// A YYYY-MM-DD day moved by `days`.
+    func shiftedDays(_ days: Int) -> String { CalendarDay.shift(self, days: days) }
 }
