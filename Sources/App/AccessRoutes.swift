@@ -364,7 +364,8 @@ struct AccessRoutes {
         if principal.role == .resident {
             body += "<li><a href=\"/contracting\">签约家庭医生</a></li><li><a href=\"/me/access-log\">谁查看了我的健康档案</a></li>"
         }
-        if principal.role == .familyDoctor { body += "<li><a href=\"/workstation\">家庭医生工作台</a></li>" }
+        if principal.role == .familyDoctor { body += "<li><a href=\"/workstation\">家庭医生工作台</a></li><li><a href=\"/chronic\">慢病工作台</a></li>" }
+        if principal.role == .commissionManager || principal.role == .chcManager { body += "<li><a href=\"/chronic/rates\">慢病管理率与控制率</a></li>" }
         if principal.role == .chcStaff || principal.role == .chcManager { body += "<li><a href=\"/desk\">窗口签约</a></li>" }
         body += "<li><a href=\"/fhir/r4/metadata\">FHIR 接口能力声明</a></li></ul>"
         body += """

@@ -31,7 +31,9 @@ public enum WeijianServer {
         let contracting = ContractingRoutes(access: access, contracting: ContractingService(store: platform.fhir))
         contracting.register(on: router)
         contracting.registerPages(on: router)
-        ChronicRoutes(access: access, chronic: ChronicService(store: platform.fhir)).register(on: router)
+        let chronic = ChronicRoutes(access: access, chronic: ChronicService(store: platform.fhir))
+        chronic.register(on: router)
+        chronic.registerPages(on: router, pages: contracting)
         HomeRoutes<AppRequestContext>().register(on: router)
         return Application(
             router: router,

@@ -98,6 +98,12 @@ import WeijianTesting
             "anonymous": .unauthorized, "residentA": .notFound, "residentA2": .notFound, "doctorA": .notFound, "doctorB": .notFound, "chcStaffA": .notFound, "chcManagerB": .notFound]),
         Case(method: .get, uri: "/workstation", expected: ["anonymous": .seeOther, "doctorA": .ok, "doctorB": .ok]),
         Case(method: .get, uri: "/contracting", expected: ["anonymous": .seeOther, "residentA": .ok, "residentA2": .ok]),
+        // Chronic care: the worklist is the doctor's; rates are aggregates for managers; follow-ups need the relationship.
+        Case(method: .get, uri: "/api/v1/chronic/worklist", expected: ["anonymous": .unauthorized, "doctorA": .ok, "doctorB": .ok]),
+        Case(method: .get, uri: "/api/v1/chronic/rates?programme=hypertension", expected: ["anonymous": .unauthorized, "manager": .ok]),
+        Case(method: .post, uri: "/api/v1/chronic/followups", body: #"{"patient":"A","programme":"hypertension","date":"2026-01-05","systolic":130,"diastolic":80}"#, expected: [
+            "anonymous": .unauthorized, "doctorA": .conflict, "chcStaffA": .conflict]),
+        Case(method: .get, uri: "/chronic", expected: ["anonymous": .seeOther, "doctorA": .ok, "doctorB": .ok]),
         Case(method: .get, uri: "/api/v1/divisions?parent=310105", expected: Dictionary(uniqueKeysWithValues: (["anonymous"] + principals.keys).map { ($0, .ok) })),
     ]
 
