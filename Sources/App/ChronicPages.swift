@@ -9,22 +9,22 @@ import Storage
 /// The chronic-care pages (phone-sized, 中文): the family doctor's chronic worklist and follow-up form, and
 /// the managers' control-rate view.
 extension ChronicRoutes {
-    func registerPages(on router: Router<Context>, pages: ContractingRoutes) {
-        router.get("chronic") { _, context in try await worklistPage(context, pages: pages) }
+    func registerPages(on router: Router<Context>) {
+        router.get("chronic") { _, context in try await worklistPage(context) }
         router.get("chronic/followup/:patient") { request, context in
-            try await formPage(context, pages: pages, programme: request.uri.queryParameters["programme"].map(String.init) ?? "hypertension",
+            try await formPage(context, programme: request.uri.queryParameters["programme"].map(String.init) ?? "hypertension",
                                message: request.uri.queryParameters["m"].map(String.init), problems: [], status: .ok)
         }
-        router.post("chronic/followup/:patient") { request, context in try await submitForm(request, context, pages: pages) }
-        router.get("chronic/rates") { request, context in try await ratesPage(request, context, pages: pages) }
+        router.post("chronic/followup/:patient") { request, context in try await submitForm(request, context) }
+        router.get("chronic/rates") { request, context in try await ratesPage(request, context) }
     }
 
     static let programmeLabels = ["hypertension": "高血压", "type2-diabetes": "2型糖尿病"]
 
-    func worklistPage(_ context: Context, pages: ContractingRoutes) async throws -> Response {
+    func worklistPage(_ context: Context) async throws -> Response {
         guard let principal = context.principal else { return HTML.redirect("/login") }
         guard principal.role == .familyDoctor, let practitioner = principal.practitioner else {
-            return pages.page("慢病工作台", "<p class=\"error\">此页面供家庭医生使用。</p>", status: .forbidden)
+            return Pages.page("慢病工作台", "<p class=\"error\">此页面供家庭医生使用。</p>", status: .forbidden)
         }
         let today = CalendarDay.today()
         let list = try await worklist(practitioner: practitioner, today: today)
@@ -43,24 +43,24 @@ extension ChronicRoutes {
         for enrolment in all.sorted(by: { ($0.nextDue ?? "", $0.patient) < ($1.nextDue ?? "", $1.patient) }) {
             let control = enrolment.controlled.map { $0 ? "控制" : "未控制" } ?? "无读数"
             body += "<li data-patient=\"\(HTML.escape(enrolment.patient))\" data-programme=\"\(HTML.escape(enrolment.programme))\">"
-            body += "<a href=\"/chronic/followup/\(HTML.escape(enrolment.patient))?programme=\(HTML.escape(enrolment.programme))\">\(HTML.escape(ContractingRoutes.displayName(records[enrolment.patient])))</a> "
+            body += "<a href=\"/chronic/followup/\(HTML.escape(enrolment.patient))?programme=\(HTML.escape(enrolment.programme))\">\(HTML.escape(Pages.displayName(records[enrolment.patient])))</a> "
             body += "<span class=\"tag\">\(HTML.escape(Self.programmeLabels[enrolment.programme] ?? ""))</span> "
             body += "<span class=\"muted\">下次随访 <span class=\"next-due\">\(HTML.escape(enrolment.nextDue ?? "—"))</span> · 近一年 \(enrolment.followUpsInYear) 次 · \(control)</span></li>"
         }
         body += all.isEmpty ? "<li>暂无</li>" : ""
         body += "</ul></div>"
         try await audit(context, principal, action: "search", entity: "chronic/worklist", patients: all.map(\.patient))
-        return pages.page("慢病工作台", body)
+        return Pages.page("慢病工作台", body)
     }
 
-    func formPage(_ context: Context, pages: ContractingRoutes, programme: String, message: String?, problems: [OutcomeIssue], status: HTTPResponse.Status,
+    func formPage(_ context: Context, programme: String, message: String?, problems: [OutcomeIssue], status: HTTPResponse.Status,
                   values: [String: String] = [:]) async throws -> Response {
         guard let principal = context.principal else { return HTML.redirect("/login") }
         let patient = try context.parameters.require("patient")
         guard [.familyDoctor, .chcStaff, .chcManager].contains(principal.role), FHIRID.isValid(patient),
               let relationship = try await access.policy.relationship(principal, patient: patient), [.panel, .institution].contains(relationship),
               let record = try await chronic.store.read(type: "Patient", id: patient), !record.deleted else {
-            return pages.page("慢病随访", "<p class=\"error\">只能为本人签约居民或本中心居民登记随访。</p>", status: .forbidden)
+            return Pages.page("慢病随访", "<p class=\"error\">只能为本人签约居民或本中心居民登记随访。</p>", status: .forbidden)
         }
         let resident = try JSONValue.parse(Data(record.content.utf8))
         let enrolment = try await chronic.enrolments(patients: [patient]).first { $0.programme == programme }
@@ -69,7 +69,7 @@ extension ChronicRoutes {
         if !problems.isEmpty {
             body += "<div class=\"error\" id=\"problems\"><ul>" + problems.map { "<li>\(HTML.escape($0.diagnostics))</li>" }.joined() + "</ul></div>"
         }
-        body += "<p><strong>\(HTML.escape(ContractingRoutes.displayName(resident)))</strong> <span class=\"tag\">\(HTML.escape(Self.programmeLabels[programme] ?? programme))</span></p>"
+        body += "<p><strong>\(HTML.escape(Pages.displayName(resident)))</strong> <span class=\"tag\">\(HTML.escape(Self.programmeLabels[programme] ?? programme))</span></p>"
         if let enrolment {
             let control = enrolment.controlled.map { $0 ? "控制" : "未控制" } ?? "无读数"
             body += "<p class=\"muted\">上次随访 \(HTML.escape(enrolment.lastFollowUp ?? "—")) · 下次随访 <strong id=\"next-due\">\(HTML.escape(enrolment.nextDue ?? "—"))</strong> · 近一年 \(enrolment.followUpsInYear) 次 · \(control)</p>"
@@ -80,7 +80,7 @@ extension ChronicRoutes {
             "<label>\(label) <input type=\"text\" inputmode=\"decimal\" name=\"\(name)\" value=\"\(HTML.escape(values[name] ?? ""))\" \(extra)></label>"
         }
         body += """
-        <form method="post" action="/chronic/followup/\(HTML.escape(patient))" class="card" id="followup-form">\(pages.csrfField(context))
+        <form method="post" action="/chronic/followup/\(HTML.escape(patient))" class="card" id="followup-form">\(Pages.csrfField(context))
         <input type="hidden" name="programme" value="\(HTML.escape(programme))">
         <label>随访日期 <input type="date" name="date" value="\(HTML.escape(values["date"] ?? CalendarDay.today()))" required></label>
         \(field("systolic", "收缩压 mmHg"))\(field("diastolic", "舒张压 mmHg"))
@@ -92,12 +92,12 @@ extension ChronicRoutes {
         <button type="submit">保存随访</button></form>
         <p><a href="/chronic">返回慢病工作台</a></p>
         """
-        return pages.page("慢病随访", body, status: status)
+        return Pages.page("慢病随访", body, status: status)
     }
 
-    func submitForm(_ request: Request, _ context: Context, pages: ContractingRoutes) async throws -> Response {
+    func submitForm(_ request: Request, _ context: Context) async throws -> Response {
         guard let principal = context.principal else { return HTML.redirect("/login") }
-        let fields = try await pages.checkedForm(request, context)
+        let fields = try await Pages.checkedForm(request, context)
         let patient = try context.parameters.require("patient")
         let programme = fields["programme"] ?? "hypertension"
         guard [.familyDoctor, .chcStaff, .chcManager].contains(principal.role), let organization = principal.institution,
@@ -117,19 +117,19 @@ extension ChronicRoutes {
             guard unreadable.isEmpty else { throw FHIRError.unprocessable(unreadable) }
             let enrolment = try await chronic.recordFollowUp(form, practitioner: principal.practitioner ?? "", organization: organization, actor: principal.subject)
             try await audit(context, principal, action: "create", entity: "chronic/followup", patients: [patient])
-            return HTML.redirect("/chronic/followup/\(patient)?programme=\(programme)&m=" + ContractingRoutes.queryEscape("随访已保存，下次随访 \(enrolment.nextDue ?? "—")"))
+            return HTML.redirect("/chronic/followup/\(patient)?programme=\(programme)&m=" + Pages.queryEscape("随访已保存，下次随访 \(enrolment.nextDue ?? "—")"))
         } catch let error as FHIRError {
-            return try await formPage(context, pages: pages, programme: programme, message: nil, problems: error.issues,
+            return try await formPage(context, programme: programme, message: nil, problems: error.issues,
                                       status: HTTPResponse.Status(code: error.status), values: fields)
         }
     }
 
-    func ratesPage(_ request: Request, _ context: Context, pages: ContractingRoutes) async throws -> Response {
+    func ratesPage(_ request: Request, _ context: Context) async throws -> Response {
         guard let principal = context.principal else { return HTML.redirect("/login") }
         guard [.commissionManager, .chcManager].contains(principal.role) else {
-            return pages.page("慢病管理率与控制率", "<p class=\"error\">此页面供卫健委和社区中心管理人员使用。</p>", status: .forbidden)
+            return Pages.page("慢病管理率与控制率", "<p class=\"error\">此页面供卫健委和社区中心管理人员使用。</p>", status: .forbidden)
         }
-        let district = try ContractingRoutes.district(of: principal, asked: nil)
+        let district = try Pages.district(of: principal, asked: nil)
         var body = "<p class=\"muted\">\(HTML.escape(Catalog.divisions.first { $0.code == district }?.name ?? district))，截至 \(CalendarDay.today())。规范管理：近一年随访不少于4次；控制：最近一次血压 &lt;140/90 mmHg 或空腹血糖 &lt;7.0 mmol/L。</p>"
         for programme in ["hypertension", "type2-diabetes"] {
             let rows = try await chronic.rates(district: district, programme: programme, by: "subdistrict")
@@ -138,6 +138,6 @@ extension ChronicRoutes {
             body += "</tbody></table></div>"
         }
         try await audit(context, principal, action: "search", entity: "chronic/rates", patients: [])
-        return pages.page("慢病管理率与控制率", body)
+        return Pages.page("慢病管理率与控制率", body)
     }
 }

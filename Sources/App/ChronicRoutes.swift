@@ -51,7 +51,7 @@ struct ChronicRoutes {
         let records = try await panel(practitioner)
         let enrolments = try await chronic.enrolments(patients: Array(records.keys)).filter { $0.status != "dismissed" && ["hypertension", "type2-diabetes"].contains($0.programme) }
         func entry(_ enrolment: Enrolment) -> WorklistEntry {
-            WorklistEntry(patient: enrolment.patient, name: ContractingRoutes.displayName(records[enrolment.patient]), programme: enrolment.programme,
+            WorklistEntry(patient: enrolment.patient, name: Pages.displayName(records[enrolment.patient]), programme: enrolment.programme,
                           status: enrolment.status, nextDue: enrolment.nextDue, lastFollowUp: enrolment.lastFollowUp, controlled: enrolment.controlled,
                           uncontrolledStreak: enrolment.uncontrolledStreak)
         }
@@ -81,7 +81,7 @@ struct ChronicRoutes {
                 try await chronic.recordFollowUp(form, practitioner: principal.practitioner ?? "", organization: organization, actor: principal.subject)
             }
             try await audit(context, principal, action: "create", entity: "chronic/followup", patients: [form.patient])
-            return try ContractingRoutes.json(enrolment, status: .created)
+            return try Pages.json(enrolment, status: .created)
         }
 
         api.get("worklist") { _, context -> Worklist in
@@ -110,7 +110,7 @@ struct ChronicRoutes {
         api.get("rates") { request, context -> RatesView in
             let principal = try context.require(.commissionManager, .chcManager)
             let query = request.uri.queryParameters
-            let district = try ContractingRoutes.district(of: principal, asked: query["district"].map(String.init))
+            let district = try Pages.district(of: principal, asked: query["district"].map(String.init))
             let programme = query["programme"].map(String.init) ?? "hypertension"
             let by = query["by"].map(String.init) ?? "subdistrict"
             let rows = try await apiErrors {

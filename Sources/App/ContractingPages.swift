@@ -16,7 +16,7 @@ extension ContractingRoutes {
         router.get("desk") { request, context in try await desk(idNumber: nil, message: request.uri.queryParameters["m"].map(String.init), context) }
         // The ID number travels in a POST body, never in a URL (where proxies and browser history keep it).
         router.post("desk") { request, context in
-            let fields = try await checkedForm(request, context)
+            let fields = try await Pages.checkedForm(request, context)
             return try await desk(idNumber: fields["idNumber"], message: nil, context)
         }
         router.post("desk/sign") { request, context in try await deskSign(request, context) }
@@ -24,38 +24,12 @@ extension ContractingRoutes {
         router.get("workstation/residents/:patient") { _, context in try await timeline(context) }
     }
 
-    static let pageStyle = """
-    <style>
-    .card{border:1px solid #ddd;border-radius:.5rem;padding:.75rem;margin:.75rem 0}.card h2{font-size:1.05rem;margin:.2rem 0 .5rem}
-    .muted{color:#666;font-size:.9rem}.ok{color:#0a7a2f;font-weight:bold}.tag{display:inline-block;background:#eef3fb;color:#1d4e89;border-radius:.25rem;padding:0 .35rem;margin:0 .2rem .2rem 0;font-size:.85rem}
-    select,input[type=text]{font-size:1rem;padding:.4rem;max-width:100%}label{display:block;margin:.4rem 0}.count{font-size:1.4rem;font-weight:bold}
-    ul.plain{list-style:none;padding:0}ul.plain li{border-bottom:1px solid #eee;padding:.4rem 0}
-    </style>
-    """
-
-    func csrfField(_ context: Context) -> String {
-        "<input type=\"hidden\" name=\"csrf\" value=\"\(HTML.escape(context.sessions.session?.csrf ?? ""))\">"
-    }
-
-    /// The form's fields, after checking its CSRF token against the session's.
-    func checkedForm(_ request: Request, _ context: Context) async throws -> [String: String] {
-        let fields = try await AccessRoutes.form(request)
-        guard let session = context.sessions.session, AccessRoutes.same(fields["csrf"] ?? "", session.csrf) else {
-            throw HTTPError(.forbidden, message: "表单已过期，请刷新页面后重试")
-        }
-        return fields
-    }
-
-    func page(_ title: String, _ body: String, status: HTTPResponse.Status = .ok) -> Response {
-        HTML.response(HTML.page(title: title, body: Self.pageStyle + body), status: status)
-    }
-
     // MARK: the resident
 
     func residentPage(_ context: Context, message: String?) async throws -> Response {
         guard let principal = context.principal else { return HTML.redirect("/login") }
         guard principal.role == .resident, let patient = principal.patient else {
-            return page("签约家庭医生", "<p class=\"error\">此页面供居民签约家庭医生。</p>", status: .forbidden)
+            return Pages.page("签约家庭医生", "<p class=\"error\">此页面供居民签约家庭医生。</p>", status: .forbidden)
         }
         var body = message.map { "<p class=\"error\">\(HTML.escape($0))</p>" } ?? ""
         try await audit(context, principal, action: "read", entity: "contracting", patients: [patient])
@@ -65,30 +39,30 @@ extension ContractingRoutes {
             body += """
             <div class="card" id="contract"><h2>我的签约</h2>
             <p class="ok">已签约</p>
-            <p>家庭医生：<strong>\(HTML.escape(Self.displayName(names[contract.practitioner])))</strong><br>
+            <p>家庭医生：<strong>\(HTML.escape(Pages.displayName(names[contract.practitioner])))</strong><br>
             社区卫生服务中心：\(HTML.escape(Catalog.institutions.first { $0.id == contract.organization }?.name ?? contract.organization))<br>
             \(hospitals.isEmpty ? "" : "签约医院：\(HTML.escape(hospitals.joined(separator: "、")))<br>")
             服务包：\(HTML.escape(Contract.packages[contract.package] ?? contract.package))<br>
             有效期：\(HTML.escape(contract.startDate)) 至 \(HTML.escape(contract.endDate))<br>
             <span class="muted">签约编号 <span id="contract-id">\(HTML.escape(contract.id))</span></span></p>
-            <form method="post" action="/contracting/terminate">\(csrfField(context))
+            <form method="post" action="/contracting/terminate">\(Pages.csrfField(context))
             <input type="hidden" name="contract" value="\(HTML.escape(contract.id))">
             <label>解约原因 <input type="text" name="reason" required maxlength="100"></label>
             <button type="submit" id="terminate">解约</button></form></div>
             <div class="card" id="rate"><h2>评价家庭医生服务（好差评）</h2>
-            <form method="post" action="/contracting/rate">\(csrfField(context))
+            <form method="post" action="/contracting/rate">\(Pages.csrfField(context))
             <input type="hidden" name="contract" value="\(HTML.escape(contract.id))">
             <label>评分 <select name="stars"><option value="5">★★★★★ 非常满意</option><option value="4">★★★★ 满意</option>
             <option value="3">★★★ 一般</option><option value="2">★★ 不满意</option><option value="1">★ 非常不满意</option></select></label>
             <label>评价 <input type="text" name="comment" maxlength="200"></label>
             <button type="submit">提交评价</button></form></div>
             """
-            return page("签约家庭医生", body)
+            return Pages.page("签约家庭医生", body)
         }
         guard let record = try await contracting.store.read(type: "Patient", id: patient), !record.deleted,
               let subdistrict = PatientExtensions.subdistricts(of: try JSONValue.parse(Data(record.content.utf8))).first,
               let chc = Catalog.institutions.first(where: { $0.type == "chc" && $0.catchment.contains(subdistrict) }) else {
-            return page("签约家庭医生", body + "<p class=\"error\">档案中没有居住街道，无法确定所属社区卫生服务中心；请到社区卫生服务中心现场签约。</p>")
+            return Pages.page("签约家庭医生", body + "<p class=\"error\">档案中没有居住街道，无法确定所属社区卫生服务中心；请到社区卫生服务中心现场签约。</p>")
         }
         let doctors = try await doctorViews(chc.id)
         let district = chc.district
@@ -108,7 +82,7 @@ extension ContractingRoutes {
         body += """
         <div class="card"><h2>\(HTML.escape(chc.name))</h2>
         <p class="muted">按您档案中的居住街道（\(HTML.escape(Catalog.divisions.first { $0.code == subdistrict }?.name ?? subdistrict))）确定所属社区卫生服务中心。</p>
-        <form method="post" action="/contracting/sign" id="sign-form">\(csrfField(context))
+        <form method="post" action="/contracting/sign" id="sign-form">\(Pages.csrfField(context))
         <p>选择家庭医生：</p><ul class="plain">\(rows)</ul>
         <label>区级医院 <select name="districtHospital">\(options(districtHospitals))</select></label>
         <label>市级医院 <select name="cityHospital">\(options(cityHospitals))</select></label>
@@ -116,14 +90,14 @@ extension ContractingRoutes {
         <label><input type="checkbox" name="waitlist" value="1"> 名额已满时加入候补</label>
         <button type="submit" id="sign">确认签约</button></form></div>
         """
-        return page("签约家庭医生", body)
+        return Pages.page("签约家庭医生", body)
     }
 
     func residentSign(_ request: Request, _ context: Context) async throws -> Response {
         guard let principal = context.principal else { return HTML.redirect("/login") }
         guard principal.role == .resident, let patient = principal.patient else { throw HTTPError(.forbidden, message: "此操作供居民本人使用") }
-        let fields = try await checkedForm(request, context)
-        guard let practitioner = fields["practitioner"], !practitioner.isEmpty else { return HTML.redirect("/contracting?m=" + Self.queryEscape("请选择一位家庭医生")) }
+        let fields = try await Pages.checkedForm(request, context)
+        guard let practitioner = fields["practitioner"], !practitioner.isEmpty else { return HTML.redirect("/contracting?m=" + Pages.queryEscape("请选择一位家庭医生")) }
         let blank: (String?) -> String? = { $0?.isEmpty == false ? $0 : nil }
         let signRequest = SignRequest(patient: patient, practitioner: practitioner, districtHospital: blank(fields["districtHospital"]),
                                       cityHospital: blank(fields["cityHospital"]), package: blank(fields["package"]))
@@ -132,9 +106,9 @@ extension ContractingRoutes {
             try await audit(context, principal, action: "sign", entity: signed.map { "contract/\($0.id)" }.joined(separator: ","), patients: [patient])
             guard let contract = signed.first else { return HTML.redirect("/contracting") }
             let doctor = try await names("Practitioner", [contract.practitioner])
-            return page("签约成功", """
+            return Pages.page("签约成功", """
                 <div class="card" id="confirmation"><p class="ok">签约成功</p>
-                <p>您已与家庭医生 <strong>\(HTML.escape(Self.displayName(doctor[contract.practitioner])))</strong>
+                <p>您已与家庭医生 <strong>\(HTML.escape(Pages.displayName(doctor[contract.practitioner])))</strong>
                 （\(HTML.escape(Catalog.institutions.first { $0.id == contract.organization }?.name ?? contract.organization))）签约，
                 有效期 \(HTML.escape(contract.startDate)) 至 \(HTML.escape(contract.endDate))。</p>
                 <p class="muted">签约编号 \(HTML.escape(contract.id))。家庭医生将与您联系，提供健康评估和个性化健康管理。</p>
@@ -144,42 +118,42 @@ extension ContractingRoutes {
             if fields["waitlist"] == "1" {
                 let position = try await contracting.joinWaitlist(patient: patient, practitioner: full.practitioner)
                 try await audit(context, principal, action: "waitlist", entity: "practitioner/\(full.practitioner)", patients: [patient])
-                return page("已加入候补", "<div class=\"card\" id=\"waitlisted\"><p>该医生名额已满，您已加入候补，排第 \(position) 位；有名额时将按顺序自动为您签约。</p><p><a href=\"/contracting\">返回</a></p></div>", status: .accepted)
+                return Pages.page("已加入候补", "<div class=\"card\" id=\"waitlisted\"><p>该医生名额已满，您已加入候补，排第 \(position) 位；有名额时将按顺序自动为您签约。</p><p><a href=\"/contracting\">返回</a></p></div>", status: .accepted)
             }
-            return HTML.redirect("/contracting?m=" + Self.queryEscape("该医生签约名额已满：可勾选“名额已满时加入候补”后再次提交，或选择其他医生"))
+            return HTML.redirect("/contracting?m=" + Pages.queryEscape("该医生签约名额已满：可勾选“名额已满时加入候补”后再次提交，或选择其他医生"))
         } catch let error as FHIRError {
-            return HTML.redirect("/contracting?m=" + Self.queryEscape(error.issues.map(\.diagnostics).joined(separator: "；")))
+            return HTML.redirect("/contracting?m=" + Pages.queryEscape(error.issues.map(\.diagnostics).joined(separator: "；")))
         }
     }
 
     func residentTerminate(_ request: Request, _ context: Context) async throws -> Response {
         guard let principal = context.principal else { return HTML.redirect("/login") }
         guard principal.role == .resident, let patient = principal.patient else { throw HTTPError(.forbidden, message: "此操作供居民本人使用") }
-        let fields = try await checkedForm(request, context)
+        let fields = try await Pages.checkedForm(request, context)
         let contract = try await apiErrors { try await contracting.contract(fields["contract"] ?? "") }
         guard contract.patient == patient else { throw HTTPError(.forbidden, message: "只能解除本人的签约") }
         do {
             _ = try await contracting.terminate(contract.id, reason: fields["reason"] ?? "", actor: principal.subject)
         } catch let error as FHIRError {
-            return HTML.redirect("/contracting?m=" + Self.queryEscape(error.issues.map(\.diagnostics).joined(separator: "；")))
+            return HTML.redirect("/contracting?m=" + Pages.queryEscape(error.issues.map(\.diagnostics).joined(separator: "；")))
         }
         try await audit(context, principal, action: "terminate", entity: "contract/\(contract.id)", patients: [patient])
-        return HTML.redirect("/contracting?m=" + Self.queryEscape("已解约，可重新选择家庭医生"))
+        return HTML.redirect("/contracting?m=" + Pages.queryEscape("已解约，可重新选择家庭医生"))
     }
 
     func residentRate(_ request: Request, _ context: Context) async throws -> Response {
         guard let principal = context.principal else { return HTML.redirect("/login") }
         guard principal.role == .resident, let patient = principal.patient else { throw HTTPError(.forbidden, message: "此操作供居民本人使用") }
-        let fields = try await checkedForm(request, context)
+        let fields = try await Pages.checkedForm(request, context)
         let contract = try await apiErrors { try await contracting.contract(fields["contract"] ?? "") }
         guard contract.patient == patient else { throw HTTPError(.forbidden, message: "只能评价本人的签约服务") }
         do {
             _ = try await contracting.rate(contract: contract.id, stars: Int(fields["stars"] ?? "") ?? 0, comment: fields["comment"] ?? "")
         } catch let error as FHIRError {
-            return HTML.redirect("/contracting?m=" + Self.queryEscape(error.issues.map(\.diagnostics).joined(separator: "；")))
+            return HTML.redirect("/contracting?m=" + Pages.queryEscape(error.issues.map(\.diagnostics).joined(separator: "；")))
         }
         try await audit(context, principal, action: "rate", entity: "contract/\(contract.id)", patients: [patient])
-        return HTML.redirect("/contracting?m=" + Self.queryEscape("感谢您的评价"))
+        return HTML.redirect("/contracting?m=" + Pages.queryEscape("感谢您的评价"))
     }
 
     // MARK: the CHC desk
@@ -189,11 +163,11 @@ extension ContractingRoutes {
     func desk(idNumber: String?, message: String?, _ context: Context) async throws -> Response {
         guard let principal = context.principal else { return HTML.redirect("/login") }
         guard [.chcStaff, .chcManager].contains(principal.role), let institution = principal.institution else {
-            return page("窗口签约", "<p class=\"error\">此页面供社区卫生服务中心工作人员使用。</p>", status: .forbidden)
+            return Pages.page("窗口签约", "<p class=\"error\">此页面供社区卫生服务中心工作人员使用。</p>", status: .forbidden)
         }
         var body = message.map { "<p class=\"error\">\(HTML.escape($0))</p>" } ?? ""
         body += """
-        <form method="post" action="/desk" class="card">\(csrfField(context))<label>居民身份证号 <input type="text" name="idNumber" maxlength="18" required></label>
+        <form method="post" action="/desk" class="card">\(Pages.csrfField(context))<label>居民身份证号 <input type="text" name="idNumber" maxlength="18" required></label>
         <button type="submit">查找</button></form>
         """
         if let idNumber, !idNumber.isEmpty {
@@ -202,33 +176,33 @@ extension ContractingRoutes {
                 candidates = try await MasterPatientIndex.match(idNumber: idNumber, name: nil, birthDate: nil, phone: nil,
                                                                 database: contracting.database, protection: contracting.store.protection)
             } catch let error as FHIRError {
-                return page("窗口签约", body + "<p class=\"error\">\(HTML.escape(error.issues.map(\.diagnostics).joined(separator: "；")))</p>", status: .badRequest)
+                return Pages.page("窗口签约", body + "<p class=\"error\">\(HTML.escape(error.issues.map(\.diagnostics).joined(separator: "；")))</p>", status: .badRequest)
             }
             let found = candidates.compactMap { $0.patient.hasPrefix("Patient/") ? String($0.patient.dropFirst(8)) : nil }
             try await audit(context, principal, action: "search", entity: "desk", patients: found)
             guard let patient = found.first else {
-                return page("窗口签约", body + "<p>未找到身份证号为 \(HTML.escape(ResidentIDNumber.masked(idNumber))) 的居民档案，请先建档。</p>")
+                return Pages.page("窗口签约", body + "<p>未找到身份证号为 \(HTML.escape(ResidentIDNumber.masked(idNumber))) 的居民档案，请先建档。</p>")
             }
             let record = try await names("Patient", [patient])[patient]
             let current = try await contracting.contracts(patient: patient).first { $0.status == "active" }
-            body += "<div class=\"card\" id=\"resident\"><p>\(HTML.escape(Self.maskedName(Self.displayName(record)))) <span class=\"muted\">\(HTML.escape(ResidentIDNumber.masked(idNumber)))</span></p>"
+            body += "<div class=\"card\" id=\"resident\"><p>\(HTML.escape(Pages.maskedName(Pages.displayName(record)))) <span class=\"muted\">\(HTML.escape(ResidentIDNumber.masked(idNumber)))</span></p>"
             if let current {
                 body += "<p>已签约（\(HTML.escape(current.startDate)) 至 \(HTML.escape(current.endDate))，合同 \(HTML.escape(current.id))）。</p></div>"
             } else {
                 let doctors = try await doctorViews(institution)
-                body += "<form method=\"post\" action=\"/desk/sign\">\(csrfField(context))<input type=\"hidden\" name=\"patient\" value=\"\(HTML.escape(patient))\">"
+                body += "<form method=\"post\" action=\"/desk/sign\">\(Pages.csrfField(context))<input type=\"hidden\" name=\"patient\" value=\"\(HTML.escape(patient))\">"
                 body += "<label>家庭医生 <select name=\"practitioner\">" + doctors.map { "<option value=\"\(HTML.escape($0.practitioner))\">\(HTML.escape($0.name))（剩余 \($0.free)）</option>" }.joined() + "</select></label>"
                 body += "<label>服务包 <select name=\"package\">" + Contract.packages.sorted { $0.key < $1.key }.map { "<option value=\"\($0.key)\"\($0.key == "basic" ? " selected" : "")>\(HTML.escape($0.value))</option>" }.joined() + "</select></label>"
                 body += "<button type=\"submit\">窗口签约</button></form></div>"
             }
         }
-        return page("窗口签约", body)
+        return Pages.page("窗口签约", body)
     }
 
     func deskSign(_ request: Request, _ context: Context) async throws -> Response {
         guard let principal = context.principal else { return HTML.redirect("/login") }
         guard [.chcStaff, .chcManager].contains(principal.role) else { throw HTTPError(.forbidden, message: "此操作供社区卫生服务中心工作人员使用") }
-        let fields = try await checkedForm(request, context)
+        let fields = try await Pages.checkedForm(request, context)
         let patient = fields["patient"] ?? ""
         let practitioner = fields["practitioner"] ?? ""
         let doctor = try await apiErrors { try await contracting.places(practitioner: practitioner) }
@@ -237,16 +211,12 @@ extension ContractingRoutes {
             let signed = try await contracting.sign([SignRequest(patient: patient, practitioner: practitioner, package: fields["package"].flatMap { $0.isEmpty ? nil : $0 })],
                                                     channel: "desk", actor: principal.subject)
             try await audit(context, principal, action: "sign", entity: signed.map { "contract/\($0.id)" }.joined(separator: ","), patients: [patient])
-            return HTML.redirect("/desk?m=" + Self.queryEscape("签约成功，合同 \(signed.first?.id ?? "")"))
+            return HTML.redirect("/desk?m=" + Pages.queryEscape("签约成功，合同 \(signed.first?.id ?? "")"))
         } catch let full as ContractFull {
-            return HTML.redirect("/desk?m=" + Self.queryEscape(full.description))
+            return HTML.redirect("/desk?m=" + Pages.queryEscape(full.description))
         } catch let error as FHIRError {
-            return HTML.redirect("/desk?m=" + Self.queryEscape(error.issues.map(\.diagnostics).joined(separator: "；")))
+            return HTML.redirect("/desk?m=" + Pages.queryEscape(error.issues.map(\.diagnostics).joined(separator: "；")))
         }
-    }
-
-    static func queryEscape(_ text: String) -> String {
-        text.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""
     }
 
     // MARK: the family doctor
@@ -254,7 +224,7 @@ extension ContractingRoutes {
     func workstation(_ request: Request, _ context: Context) async throws -> Response {
         guard let principal = context.principal else { return HTML.redirect("/login") }
         guard principal.role == .familyDoctor, let practitioner = principal.practitioner else {
-            return page("家庭医生工作台", "<p class=\"error\">此页面供家庭医生使用。</p>", status: .forbidden)
+            return Pages.page("家庭医生工作台", "<p class=\"error\">此页面供家庭医生使用。</p>", status: .forbidden)
         }
         let query = request.uri.queryParameters
         let groupFilter = query["group"].flatMap { KeyGroup(rawValue: String($0)) }
@@ -264,7 +234,7 @@ extension ContractingRoutes {
         let panel = try await contracting.panel(practitioner: practitioner)
         let records = try await names("Patient", panel.map(\.contract.patient))
         func link(_ patient: String) -> String {
-            "<a href=\"/workstation/residents/\(HTML.escape(patient))\">\(HTML.escape(Self.displayName(records[patient])))</a>"
+            "<a href=\"/workstation/residents/\(HTML.escape(patient))\">\(HTML.escape(Pages.displayName(records[patient])))</a>"
         }
 
         // Today's worklist.
@@ -318,7 +288,7 @@ extension ContractingRoutes {
         body += feedback.map { "<li>\(link($0.0)) \(HTML.escape($0.1))</li>" }.joined()
         body += "</ul><h3>辖区未签约重点人群 \(unsigned.total)</h3><ul class=\"plain\" id=\"unsigned\">"
         body += unsigned.residents.map { entry in
-            "<li>\(HTML.escape(Self.maskedName(Self.displayName(unsignedRecords[entry.patient])))) " + entry.groups.map { "<span class=\"tag\">\(HTML.escape($0.label))</span>" }.joined() + "</li>"
+            "<li>\(HTML.escape(Pages.maskedName(Pages.displayName(unsignedRecords[entry.patient])))) " + entry.groups.map { "<span class=\"tag\">\(HTML.escape($0.label))</span>" }.joined() + "</li>"
         }.joined()
         body += "</ul></div>"
 
@@ -341,7 +311,7 @@ extension ContractingRoutes {
         }
         body += "</ul><p class=\"muted\">显示 \(min(shown.count, 200)) / \(shown.count) 人</p></div>"
         try await audit(context, principal, action: "search", entity: "workstation", patients: panel.map(\.contract.patient))
-        return page("家庭医生工作台", body)
+        return Pages.page("家庭医生工作台", body)
     }
 
     /// A resident's lifelong record, newest first (健康档案时间线), for someone allowed to see it.
@@ -351,7 +321,7 @@ extension ContractingRoutes {
         guard FHIRID.isValid(patient), let relationship = try await access.policy.relationship(principal, patient: patient),
               let record = try await contracting.store.read(type: "Patient", id: patient), !record.deleted else {
             try await audit(context, principal, action: "read", entity: "timeline", patients: [patient])
-            return page("健康档案", "<p class=\"error\">无权查看该居民的健康档案，或档案不存在。</p>", status: .forbidden)
+            return Pages.page("健康档案", "<p class=\"error\">无权查看该居民的健康档案，或档案不存在。</p>", status: .forbidden)
         }
         let resident = try JSONValue.parse(Data(record.content.utf8))
         var events: [(String, String, String)] = []
@@ -369,14 +339,14 @@ extension ContractingRoutes {
         events.sort { $0.0 > $1.0 }
         let groups = try await contracting.keyGroups(patient: patient)
         try await audit(context, principal, action: "read", entity: "timeline", patients: [patient])
-        var body = "<p><strong>\(HTML.escape(Self.displayName(resident)))</strong> <span class=\"muted\">\(resident["gender"]?.stringValue == "male" ? "男" : "女") · \(HTML.escape(resident["birthDate"]?.stringValue ?? ""))</span> "
+        var body = "<p><strong>\(HTML.escape(Pages.displayName(resident)))</strong> <span class=\"muted\">\(resident["gender"]?.stringValue == "male" ? "男" : "女") · \(HTML.escape(resident["birthDate"]?.stringValue ?? ""))</span> "
         body += groups.map { "<span class=\"tag\">\(HTML.escape($0.label))</span>" }.joined()
         body += relationship == .panel ? " <span class=\"muted\">（签约居民）</span>" : ""
         body += "</p><ul class=\"plain\" id=\"timeline\">"
         body += events.prefix(150).map { "<li><span class=\"muted\">\(HTML.escape(String($0.0.prefix(10))))</span> <span class=\"tag\">\(HTML.escape($0.1))</span> \(HTML.escape($0.2))</li>" }.joined()
         body += events.isEmpty ? "<li>暂无记录</li>" : ""
         body += "</ul><p><a href=\"/workstation\">返回工作台</a></p>"
-        return page("健康档案时间线", body)
+        return Pages.page("健康档案时间线", body)
     }
 
     static func summary(_ resource: JSONValue) -> String {
@@ -399,14 +369,6 @@ extension ContractingRoutes {
             if let text = resource[key]?.stringValue { return text }
         }
         return resource["period"]?["start"]?.stringValue ?? resource["effectivePeriod"]?["start"]?.stringValue ?? resource["meta"]?["lastUpdated"]?.stringValue
-    }
-
-    /// 张三丰 → 张*丰, 李四 → 李*: enough to recognise in an outreach list, not to identify a stranger.
-    static func maskedName(_ name: String) -> String {
-        let characters = Array(name)
-        guard characters.count > 1 else { return name }
-        if characters.count == 2 { return String(characters[0]) + "*" }
-        return String(characters[0]) + String(repeating: "*", count: characters.count - 2) + String(characters[characters.count - 1])
     }
 
     static func channelLabel(_ channel: String) -> String {

@@ -81,16 +81,11 @@ struct ContractingRoutes {
         return found
     }
 
-    static func displayName(_ resource: JSONValue?) -> String {
-        guard let name = resource?["name"]?.arrayValue?.first else { return "" }
-        return name["text"]?.stringValue ?? ((name["family"]?.stringValue ?? "") + (name["given"]?.arrayValue?.compactMap(\.stringValue).joined() ?? ""))
-    }
-
     func doctorViews(_ organization: String) async throws -> [DoctorView] {
         let places = try await contracting.doctors(organization: organization)
         let practitioners = try await names("Practitioner", places.map(\.practitioner))
         return places.map {
-            DoctorView(practitioner: $0.practitioner, name: Self.displayName(practitioners[$0.practitioner]), capacity: $0.capacity, signed: $0.signed, free: $0.free, waiting: $0.waiting)
+            DoctorView(practitioner: $0.practitioner, name: Pages.displayName(practitioners[$0.practitioner]), capacity: $0.capacity, signed: $0.signed, free: $0.free, waiting: $0.waiting)
         }
     }
 
@@ -138,7 +133,7 @@ struct ContractingRoutes {
                     try await contracting.sign(requests, channel: principal.role == .resident ? "online" : "desk", actor: principal.subject)
                 }
                 try await audit(context, principal, action: "sign", entity: signed.map { "contract/\($0.id)" }.joined(separator: ","), patients: patients)
-                return try Self.json(SignedView(contracts: signed), status: .created)
+                return try Pages.json(SignedView(contracts: signed), status: .created)
             } catch let full as ContractFull {
                 if body.waitlist == true {
                     var positions: [String: Int] = [:]
@@ -146,9 +141,9 @@ struct ContractingRoutes {
                         positions[patient] = try await apiErrors { try await contracting.joinWaitlist(patient: patient, practitioner: body.practitioner) }
                     }
                     try await audit(context, principal, action: "waitlist", entity: "practitioner/\(body.practitioner)", patients: patients)
-                    return try Self.json(["waitlisted": positions], status: .accepted)
+                    return try Pages.json(["waitlisted": positions], status: .accepted)
                 }
-                return try Self.json(FullView(error: full.description, practitioner: full.practitioner, waiting: full.waiting,
+                return try Pages.json(FullView(error: full.description, practitioner: full.practitioner, waiting: full.waiting,
                                               waitlist: "POST /api/v1/contracting/waitlist"), status: .conflict)
             }
         }
@@ -162,7 +157,7 @@ struct ContractingRoutes {
             }
             let position = try await apiErrors { try await contracting.joinWaitlist(patient: body.patient, practitioner: body.practitioner) }
             try await audit(context, principal, action: "waitlist", entity: "practitioner/\(body.practitioner)", patients: [body.patient])
-            return try Self.json(["position": position], status: .accepted)
+            return try Pages.json(["position": position], status: .accepted)
         }
 
         api.get("contracts") { request, context -> [Contract] in
@@ -240,14 +235,14 @@ struct ContractingRoutes {
             guard try await mayAct(principal, for: contract.patient, organization: contract.organization) else { throw HTTPError(.forbidden, message: "只能评价本人或已授权家庭成员的签约服务") }
             let rating = try await apiErrors { try await contracting.rate(contract: contract.id, stars: body.stars, comment: body.comment ?? "") }
             try await audit(context, principal, action: "rate", entity: "contract/\(contract.id)", patients: [contract.patient])
-            return try Self.json(rating, status: .created)
+            return try Pages.json(rating, status: .created)
         }
 
         // 签约服务质量与费用结算: measured from the record, for the commission (the district) and CHC managers (their CHC).
         api.get("quality") { request, context -> QualityReport in
             let principal = try context.require(.commissionManager, .chcManager)
             let query = request.uri.queryParameters
-            let district = try Self.district(of: principal, asked: query["district"].map(String.init))
+            let district = try Pages.district(of: principal, asked: query["district"].map(String.init))
             var report = try await apiErrors {
                 try await contracting.quality(district: district, on: query["date"].map(String.init) ?? ContractingService.today())
             }
@@ -288,7 +283,7 @@ struct ContractingRoutes {
                 if let subdistrict, entry.contract.subdistrict != subdistrict { continue }
                 let record = records[entry.contract.patient]
                 residents.append(PanelEntry(
-                    patient: entry.contract.patient, name: Self.displayName(record), gender: record?["gender"]?.stringValue, birthDate: record?["birthDate"]?.stringValue,
+                    patient: entry.contract.patient, name: Pages.displayName(record), gender: record?["gender"]?.stringValue, birthDate: record?["birthDate"]?.stringValue,
                     subdistrict: entry.contract.subdistrict, contract: entry.contract.id, since: entry.contract.startDate, until: entry.contract.endDate,
                     keyGroups: entry.groups.map(\.label)
                 ))
@@ -309,7 +304,7 @@ struct ContractingRoutes {
         api.get("coverage") { request, context -> CoverageReport in
             let principal = try context.require(.commissionManager, .chcManager)
             let query = request.uri.queryParameters
-            let district = try Self.district(of: principal, asked: query["district"].map(String.init))
+            let district = try Pages.district(of: principal, asked: query["district"].map(String.init))
             return try await apiErrors {
                 try await contracting.coverage(district: district, by: query["by"].map(String.init) ?? "subdistrict",
                                                on: query["date"].map(String.init) ?? ContractingService.today())
@@ -319,7 +314,7 @@ struct ContractingRoutes {
         api.get("coverage/series") { request, context -> SeriesView in
             let principal = try context.require(.commissionManager, .chcManager)
             let query = request.uri.queryParameters
-            let district = try Self.district(of: principal, asked: query["district"].map(String.init))
+            let district = try Pages.district(of: principal, asked: query["district"].map(String.init))
             guard let months = Int(query["months"].map(String.init) ?? "12") else { throw HTTPError(.badRequest, message: "months 须为整数") }
             return SeriesView(district: district, points: try await apiErrors { try await contracting.coverageSeries(district: district, months: months) })
         }
@@ -327,18 +322,4 @@ struct ContractingRoutes {
 
     struct FullView: Encodable { var error: String; var practitioner: String; var waiting: Int; var waitlist: String }
 
-    /// The district a manager may see: their own (a CHC manager's is their CHC's district).
-    static func district(of principal: Principal, asked: String?) throws -> String {
-        let own = principal.district ?? principal.institution.flatMap { id in Catalog.institutions.first { $0.id == id }?.district }
-        guard let own else { throw HTTPError(.forbidden, message: "账号未关联辖区") }
-        if let asked, asked != own { throw HTTPError(.forbidden, message: "只能查看本区 (\(own)) 的签约覆盖率") }
-        return own
-    }
-
-    static func json<T: Encodable>(_ value: T, status: HTTPResponse.Status) throws -> Response {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        return Response(status: status, headers: [.contentType: "application/json; charset=utf-8"],
-                        body: ResponseBody(byteBuffer: ByteBuffer(bytes: try encoder.encode(value))))
-    }
 }

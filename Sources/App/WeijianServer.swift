@@ -33,7 +33,7 @@ public enum WeijianServer {
         contracting.registerPages(on: router)
         let chronic = ChronicRoutes(access: access, chronic: ChronicService(store: platform.fhir))
         chronic.register(on: router)
-        chronic.registerPages(on: router, pages: contracting)
+        chronic.registerPages(on: router)
         HomeRoutes<AppRequestContext>().register(on: router)
         return Application(
             router: router,

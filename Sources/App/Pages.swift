@@ -1,0 +1,66 @@
+import Access
+import FHIR
+import Foundation
+import Hummingbird
+import Registry
+
+/// What the domain pages and APIs share: the card style of the phone-sized pages, forms checked against the
+/// session's CSRF token, names as shown and masked, JSON answers with a status, and the district a manager sees.
+enum Pages {
+    static let pageStyle = """
+    <style>
+    .card{border:1px solid #ddd;border-radius:.5rem;padding:.75rem;margin:.75rem 0}.card h2{font-size:1.05rem;margin:.2rem 0 .5rem}
+    .muted{color:#666;font-size:.9rem}.ok{color:#0a7a2f;font-weight:bold}.tag{display:inline-block;background:#eef3fb;color:#1d4e89;border-radius:.25rem;padding:0 .35rem;margin:0 .2rem .2rem 0;font-size:.85rem}
+    select,input[type=text]{font-size:1rem;padding:.4rem;max-width:100%}label{display:block;margin:.4rem 0}.count{font-size:1.4rem;font-weight:bold}
+    ul.plain{list-style:none;padding:0}ul.plain li{border-bottom:1px solid #eee;padding:.4rem 0}
+    </style>
+    """
+
+    static func csrfField(_ context: AppRequestContext) -> String {
+        "<input type=\"hidden\" name=\"csrf\" value=\"\(HTML.escape(context.sessions.session?.csrf ?? ""))\">"
+    }
+
+    /// The form's fields, after checking its CSRF token against the session's.
+    static func checkedForm(_ request: Request, _ context: AppRequestContext) async throws -> [String: String] {
+        let fields = try await AccessRoutes.form(request)
+        guard let session = context.sessions.session, AccessRoutes.same(fields["csrf"] ?? "", session.csrf) else {
+            throw HTTPError(.forbidden, message: "表单已过期，请刷新页面后重试")
+        }
+        return fields
+    }
+
+    static func page(_ title: String, _ body: String, status: HTTPResponse.Status = .ok) -> Response {
+        HTML.response(HTML.page(title: title, body: pageStyle + body), status: status)
+    }
+
+    static func queryEscape(_ text: String) -> String {
+        text.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""
+    }
+
+    /// 张三丰 → 张*丰, 李四 → 李*: enough to recognise in an outreach list, not to identify a stranger.
+    static func maskedName(_ name: String) -> String {
+        let characters = Array(name)
+        guard characters.count > 1 else { return name }
+        if characters.count == 2 { return String(characters[0]) + "*" }
+        return String(characters[0]) + String(repeating: "*", count: characters.count - 2) + String(characters[characters.count - 1])
+    }
+
+    static func displayName(_ resource: JSONValue?) -> String {
+        guard let name = resource?["name"]?.arrayValue?.first else { return "" }
+        return name["text"]?.stringValue ?? ((name["family"]?.stringValue ?? "") + (name["given"]?.arrayValue?.compactMap(\.stringValue).joined() ?? ""))
+    }
+
+    static func json<T: Encodable>(_ value: T, status: HTTPResponse.Status) throws -> Response {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return Response(status: status, headers: [.contentType: "application/json; charset=utf-8"],
+                        body: ResponseBody(byteBuffer: ByteBuffer(bytes: try encoder.encode(value))))
+    }
+    /// The district a manager may see: their own (a CHC manager's is their CHC's district).
+    static func district(of principal: Principal, asked: String?) throws -> String {
+        let own = principal.district ?? principal.institution.flatMap { id in Catalog.institutions.first { $0.id == id }?.district }
+        guard let own else { throw HTTPError(.forbidden, message: "账号未关联辖区") }
+        if let asked, asked != own { throw HTTPError(.forbidden, message: "只能查看本区 (\(own)) 的数据") }
+        return own
+    }
+}
