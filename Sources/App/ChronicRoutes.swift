@@ -33,17 +33,10 @@ struct ChronicRoutes {
     /// The family doctor's panel: residents whose record names them (FHIR `general-practitioner`).
     func panel(_ practitioner: String) async throws -> [String: JSONValue] {
         var found: [String: JSONValue] = [:]
-        var offset = 0
-        while true {
-            var request = try SearchRequest(type: "Patient", query: [("general-practitioner", "Practitioner/\(practitioner)"), ("_sort", "_id")],
-                                            definitions: chronic.store.definitions, strict: true)
-            request.count = 1000
-            request.offset = offset
-            let page = try await chronic.store.search(request)
-            for match in page.matches { found[match.id] = try JSONValue.parse(Data(match.content.utf8)) }
-            guard page.hasMore else { return found }
-            offset += 1000
+        try await chronic.store.forEachMatch("Patient", [("general-practitioner", "Practitioner/\(practitioner)")]) { match in
+            found[match.id] = try JSONValue.parse(Data(match.content.utf8))
         }
+        return found
     }
 
     /// The chronic worklist of a family doctor on `today`.

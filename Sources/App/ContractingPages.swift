@@ -127,33 +127,33 @@ extension ContractingRoutes {
     }
 
     func residentTerminate(_ request: Request, _ context: Context) async throws -> Response {
-        guard let principal = context.principal else { return HTML.redirect("/login") }
-        guard principal.role == .resident, let patient = principal.patient else { throw HTTPError(.forbidden, message: "此操作供居民本人使用") }
-        let fields = try await Pages.checkedForm(request, context)
-        let contract = try await apiErrors { try await contracting.contract(fields["contract"] ?? "") }
-        guard contract.patient == patient else { throw HTTPError(.forbidden, message: "只能解除本人的签约") }
-        do {
+        try await ownContractForm(request, context, action: "terminate", done: "已解约，可重新选择家庭医生") { contract, fields, principal in
             _ = try await contracting.terminate(contract.id, reason: fields["reason"] ?? "", actor: principal.subject)
-        } catch let error as FHIRError {
-            return HTML.redirect("/contracting?m=" + Pages.queryEscape(error.issues.map(\.diagnostics).joined(separator: "；")))
         }
-        try await audit(context, principal, action: "terminate", entity: "contract/\(contract.id)", patients: [patient])
-        return HTML.redirect("/contracting?m=" + Pages.queryEscape("已解约，可重新选择家庭医生"))
     }
 
     func residentRate(_ request: Request, _ context: Context) async throws -> Response {
+        try await ownContractForm(request, context, action: "rate", done: "感谢您的评价") { contract, fields, _ in
+            _ = try await contracting.rate(contract: contract.id, stars: Int(fields["stars"] ?? "") ?? 0, comment: fields["comment"] ?? "")
+        }
+    }
+
+    /// A resident's form about their own contract: checks the CSRF token and that the contract is theirs, does
+    /// `perform`, records it, and returns to the contracting page saying `done` (or what went wrong).
+    func ownContractForm(_ request: Request, _ context: Context, action: String, done: String,
+                         perform: (Contract, [String: String], Principal) async throws -> Void) async throws -> Response {
         guard let principal = context.principal else { return HTML.redirect("/login") }
         guard principal.role == .resident, let patient = principal.patient else { throw HTTPError(.forbidden, message: "此操作供居民本人使用") }
         let fields = try await Pages.checkedForm(request, context)
         let contract = try await apiErrors { try await contracting.contract(fields["contract"] ?? "") }
-        guard contract.patient == patient else { throw HTTPError(.forbidden, message: "只能评价本人的签约服务") }
+        guard contract.patient == patient else { throw HTTPError(.forbidden, message: "只能办理本人的签约") }
         do {
-            _ = try await contracting.rate(contract: contract.id, stars: Int(fields["stars"] ?? "") ?? 0, comment: fields["comment"] ?? "")
+            try await perform(contract, fields, principal)
         } catch let error as FHIRError {
             return HTML.redirect("/contracting?m=" + Pages.queryEscape(error.issues.map(\.diagnostics).joined(separator: "；")))
         }
-        try await audit(context, principal, action: "rate", entity: "contract/\(contract.id)", patients: [patient])
-        return HTML.redirect("/contracting?m=" + Pages.queryEscape("感谢您的评价"))
+        try await audit(context, principal, action: action, entity: "contract/\(contract.id)", patients: [patient])
+        return HTML.redirect("/contracting?m=" + Pages.queryEscape(done))
     }
 
     // MARK: the CHC desk

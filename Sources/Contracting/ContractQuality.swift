@@ -136,14 +136,16 @@ extension ContractingService {
 
         // Visits of contracted residents in the year: where and when.
         var visits: [String: [(date: String, organization: String?)]] = [:]
-        try await forEach("Encounter", [("date", "ge\(from)"), ("date", "le\(day)")]) { encounter in
+        try await store.forEachMatch("Encounter", [("date", "ge\(from)"), ("date", "le\(day)")]) { match in
+            let encounter = try JSONValue.parse(Data(match.content.utf8))
             guard let patient = Self.patientID(encounter["subject"]), contractOf[patient] != nil else { return }
             let date = String((encounter["period"]?["start"]?.stringValue ?? "").prefix(10))
             visits[patient, default: []].append((date, encounter["serviceProvider"]?["reference"]?.stringValue.map { String($0.dropFirst("Organization/".count)) }))
         }
         // The latest readings in the year.
         var pressure: [String: (date: String, systolic: Double, diastolic: Double)] = [:]
-        try await forEach("Observation", [("code", "http://loinc.org|85354-9"), ("date", "ge\(from)"), ("date", "le\(day)")]) { observation in
+        try await store.forEachMatch("Observation", [("code", "http://loinc.org|85354-9"), ("date", "ge\(from)"), ("date", "le\(day)")]) { match in
+            let observation = try JSONValue.parse(Data(match.content.utf8))
             guard let patient = Self.patientID(observation["subject"]), chronic[patient] != nil else { return }
             let date = observation["effectiveDateTime"]?.stringValue ?? ""
             var systolic: Double?, diastolic: Double?
@@ -156,7 +158,8 @@ extension ContractingService {
             pressure[patient] = (date, systolic, diastolic)
         }
         var glucose: [String: (date: String, value: Double)] = [:]
-        try await forEach("Observation", [("code", "http://loinc.org|1558-6"), ("date", "ge\(from)"), ("date", "le\(day)")]) { observation in
+        try await store.forEachMatch("Observation", [("code", "http://loinc.org|1558-6"), ("date", "ge\(from)"), ("date", "le\(day)")]) { match in
+            let observation = try JSONValue.parse(Data(match.content.utf8))
             guard let patient = Self.patientID(observation["subject"]), chronic[patient] != nil,
                   let value = observation["valueQuantity"]?["value"]?.doubleValue else { return }
             let date = observation["effectiveDateTime"]?.stringValue ?? ""
@@ -235,19 +238,5 @@ extension ContractingService {
     static func patientID(_ reference: JSONValue?) -> String? {
         guard let text = reference?["reference"]?.stringValue, text.hasPrefix("Patient/") else { return nil }
         return String(text.dropFirst("Patient/".count))
-    }
-
-    /// Calls `body` with every current resource of `type` matching `query`, a page of 1,000 at a time.
-    func forEach(_ type: String, _ query: [(String, String)], _ body: (JSONValue) throws -> Void) async throws {
-        var offset = 0
-        while true {
-            var request = try SearchRequest(type: type, query: query + [("_sort", "_id")], definitions: store.definitions, strict: true)
-            request.count = 1000
-            request.offset = offset
-            let page = try await store.search(request)
-            for match in page.matches { try body(try JSONValue.parse(Data(match.content.utf8))) }
-            guard page.hasMore else { return }
-            offset += 1000
-        }
     }
 }

@@ -24,17 +24,7 @@ extension ContractingService {
         var made = 0
         for (practitioner, organization) in doctors {
             var patients: [String] = []
-            var offset = 0
-            while true {
-                var request = try SearchRequest(type: "Patient", query: [("general-practitioner", "Practitioner/\(practitioner)"), ("_sort", "_id")],
-                                                definitions: store.definitions, strict: true)
-                request.count = 1000
-                request.offset = offset
-                let page = try await store.search(request)
-                patients += page.matches.map(\.id)
-                guard page.hasMore else { break }
-                offset += 1000
-            }
+            try await store.forEachMatch("Patient", [("general-practitioner", "Practitioner/\(practitioner)")]) { patients.append($0.id) }
             guard !patients.isEmpty else { continue }
             try await store.write { writer in
                 for patient in patients {

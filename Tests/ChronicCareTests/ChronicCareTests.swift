@@ -30,17 +30,8 @@ import WeijianTesting
 
             // Registered: residents with an active I10 diagnosis in the record.
             var diagnosed = Set<String>()
-            var offset = 0
-            while true {
-                var request = try SearchRequest(type: "Condition", query: [("code", "http://hl7.org/fhir/sid/icd-10|I10"), ("_sort", "_id")], definitions: .shared, strict: true)
-                request.count = 500
-                request.offset = offset
-                let page = try await platform.fhir.search(request)
-                for match in page.matches {
-                    if let subject = try JSONValue.parse(Data(match.content.utf8))["subject"]?["reference"]?.stringValue { diagnosed.insert(String(subject.dropFirst(8))) }
-                }
-                guard page.hasMore else { break }
-                offset += 500
+            try await platform.fhir.forEachMatch("Condition", [("code", "http://hl7.org/fhir/sid/icd-10|I10")]) { match in
+                if let subject = try JSONValue.parse(Data(match.content.utf8))["subject"]?["reference"]?.stringValue { diagnosed.insert(String(subject.dropFirst(8))) }
             }
             #expect(total.registered == diagnosed.count && diagnosed.count > 60, "\(total.registered) vs \(diagnosed.count)")
 

@@ -211,21 +211,12 @@ struct World {
             var residentsBySubdistrict: [String: Int] = [:]
             var subdistrictOf: [String: String] = [:]
             var birthOf: [String: String] = [:]
-            var offset = 0
-            while true {
-                var request = try SearchRequest(type: "Patient", query: [("_sort", "_id")], definitions: .shared, strict: true)
-                request.count = 500
-                request.offset = offset
-                let page = try await platform.fhir.search(request)
-                for match in page.matches {
-                    let patient = try JSONValue.parse(Data(match.content.utf8))
-                    guard let subdistrict = PatientExtensions.subdistricts(of: patient).first, let birth = patient["birthDate"]?.stringValue else { continue }
-                    residentsBySubdistrict[subdistrict, default: 0] += 1
-                    subdistrictOf[match.id] = subdistrict
-                    birthOf[match.id] = birth
-                }
-                guard page.hasMore else { break }
-                offset += 500
+            try await platform.fhir.forEachMatch("Patient", []) { match in
+                let patient = try JSONValue.parse(Data(match.content.utf8))
+                guard let subdistrict = PatientExtensions.subdistricts(of: patient).first, let birth = patient["birthDate"]?.stringValue else { return }
+                residentsBySubdistrict[subdistrict, default: 0] += 1
+                subdistrictOf[match.id] = subdistrict
+                birthOf[match.id] = birth
             }
             let contractedBySubdistrict = try await platform.database.read { sql in
                 try await sql.raw("""
@@ -247,17 +238,8 @@ struct World {
 
             // Contracts in force per patient, from the FHIR EpisodeOfCare resources.
             var episodes = Set<String>()
-            offset = 0
-            while true {
-                var request = try SearchRequest(type: "EpisodeOfCare", query: [("status", "active"), ("_sort", "_id")], definitions: .shared, strict: true)
-                request.count = 500
-                request.offset = offset
-                let page = try await platform.fhir.search(request)
-                for match in page.matches {
-                    if let patient = try JSONValue.parse(Data(match.content.utf8))["patient"]?["reference"]?.stringValue { episodes.insert(String(patient.dropFirst(8))) }
-                }
-                guard page.hasMore else { break }
-                offset += 500
+            try await platform.fhir.forEachMatch("EpisodeOfCare", [("status", "active")]) { match in
+                if let patient = try JSONValue.parse(Data(match.content.utf8))["patient"]?["reference"]?.stringValue { episodes.insert(String(patient.dropFirst(8))) }
             }
             #expect(episodes.count == made)
 
@@ -269,17 +251,8 @@ struct World {
             #expect(elderlyRow.residents == elderly.count)
             #expect(elderlyRow.contracted == elderly.keys.filter(episodes.contains).count)
             var hypertensive = Set<String>()
-            offset = 0
-            while true {
-                var request = try SearchRequest(type: "Condition", query: [("code", "http://hl7.org/fhir/sid/icd-10|I10"), ("clinical-status", "active"), ("_sort", "_id")], definitions: .shared, strict: true)
-                request.count = 500
-                request.offset = offset
-                let page = try await platform.fhir.search(request)
-                for match in page.matches {
-                    if let subject = try JSONValue.parse(Data(match.content.utf8))["subject"]?["reference"]?.stringValue { hypertensive.insert(String(subject.dropFirst(8))) }
-                }
-                guard page.hasMore else { break }
-                offset += 500
+            try await platform.fhir.forEachMatch("Condition", [("code", "http://hl7.org/fhir/sid/icd-10|I10"), ("clinical-status", "active")]) { match in
+                if let subject = try JSONValue.parse(Data(match.content.utf8))["subject"]?["reference"]?.stringValue { hypertensive.insert(String(subject.dropFirst(8))) }
             }
             hypertensive.formIntersection(Set(subdistrictOf.keys))
             let hypertensionRow = try #require(byGroup.rows.first { $0.key == "hypertension" })

@@ -295,3 +295,20 @@ extension FHIRStore {
         }
     }
 }
+
+extension FHIRStore {
+    /// Calls `body` with every current resource of `type` matching `query` (ordered by id), reading a page of
+    /// `pageSize` at a time: for reports and batch work that must see every match, not one page of them.
+    public func forEachMatch(_ type: String, _ query: [(String, String)], pageSize: Int = 1000, _ body: (StoredResource) async throws -> Void) async throws {
+        var offset = 0
+        while true {
+            var request = try SearchRequest(type: type, query: query + [("_sort", "_id")], definitions: definitions, strict: true)
+            request.count = pageSize
+            request.offset = offset
+            let page = try await search(request)
+            for match in page.matches { try await body(match) }
+            guard page.hasMore else { return }
+            offset += pageSize
+        }
+    }
+}
