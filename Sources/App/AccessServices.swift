@@ -35,3 +35,12 @@ struct AccessServices: Sendable {
         deidentifier = Deidentifier(secrets: secrets)
     }
 }
+
+extension AccessServices {
+    /// Appends one audit entry per resident concerned (one without a resident when none) for what
+    /// `principal` did through a domain route.
+    func record(_ context: AppRequestContext, _ principal: Principal, action: String, entity: String, patients: [String]) async throws {
+        let template = AuditRecord(by: principal, action: action, entity: entity, source: context.clientAddress)
+        try await audit.append((patients.isEmpty ? [""] : patients).map { var each = template; each.patient = $0; return each })
+    }
+}

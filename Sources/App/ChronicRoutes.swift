@@ -26,8 +26,7 @@ struct ChronicRoutes {
     struct RatesView: ResponseEncodable { var district: String; var programme: String; var by: String; var rows: [ChronicRates] }
 
     func audit(_ context: Context, _ principal: Principal, action: String, entity: String, patients: [String]) async throws {
-        let template = AuditRecord(by: principal, action: action, entity: entity, source: context.clientAddress)
-        try await access.audit.append((patients.isEmpty ? [""] : patients).map { var each = template; each.patient = $0; return each })
+        try await access.record(context, principal, action: action, entity: entity, patients: patients)
     }
 
     /// The family doctor's panel: residents whose record names them (FHIR `general-practitioner`).

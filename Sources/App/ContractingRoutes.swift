@@ -47,8 +47,7 @@ struct ContractingRoutes {
     struct SeriesView: ResponseEncodable { var district: String; var points: [CoveragePoint] }
 
     func audit(_ context: Context, _ principal: Principal, action: String, entity: String, patients: [String]) async throws {
-        let template = AuditRecord(by: principal, action: action, entity: entity, source: context.clientAddress)
-        try await access.audit.append((patients.isEmpty ? [""] : patients).map { var each = template; each.patient = $0; return each })
+        try await access.record(context, principal, action: action, entity: entity, patients: patients)
     }
 
     /// Whether `principal` may act for `patient` in contracting: the resident themselves or with the

@@ -16,11 +16,10 @@ extension MergeEvent: ResponseEncodable {}
 struct RegistryRoutes {
     typealias Context = AppRequestContext
     let registry: RegistryService
-    let audit: AuditLog
+    let access: AccessServices
 
     func record(_ context: Context, _ principal: Principal, action: String, entity: String, patients: [String]) async throws {
-        let template = AuditRecord(by: principal, action: action, entity: entity, source: context.clientAddress)
-        try await audit.append((patients.isEmpty ? [""] : patients).map { var each = template; each.patient = $0; return each })
+        try await access.record(context, principal, action: action, entity: entity, patients: patients)
     }
 
     struct MergeRequest: Decodable {

@@ -26,7 +26,7 @@ public enum WeijianServer {
         router.middlewares.add(WriteRateLimitMiddleware(access: access))
         HealthRoutes<AppRequestContext>(database: platform.database).register(on: router)
         FHIRRoutes(access: access, configuration: configuration).register(on: router)
-        RegistryRoutes(registry: RegistryService(database: platform.database, fhir: platform.fhir), audit: access.audit).register(on: router)
+        RegistryRoutes(registry: RegistryService(database: platform.database, fhir: platform.fhir), access: access).register(on: router)
         AccessRoutes(access: access).register(on: router)
         let contracting = ContractingRoutes(access: access, contracting: ContractingService(store: platform.fhir))
         contracting.register(on: router)
