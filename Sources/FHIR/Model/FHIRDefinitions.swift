@@ -88,6 +88,8 @@ public final class FHIRDefinitions: Sendable {
     public let supportedResourceTypes: [String]
     /// Search parameters per type with their paths split into steps, for the indexer.
     let indexedParameters: [String: [(definition: SearchParameterDefinition, paths: [[String]])]]
+    /// ``indexedParameters`` in the form the indexer walks for every resource written.
+    let indexPlans: [String: [IndexedParameter]]
     /// For each type and search parameter, the parameters whose index rows hold its values: itself,
     /// or, for a parameter whose paths are exactly those of other parameters of the same type
     /// (`Observation.combo-code` = `code` + `component-code`, `patient` = `subject`), those parameters.
@@ -140,6 +142,7 @@ public final class FHIRDefinitions: Sendable {
                 .map { ($0, $0.paths.map { $0.split(separator: ".").map(String.init) }) }
         }
         supportedResourceTypes = Self.supportedTypes
+        indexPlans = indexedParameters.mapValues { $0.map { IndexedParameter(definition: $0.definition, paths: $0.paths) } }
     }
 
     /// Which parameters' index rows stand for each parameter of one type (see ``indexRowSources``).
@@ -196,5 +199,31 @@ public final class FHIRDefinitions: Sendable {
             current = next
         }
         return current
+    }
+}
+
+/// A stored search parameter as the indexer uses it: name, kind, split paths and `where` filter,
+/// shared rather than copied field by field for every resource indexed.
+final class IndexedParameter: Sendable {
+    enum Kind: Sendable { case token, string, reference, date, number, quantity, other }
+
+    let name: String
+    let kind: Kind
+    let paths: [[String]]
+    let filter: [(key: String, value: String)]
+
+    init(definition: SearchParameterDefinition, paths: [[String]]) {
+        name = definition.name
+        kind = switch definition.type {
+        case "token", "uri": .token
+        case "string": .string
+        case "reference": .reference
+        case "date": .date
+        case "number": .number
+        case "quantity": .quantity
+        default: .other
+        }
+        self.paths = paths
+        filter = (definition.where ?? [:]).map { ($0.key, $0.value) }
     }
 }
