@@ -34,6 +34,7 @@ struct BenchIngest: AsyncParsableCommand {
 
         let service = FHIRService(store: platform.fhir)
         let clock = ContinuousClock()
+        let cpuBefore = Self.cpuSeconds()
         let next = Counter()
         let failures = Counter()
         let elapsed = try await clock.measure {
@@ -54,7 +55,9 @@ struct BenchIngest: AsyncParsableCommand {
         }
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
         let ingestRate = Double(resourceCount) / seconds
-        print(String(format: "ingest:  %.2f s  %8.0f resources/s  %6.1f bundles/s  (failed bundles: %d)", seconds, ingestRate, Double(bundles.count) / seconds, failures.value))
+        let cpu = Self.cpuSeconds() - cpuBefore
+        print(String(format: "ingest:  %.2f s  %8.0f resources/s  %6.1f bundles/s  (failed bundles: %d; CPU %.2f s, %.0f µs per resource)",
+                     seconds, ingestRate, Double(bundles.count) / seconds, failures.value, cpu, cpu * 1e6 / Double(resourceCount)))
 
         // Ceiling: the rows the ingest stored, inserted raw in as many transactions.
         let after = try await platform.fhir.rawRows()
@@ -63,18 +66,28 @@ struct BenchIngest: AsyncParsableCommand {
         let ceilingDB = try await Self.fresh(base, name: "ceiling")
         let ceilingPlatform = try await Platform.open(ceilingDB.configuration, secrets: AccessSecrets.generate())
         let ingestedRows = added.count
+        let ceilingCPUBefore = Self.cpuSeconds()
         let ceilingElapsed = try await clock.measure {
             for part in 0..<bundles.count {
                 try await ceilingPlatform.fhir.insertRaw(added, part: part, of: bundles.count)
             }
         }
+        let ceilingCPU = Self.cpuSeconds() - ceilingCPUBefore
         let ceilingSeconds = Double(ceilingElapsed.components.seconds) + Double(ceilingElapsed.components.attoseconds) / 1e18
         let ceilingRate = Double(resourceCount) / ceilingSeconds
-        print(String(format: "ceiling: %.2f s  %8.0f resources/s  (%d rows raw: resources, history, search index)", ceilingSeconds, ceilingRate, ingestedRows))
+        print(String(format: "ceiling: %.2f s  %8.0f resources/s  (%d rows raw: resources, history, search index; CPU %.2f s)", ceilingSeconds, ceilingRate, ingestedRows, ceilingCPU))
         print(String(format: "ingest / ceiling: %.0f%%", 100 * ingestRate / ceilingRate))
         await ceilingPlatform.shutdown()
         try await ingestDB.drop()
         try await ceilingDB.drop()
+    }
+
+    /// CPU time (user and system) this process has used so far, in seconds.
+    static func cpuSeconds() -> Double {
+        var usage = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        func seconds(_ time: timeval) -> Double { Double(time.tv_sec) + Double(time.tv_usec) / 1e6 }
+        return seconds(usage.ru_utime) + seconds(usage.ru_stime)
     }
 
     /// A fresh database for one run: a new SQLite file, or a new PostgreSQL schema.

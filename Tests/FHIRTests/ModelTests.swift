@@ -89,6 +89,18 @@ import Testing
         #expect(found.contains { $0.expression == "Observation.valueQuantity.value" }, "\(text)")
     }
 
+    @Test func resolvesChoiceElementsByTheirTypeSuffix() throws {
+        let valid = try issues("""
+            {"resourceType":"Patient","multipleBirthInteger":2,"deceasedBoolean":false,"_birthDate":{"extension":[]}}
+            """)
+        #expect(valid.isEmpty, "\(valid)")
+        let found = try issues("""
+            {"resourceType":"Patient","multipleBirthString":"2","deceasedDateTime":"2024-13-01","deceasedboolean":true,"multipleBirth":1,"valueQuantity":{}}
+            """)
+        let expressions = Set(found.compactMap(\.expression))
+        #expect(expressions == ["Patient.multipleBirthString", "Patient.deceasedDateTime", "Patient.deceasedboolean", "Patient.multipleBirth", "Patient.valueQuantity"], "\(found)")
+    }
+
     @Test func reportsMissingRequiredElements() throws {
         let found = try issues(#"{"resourceType":"Observation"}"#)
         #expect(Set(found.filter { $0.code == "required" }.compactMap(\.expression)) == ["Observation.status", "Observation.code"])

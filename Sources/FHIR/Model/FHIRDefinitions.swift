@@ -2,24 +2,52 @@ import Foundation
 
 /// One element of a FHIR type as the validator sees it: allowed types, cardinality,
 /// required codes, reference targets and, for backbone elements, its children.
-public struct ElementDefinition: Sendable, Decodable {
+///
+/// A class, read-only after loading: the validator looks elements up for every member of every
+/// resource, and handing one out is then a single reference count instead of one per field.
+public final class ElementDefinition: Sendable, Decodable {
     /// Allowed type codes (several for a choice element `value[x]`).
-    public var type: [String]?
+    public let type: [String]?
     /// Minimum cardinality.
-    public var min: Int?
+    public let min: Int?
     /// Maximum cardinality, `"1"` or `"*"` (or a number).
-    public var max: String?
+    public let max: String?
     /// Codes of a required binding, when the validator enforces one.
-    public var codes: [String]?
+    public let codes: [String]?
     /// Allowed target resource types of a Reference.
-    public var targets: [String]?
+    public let targets: [String]?
     /// Children of a backbone element.
-    public var elements: [String: ElementDefinition]?
+    public let elements: [String: ElementDefinition]?
     /// `#Type.path` of the element whose definition this element reuses.
-    public var contentReference: String?
-
+    public let contentReference: String?
     /// True when the element may repeat.
-    public var isRepeating: Bool { (max ?? "1") != "1" }
+    public let isRepeating: Bool
+    /// `max` as a number, when it is one.
+    let maxCount: Int?
+    /// The type of a value of this element named without a type suffix: its only type, else
+    /// `BackboneElement` for an element with children, else the first type.
+    let typeCode: String?
+    /// True when `min` is above zero.
+    let isRequired: Bool
+
+    private enum CodingKeys: String, CodingKey {
+        case type, min, max, codes, targets, elements, contentReference
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        type = try container.decodeIfPresent([String].self, forKey: .type)
+        min = try container.decodeIfPresent(Int.self, forKey: .min)
+        max = try container.decodeIfPresent(String.self, forKey: .max)
+        codes = try container.decodeIfPresent([String].self, forKey: .codes)
+        targets = try container.decodeIfPresent([String].self, forKey: .targets)
+        elements = try container.decodeIfPresent([String: ElementDefinition].self, forKey: .elements)
+        contentReference = try container.decodeIfPresent(String.self, forKey: .contentReference)
+        isRepeating = (max ?? "1") != "1"
+        maxCount = max.flatMap { Int($0) }
+        typeCode = type?.count == 1 ? type?.first : (elements != nil ? "BackboneElement" : type?.first)
+        isRequired = (min ?? 0) > 0
+    }
 }
 
 /// A FHIR datatype or resource: its kind and elements.
@@ -60,6 +88,8 @@ public final class FHIRDefinitions: Sendable {
     public let supportedResourceTypes: [String]
     /// Search parameters per type with their paths split into steps, for the indexer.
     let indexedParameters: [String: [(definition: SearchParameterDefinition, paths: [[String]])]]
+    /// ``indexedParameters`` in the form the indexer walks for every resource written.
+    let indexPlans: [String: [IndexedParameter]]
     /// For each type and search parameter, the parameters whose index rows hold its values: itself,
     /// or, for a parameter whose paths are exactly those of other parameters of the same type
     /// (`Observation.combo-code` = `code` + `component-code`, `patient` = `subject`), those parameters.
@@ -112,6 +142,7 @@ public final class FHIRDefinitions: Sendable {
                 .map { ($0, $0.paths.map { $0.split(separator: ".").map(String.init) }) }
         }
         supportedResourceTypes = Self.supportedTypes
+        indexPlans = indexedParameters.mapValues { $0.map { IndexedParameter(definition: $0.definition, paths: $0.paths) } }
     }
 
     /// Which parameters' index rows stand for each parameter of one type (see ``indexRowSources``).
@@ -168,5 +199,31 @@ public final class FHIRDefinitions: Sendable {
             current = next
         }
         return current
+    }
+}
+
+/// A stored search parameter as the indexer uses it: name, kind, split paths and `where` filter,
+/// shared rather than copied field by field for every resource indexed.
+final class IndexedParameter: Sendable {
+    enum Kind: Sendable { case token, string, reference, date, number, quantity, other }
+
+    let name: String
+    let kind: Kind
+    let paths: [[String]]
+    let filter: [(key: String, value: String)]
+
+    init(definition: SearchParameterDefinition, paths: [[String]]) {
+        name = definition.name
+        kind = switch definition.type {
+        case "token", "uri": .token
+        case "string": .string
+        case "reference": .reference
+        case "date": .date
+        case "number": .number
+        case "quantity": .quantity
+        default: .other
+        }
+        self.paths = paths
+        filter = (definition.where ?? [:]).map { ($0.key, $0.value) }
     }
 }

@@ -41,7 +41,7 @@ public struct ReferenceValue: Sendable, Hashable {
         let id = parts[parts.count - 1]
         guard let first = type.first, first.isUppercase, type.allSatisfy({ $0.isLetter }), FHIRID.isValid(id) else { return nil }
         // A relative reference has exactly two parts; an absolute one must be a URL.
-        if parts.count > 2 && !text.contains("://") { return nil }
+        if parts.count > 2 && !Self.isAbsolute(text) { return nil }
         self.type = type
         self.id = id
         self.version = version
@@ -49,4 +49,18 @@ public struct ReferenceValue: Sendable, Hashable {
 
     /// `Type/id`.
     public var relative: String { "\(type)/\(id)" }
+
+    /// True when `text` contains `://` (an absolute URL); a byte scan, not Foundation's string search.
+    static func isAbsolute(_ text: String) -> Bool {
+        var state = 0
+        for byte in text.utf8 {
+            switch (state, byte) {
+            case (_, 0x3A): state = 1
+            case (1, 0x2F): state = 2
+            case (2, 0x2F): return true
+            default: state = 0
+            }
+        }
+        return false
+    }
 }

@@ -243,23 +243,44 @@ struct BundleProcessor {
 
     /// Replaces `urn:uuid:`/`urn:oid:` references with the ids assigned in this transaction.
     static func resolve(_ value: JSONValue, mapping: [String: String], at: String) throws -> JSONValue {
+        try resolved(value, mapping: mapping, at: at) ?? value
+    }
+
+    /// The value with its `urn:` references replaced, or nil when it holds none (so that only the
+    /// objects and arrays on the way to a replaced reference are copied).
+    private static func resolved(_ value: JSONValue, mapping: [String: String], at: String) throws -> JSONValue? {
         switch value {
-        case .object(var members):
+        case .object(let members):
+            var copy: [String: JSONValue]?
             if let reference = members["reference"]?.stringValue, reference.hasPrefix("urn:") {
                 guard let target = mapping[reference] else {
                     throw FHIRError.badRequest("\(at): the reference \(reference) matches no fullUrl in the transaction")
                 }
-                members["reference"] = .string(target)
+                copy = members
+                copy?["reference"] = .string(target)
             }
             for (key, member) in members where key != "reference" {
-                if case .object = member { members[key] = try resolve(member, mapping: mapping, at: at) }
-                if case .array = member { members[key] = try resolve(member, mapping: mapping, at: at) }
+                switch member {
+                case .object, .array:
+                    if let replaced = try resolved(member, mapping: mapping, at: at) {
+                        if copy == nil { copy = members }
+                        copy?[key] = replaced
+                    }
+                default: break
+                }
             }
-            return .object(members)
+            return copy.map(JSONValue.object)
         case .array(let items):
-            return .array(try items.map { try resolve($0, mapping: mapping, at: at) })
+            var copy: [JSONValue]?
+            for (index, item) in items.enumerated() {
+                if let replaced = try resolved(item, mapping: mapping, at: at) {
+                    if copy == nil { copy = items }
+                    copy?[index] = replaced
+                }
+            }
+            return copy.map(JSONValue.array)
         default:
-            return value
+            return nil
         }
     }
 }

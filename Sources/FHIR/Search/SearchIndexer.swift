@@ -42,11 +42,11 @@ public struct SearchIndexer: Sendable {
     /// The index rows for `resource` of type `type`.
     public func entries(for resource: JSONValue, type: String) -> IndexEntries {
         var entries = IndexEntries()
-        guard let parameters = definitions.indexedParameters[type] else { return entries }
-        for (parameter, paths) in parameters {
-            for path in paths {
+        guard let parameters = definitions.indexPlans[type] else { return entries }
+        for parameter in parameters {
+            for path in parameter.paths {
                 for value in Self.evaluate(path, in: resource) {
-                    if let filter = parameter.where, !filter.allSatisfy({ value[$0.key]?.stringValue == $0.value }) { continue }
+                    if !parameter.filter.allSatisfy({ value[$0.key]?.stringValue == $0.value }) { continue }
                     add(value, for: parameter, to: &entries)
                 }
             }
@@ -75,18 +75,18 @@ public struct SearchIndexer: Sendable {
         text.folding(options: [.caseInsensitive, .diacriticInsensitive, .widthInsensitive], locale: nil)
     }
 
-    private func add(_ value: JSONValue, for parameter: SearchParameterDefinition, to entries: inout IndexEntries) {
+    private func add(_ value: JSONValue, for parameter: IndexedParameter, to entries: inout IndexEntries) {
         let name = parameter.name
-        switch parameter.type {
-        case "token", "uri":
+        switch parameter.kind {
+        case .token:
             for (system, code) in Self.tokens(of: value) {
                 entries.tokens.append(.init(param: name, system: system, code: code))
             }
-        case "string":
+        case .string:
             for text in Self.strings(of: value) {
                 entries.strings.append(.init(param: name, value: Self.normalize(text)))
             }
-        case "reference":
+        case .reference:
             if let text = value["reference"]?.stringValue ?? value.stringValue {
                 if let reference = ReferenceValue(text) {
                     entries.references.append(.init(param: name, type: reference.type, id: reference.id))
@@ -95,15 +95,15 @@ public struct SearchIndexer: Sendable {
                     entries.references.append(.init(param: name, type: "", id: text))
                 }
             }
-        case "date":
+        case .date:
             if let range = Self.dateRange(of: value) {
                 entries.dates.append(.init(param: name, low: range.low, high: range.high))
             }
-        case "number":
+        case .number:
             if let number = value.doubleValue {
                 entries.numbers.append(.init(param: name, value: number))
             }
-        case "quantity":
+        case .quantity:
             if let number = value["value"]?.doubleValue {
                 entries.quantities.append(.init(
                     param: name,
@@ -112,7 +112,7 @@ public struct SearchIndexer: Sendable {
                     value: number
                 ))
             }
-        default:
+        case .other:
             break
         }
     }

@@ -20,9 +20,14 @@ struct BatchInsert {
     let columns: [String]
     var rows: [[RowValue]] = []
 
-    init(table: String, columns: [String]) {
+    /// Whether the rows go to SQLite as one JSON array (see ``flush(_:engine:)``); off for rows of
+    /// long text (resources' JSON), which bind cheaper than they escape into and out of an array.
+    let packedOnSQLite: Bool
+
+    init(table: String, columns: [String], packedOnSQLite: Bool = true) {
         self.table = table
         self.columns = columns
+        self.packedOnSQLite = packedOnSQLite
     }
 
     mutating func append(_ row: [RowValue]) {
@@ -35,9 +40,28 @@ struct BatchInsert {
         max(1, 30_000 / columns)
     }
 
+    /// Rows per statement when the rows travel as one JSON array (SQLite): no bind limit applies,
+    /// the bound only keeps the text of one statement to a few MiB.
+    static let rowsPerJSONStatement = 10_000
+
     /// Runs the inserts and empties the batch.
-    mutating func flush(_ sql: any SQLDatabase) async throws {
+    ///
+    /// On SQLite the rows go as one bound JSON array per statement, unpacked by `jsonb_each`
+    /// (`INSERT … SELECT value->>0, … FROM jsonb_each(?)`): the statement is a few dozen bytes to
+    /// compile and has one bind, instead of a `VALUES` list with a placeholder per value, which
+    /// SQLite has to parse and SQLiteKit to encode value by value. Otherwise multi-row `VALUES`.
+    mutating func flush(_ sql: any SQLDatabase, engine: DatabaseEngine) async throws {
         guard !rows.isEmpty else { return }
+        if engine == .sqlite, packedOnSQLite {
+            var start = 0
+            while start < rows.count {
+                let end = min(rows.count, start + Self.rowsPerJSONStatement)
+                try await sql.raw("\(unsafeRaw: jsonInsertSQL)\(bind: Self.jsonArray(rows[start..<end])))").run()
+                start = end
+            }
+            rows.removeAll(keepingCapacity: true)
+            return
+        }
         let rowsPerStatement = Self.rowsPerStatement(columns: columns.count)
         var start = 0
         while start < rows.count {
@@ -46,6 +70,41 @@ struct BatchInsert {
             start = end
         }
         rows.removeAll(keepingCapacity: true)
+    }
+
+    /// `INSERT INTO table (columns) SELECT value->>0, … FROM jsonb_each(` — the bound array and `)` follow.
+    /// `jsonb_each` hands each row over as a binary JSON value, which `->>` reads without parsing it
+    /// again (with `json_each` each row is turned back into text first; measured slower).
+    private var jsonInsertSQL: String {
+        "INSERT INTO \(table) (\(columns.joined(separator: ", "))) SELECT "
+            + columns.indices.map { "value->>\($0)" }.joined(separator: ", ") + " FROM jsonb_each("
+    }
+
+    /// The rows as one JSON array of arrays: integers and finite numbers as JSON numbers (Swift writes
+    /// the shortest text that reads back as the same `Double`), text as strings, NULL as `null`.
+    static func jsonArray(_ rows: ArraySlice<[RowValue]>) -> String {
+        var out: [UInt8] = []
+        out.reserveCapacity(rows.count * 48)
+        out.append(UInt8(ascii: "["))
+        var firstRow = true
+        for row in rows {
+            out.append(UInt8(ascii: firstRow ? "[" : ","))
+            if !firstRow { out.append(UInt8(ascii: "[")) }
+            firstRow = false
+            for (index, value) in row.enumerated() {
+                if index > 0 { out.append(UInt8(ascii: ",")) }
+                switch value {
+                case .int(let number): out.append(contentsOf: String(number).utf8)
+                case .double(let number) where number.isFinite: out.append(contentsOf: number.description.utf8)
+                case .double: out.append(contentsOf: "null".utf8)
+                case .text(nil): out.append(contentsOf: "null".utf8)
+                case .text(let text?): JSONValue.writeString(text, to: &out)
+                }
+            }
+            out.append(UInt8(ascii: "]"))
+        }
+        out.append(UInt8(ascii: "]"))
+        return String(decoding: out, as: UTF8.self)
     }
 
     /// Inserts every row in one statement (at most ``rowsPerStatement(columns:)`` rows) and returns

@@ -72,16 +72,17 @@ extension FHIRStore {
         }
     }
 
-    /// Inserts part `part` of `parts` of every table's rows in one transaction, with multi-row INSERTs.
+    /// Inserts part `part` of `parts` of every table's rows in one transaction, with the writer's multi-row INSERTs.
     public func insertRaw(_ rows: FHIRRawRows, part: Int, of parts: Int) async throws {
         try await database.write { sql in
             for (table, columns, values) in rows.tables {
                 let start = values.count * part / parts
                 let end = values.count * (part + 1) / parts
                 guard start < end else { continue }
-                var batch = BatchInsert(table: table, columns: columns)
+                // As the writer inserts them: resources as `VALUES`, index rows as JSON arrays on SQLite.
+                var batch = BatchInsert(table: table, columns: columns, packedOnSQLite: !columns.contains("content"))
                 for row in values[start..<end] { batch.append(row) }
-                try await batch.flush(sql)
+                try await batch.flush(sql, engine: database.engine)
             }
         }
     }

@@ -254,12 +254,12 @@ public final class FHIRWriter {
             try await queueIndex(entries, type: type, key: key)
         }
         keyedEntries.removeAll()
-        try await tokens.flush(sql)
-        try await strings.flush(sql)
-        try await references.flush(sql)
-        try await dates.flush(sql)
-        try await numbers.flush(sql)
-        try await quantities.flush(sql)
+        try await tokens.flush(sql, engine: engine)
+        try await strings.flush(sql, engine: engine)
+        try await references.flush(sql, engine: engine)
+        try await dates.flush(sql, engine: engine)
+        try await numbers.flush(sql, engine: engine)
+        try await quantities.flush(sql, engine: engine)
     }
 
     private func verifyReferences() async throws {

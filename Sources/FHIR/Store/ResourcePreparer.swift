@@ -121,7 +121,7 @@ public struct ResourcePreparer: Sendable {
     private static func collectReferences(_ value: JSONValue, steps: inout [String], into references: inout [(ReferenceValue, String)]) {
         switch value {
         case .object(let members):
-            if let text = members["reference"]?.stringValue, !text.contains("://"), let reference = ReferenceValue(text),
+            if let text = members["reference"]?.stringValue, !ReferenceValue.isAbsolute(text), let reference = ReferenceValue(text),
                FHIRDefinitions.supportedTypes.contains(reference.type) {
                 references.append((ReferenceValue(type: reference.type, id: reference.id), steps.joined(separator: ".")))
             }

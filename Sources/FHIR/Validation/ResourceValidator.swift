@@ -92,12 +92,12 @@ public struct ResourceValidator: Sendable {
                 if items.isEmpty {
                     issues.append(OutcomeIssue(code: "structure", diagnostics: "'\(key)' must not be an empty array; leave it out instead", expression: Self.render(steps)))
                 }
-                if let maxText = definition.max, let max = Int(maxText), items.count > max {
+                if let max = definition.maxCount, items.count > max {
                     issues.append(OutcomeIssue(code: "structure", diagnostics: "'\(key)' allows at most \(max) items", expression: Self.render(steps)))
                 }
                 for (index, item) in items.enumerated() {
                     if item == .null, members["_" + key] != nil { continue }
-                    steps.append("[\(index)]")
+                    steps.append(index < Self.indexSteps.count ? Self.indexSteps[index] : "[\(index)]")
                     validateValue(item, typeCode: typeCode, definition: definition, steps: &steps, issues: &issues)
                     steps.removeLast()
                 }
@@ -109,7 +109,7 @@ public struct ResourceValidator: Sendable {
                 validateValue(value, typeCode: typeCode, definition: definition, steps: &steps, issues: &issues)
             }
         }
-        for (name, definition) in elements where (definition.min ?? 0) > 0 {
+        for (name, definition) in elements where definition.isRequired {
             if !isPresent(name, definition: definition, in: members) {
                 issues.append(OutcomeIssue(code: "required", diagnostics: "Required element '\(name)' is missing", expression: "\(Self.render(steps)).\(name)"))
             }
@@ -125,20 +125,35 @@ public struct ResourceValidator: Sendable {
     }
 
     /// Finds the element a JSON key names, with the concrete type for choice elements.
+    ///
+    /// A key that names no element directly may be a choice element's base and a type
+    /// (`valueQuantity` for `value[x]`): the base ends before one of the key's capitals.
     private func resolve(_ key: String, in elements: [String: ElementDefinition]) -> (ElementDefinition, String?)? {
         if let definition = elements[key] {
-            return (definition, definition.type?.count == 1 ? definition.type?.first : (definition.elements != nil ? "BackboneElement" : definition.type?.first))
+            return (definition, definition.typeCode)
         }
-        for (name, definition) in elements where name.hasSuffix("[x]") {
-            let base = name.dropLast(3)
-            guard key.hasPrefix(base) else { continue }
-            let suffix = key.dropFirst(base.count)
-            if let type = definition.type?.first(where: { Self.capitalized($0) == suffix }) {
+        let utf8 = key.utf8
+        var position = utf8.index(utf8.startIndex, offsetBy: 1, limitedBy: utf8.endIndex) ?? utf8.endIndex
+        while position < utf8.endIndex {
+            if (0x41...0x5A).contains(utf8[position]), let definition = elements[String(key[..<position]) + "[x]"],
+               let type = definition.type?.first(where: { Self.isCapitalized($0, as: utf8[position...]) }) {
                 return (definition, type)
             }
+            position = utf8.index(after: position)
         }
         return nil
     }
+
+    /// True when `suffix` is the type code `type` with its first letter capitalised (`Quantity` for `Quantity`, `DateTime` for `dateTime`).
+    private static func isCapitalized(_ type: String, as suffix: Substring.UTF8View) -> Bool {
+        let code = type.utf8
+        guard code.count == suffix.count, let first = code.first, let suffixFirst = suffix.first else { return false }
+        let upper = (0x61...0x7A).contains(first) ? first - 0x20 : first
+        return upper == suffixFirst && code.dropFirst().elementsEqual(suffix.dropFirst())
+    }
+
+    /// `[0]`, `[1]`, … for the paths of array items, made once.
+    private static let indexSteps = (0..<64).map { "[\($0)]" }
 
     static func capitalized(_ type: String) -> String {
         guard let first = type.first else { return type }

@@ -91,26 +91,40 @@ public struct MasterPatientIndex: ResourceWriteHook {
             return
         }
         let facts = try Self.demographics(of: resource)
-        if facts.active {
-            for number in facts.idNumbers {
-                if let row = try await sql.raw("""
-                    SELECT patient_id FROM mpi_person WHERE id_number_hash = \(bind: Self.stored(number, protection)) AND active = 1 AND patient_id <> \(bind: id)
-                    """).first() {
-                    let existing = try row.decode(column: "patient_id", as: String.self)
-                    throw FHIRError.conflict(
-                        "A Patient with resident ID number \(ResidentIDNumber.masked(number)) already exists: Patient/\(existing). "
-                            + "Update that record, or create with If-None-Exist: identifier=\(ResidentIDNumber.system)|<number>（一人一档：该身份证号已建档）"
-                    )
-                }
+        // One statement when nothing conflicts: the row is written only if no other active record
+        // holds one of the numbers; when it was not, the conflicting record is looked up for the message.
+        let checked = facts.active && !facts.idNumbers.isEmpty
+        let numbers = facts.idNumbers.compactMap { Self.stored($0, protection) }
+        var statement = SQLQueryString("""
+            INSERT INTO mpi_person (patient_id, id_number_hash, full_name, birth_date, gender, phone_hash, active)
+            SELECT \(bind: id), \(bind: Self.stored(facts.idNumbers.first, protection)), \(bind: facts.fullName), \(bind: facts.birthDate), \(bind: facts.gender),
+                   \(bind: Self.stored(facts.phone, protection)), \(unsafeRaw: facts.active ? "1" : "0")
+            """)
+        if checked {
+            statement.appendInterpolation(SQLQueryString("""
+                 WHERE NOT EXISTS (SELECT 1 FROM mpi_person WHERE id_number_hash IN (\(binds: numbers)) AND active = 1 AND patient_id <> \(bind: id))
+                """))
+        } else {
+            statement.appendLiteral(" WHERE 1 = 1")
+        }
+        statement.appendLiteral("""
+             ON CONFLICT (patient_id) DO UPDATE SET id_number_hash = excluded.id_number_hash, full_name = excluded.full_name,
+                birth_date = excluded.birth_date, gender = excluded.gender, phone_hash = excluded.phone_hash, active = excluded.active
+            RETURNING patient_id
+            """)
+        if try await sql.raw(statement).first() != nil { return }
+        for number in facts.idNumbers {
+            if let row = try await sql.raw("""
+                SELECT patient_id FROM mpi_person WHERE id_number_hash = \(bind: Self.stored(number, protection)) AND active = 1 AND patient_id <> \(bind: id)
+                """).first() {
+                let existing = try row.decode(column: "patient_id", as: String.self)
+                throw FHIRError.conflict(
+                    "A Patient with resident ID number \(ResidentIDNumber.masked(number)) already exists: Patient/\(existing). "
+                        + "Update that record, or create with If-None-Exist: identifier=\(ResidentIDNumber.system)|<number>（一人一档：该身份证号已建档）"
+                )
             }
         }
-        try await sql.raw("""
-            INSERT INTO mpi_person (patient_id, id_number_hash, full_name, birth_date, gender, phone_hash, active)
-            VALUES (\(bind: id), \(bind: Self.stored(facts.idNumbers.first, protection)), \(bind: facts.fullName), \(bind: facts.birthDate), \(bind: facts.gender),
-                    \(bind: Self.stored(facts.phone, protection)), \(unsafeRaw: facts.active ? "1" : "0"))
-            ON CONFLICT (patient_id) DO UPDATE SET id_number_hash = excluded.id_number_hash, full_name = excluded.full_name,
-                birth_date = excluded.birth_date, gender = excluded.gender, phone_hash = excluded.phone_hash, active = excluded.active
-            """).run()
+        throw FHIRError(status: 500, code: "exception", "Patient/\(id) was not recorded in the master patient index")
     }
 }
 
