@@ -17,73 +17,91 @@ public struct ChronicHook: ResourceWriteHook {
         self.engine = engine
     }
 
-    public func willWrite(_ resource: JSONValue?, type: String, id: String, sql: any SQLDatabase) async throws {
-        guard let resource, let patient = Self.patient(resource["subject"]) else {
-            if resource == nil, type == "Observation" {
-                try await sql.raw("DELETE FROM chronic_reading WHERE source = \(bind: "Observation/\(id)")").run()
+    public let batched = true
+
+    /// The transaction's diagnoses and readings, set-based: enrolments upserted, readings replaced, suspected
+    /// cases found, and the schedules of every resident touched recomputed, in a handful of statements.
+    public func didWrite(_ versions: [WrittenVersion], sql: any SQLDatabase) async throws {
+        var enrolments: [String: [any Encodable & Sendable]] = [:]
+        var readings: [String: (patient: String, kind: String, day: String, value1: Double, value2: Double?)] = [:]
+        var dropped: [String] = []
+        var touched = Set<String>()
+        var elevated = Set<String>()
+        var programmes: [(code: String, prefixes: [String])]?
+        for version in versions {
+            let source = "\(version.type)/\(version.id)"
+            guard let resource = version.resource else {
+                if version.type == "Observation" { dropped.append(source); readings[source] = nil }
+                continue
             }
-            return
+            guard let patient = Self.patient(resource["subject"]) else { continue }
+            if version.type == "Condition" {
+                guard let codes = Self.diagnosisCodes(resource) else { continue }
+                if programmes == nil {
+                    programmes = try await sql.raw("SELECT code, icd_prefixes FROM chronic_programme").all().map {
+                        (try $0.decode(column: "code", as: String.self), try $0.decode(column: "icd_prefixes", as: String.self).split(separator: ",").map(String.init))
+                    }
+                }
+                let since = String((resource["onsetDateTime"]?.stringValue ?? resource["recordedDate"]?.stringValue ?? CalendarDay.today()).prefix(10))
+                for programme in programmes ?? [] where codes.contains(where: { code in programme.prefixes.contains { code.hasPrefix($0) } }) {
+                    enrolments["\(patient)|\(programme.code)"] = [patient, programme.code, "confirmed", source, since, 0, 0]
+                    touched.insert(patient)
+                }
+            } else {
+                let codes = (resource["code"]?["coding"]?.arrayValue ?? []).compactMap { $0["code"]?.stringValue }
+                guard codes.contains("85354-9") || codes.contains("1558-6") else { continue }
+                touched.insert(patient)
+                // A reading entered in error, or with implausible values, is removed rather than kept.
+                guard resource["status"]?.stringValue != "entered-in-error", let reading = Self.reading(resource) else {
+                    dropped.append(source)
+                    readings[source] = nil
+                    continue
+                }
+                readings[source] = (patient, reading.kind, reading.day, reading.value1, reading.value2)
+                if reading.kind == "bp", reading.value1 >= 140 || (reading.value2 ?? 0) >= 90 { elevated.insert(patient) }
+            }
         }
-        if type == "Condition" {
-            try await condition(resource, id: id, patient: patient, sql: sql)
-        } else {
-            try await observation(resource, id: id, patient: patient, sql: sql)
+        try await MultiRowInsert.forEachChunk(sql, dropped, "DELETE FROM chronic_reading WHERE source IN {in}")
+        try await MultiRowInsert.run(sql, table: "chronic_reading", columns: ["source", "patient_id", "kind", "taken_on", "value1", "value2"],
+                                     rows: readings.sorted { $0.key < $1.key }.map { [$0.key, $0.value.patient, $0.value.kind, $0.value.day, $0.value.value1, $0.value.value2] },
+                                     suffix: """
+            ON CONFLICT (source) DO UPDATE SET patient_id = excluded.patient_id, kind = excluded.kind, taken_on = excluded.taken_on,
+                value1 = excluded.value1, value2 = excluded.value2
+            """)
+        try await MultiRowInsert.run(sql, table: "chronic_enrolment",
+                                     columns: ["patient_id", "programme", "status", "source", "since", "follow_ups_year", "uncontrolled_streak"],
+                                     rows: enrolments.sorted { $0.key < $1.key }.map(\.value),
+                                     suffix: "ON CONFLICT (patient_id, programme) DO UPDATE SET status = 'confirmed', source = excluded.source")
+        // Two elevated pressures on different days: suspected hypertension for those not yet registered.
+        var suspected: [[any Encodable & Sendable]] = []
+        let candidates = elevated.sorted()
+        var start = 0
+        while start < candidates.count {
+            let chunk = Array(candidates[start..<min(candidates.count, start + 500)])
+            for row in try await sql.raw("""
+                SELECT patient_id, MIN(taken_on) AS first FROM chronic_reading WHERE patient_id IN (\(binds: chunk)) AND kind = 'bp' AND (value1 >= 140 OR value2 >= 90)
+                GROUP BY patient_id HAVING COUNT(DISTINCT taken_on) >= 2
+                """).all() {
+                suspected.append([try row.decode(column: "patient_id", as: String.self), "hypertension", "suspected", "readings", CalendarDay.today(), 0, 0])
+            }
+            start += 500
         }
+        try await MultiRowInsert.run(sql, table: "chronic_enrolment",
+                                     columns: ["patient_id", "programme", "status", "source", "since", "follow_ups_year", "uncontrolled_streak"],
+                                     rows: suspected, suffix: "ON CONFLICT (patient_id, programme) DO NOTHING")
+        try await ChronicSchedule.recompute(sql: sql, engine: engine, day: CalendarDay.today(), patients: touched.sorted())
     }
 
-    private func condition(_ condition: JSONValue, id: String, patient: String, sql: any SQLDatabase) async throws {
+    /// The ICD-10 codes of an active, not refuted diagnosis; nil otherwise.
+    static func diagnosisCodes(_ condition: JSONValue) -> [String]? {
         let clinical = condition["clinicalStatus"]?["coding"]?.arrayValue?.first?["code"]?.stringValue ?? "active"
         let verification = condition["verificationStatus"]?["coding"]?.arrayValue?.first?["code"]?.stringValue ?? "confirmed"
-        guard ["active", "recurrence", "relapse"].contains(clinical), !["refuted", "entered-in-error"].contains(verification) else { return }
+        guard ["active", "recurrence", "relapse"].contains(clinical), !["refuted", "entered-in-error"].contains(verification) else { return nil }
         let codes = (condition["code"]?["coding"]?.arrayValue ?? []).compactMap { coding -> String? in
             guard coding["system"]?.stringValue?.lowercased().contains("icd-10") == true else { return nil }
             return coding["code"]?.stringValue?.uppercased()
         }
-        guard !codes.isEmpty else { return }
-        let since = String((condition["onsetDateTime"]?.stringValue ?? condition["recordedDate"]?.stringValue ?? CalendarDay.today()).prefix(10))
-        for row in try await sql.raw("SELECT code, icd_prefixes FROM chronic_programme").all() {
-            let programme = try row.decode(column: "code", as: String.self)
-            let prefixes = try row.decode(column: "icd_prefixes", as: String.self).split(separator: ",").map(String.init)
-            guard codes.contains(where: { code in prefixes.contains { code.hasPrefix($0) } }) else { continue }
-            try await sql.raw("""
-                INSERT INTO chronic_enrolment (patient_id, programme, status, source, since, follow_ups_year, uncontrolled_streak)
-                VALUES (\(bind: patient), \(bind: programme), 'confirmed', \(bind: "Condition/\(id)"), \(bind: since), 0, 0)
-                ON CONFLICT (patient_id, programme) DO UPDATE SET status = 'confirmed', source = excluded.source
-                """).run()
-            try await ChronicSchedule.recompute(sql: sql, engine: engine, day: CalendarDay.today(), patient: patient)
-        }
-    }
-
-    private func observation(_ observation: JSONValue, id: String, patient: String, sql: any SQLDatabase) async throws {
-        let source = "Observation/\(id)"
-        // Other Observations cost nothing here; a reading's Observation replaces its row (or removes it when
-        // it was entered in error or its values are implausible).
-        let codes = (observation["code"]?["coding"]?.arrayValue ?? []).compactMap { $0["code"]?.stringValue }
-        guard codes.contains("85354-9") || codes.contains("1558-6") else { return }
-        guard observation["status"]?.stringValue != "entered-in-error", let reading = Self.reading(observation) else {
-            try await sql.raw("DELETE FROM chronic_reading WHERE source = \(bind: source)").run()
-            try await ChronicSchedule.recompute(sql: sql, engine: engine, day: CalendarDay.today(), patient: patient)
-            return
-        }
-        try await sql.raw("""
-            INSERT INTO chronic_reading (source, patient_id, kind, taken_on, value1, value2)
-            VALUES (\(bind: source), \(bind: patient), \(bind: reading.kind), \(bind: reading.day), \(bind: reading.value1), \(bind: reading.value2))
-            ON CONFLICT (source) DO UPDATE SET patient_id = excluded.patient_id, kind = excluded.kind, taken_on = excluded.taken_on,
-                value1 = excluded.value1, value2 = excluded.value2
-            """).run()
-        if reading.kind == "bp" {
-            let elevatedDays = try await sql.raw("""
-                SELECT COUNT(DISTINCT taken_on) AS n FROM chronic_reading WHERE patient_id = \(bind: patient) AND kind = 'bp' AND (value1 >= 140 OR value2 >= 90)
-                """).first()?.decode(column: "n", as: Int.self) ?? 0
-            if elevatedDays >= 2 {
-                try await sql.raw("""
-                    INSERT INTO chronic_enrolment (patient_id, programme, status, source, since, follow_ups_year, uncontrolled_streak)
-                    VALUES (\(bind: patient), 'hypertension', 'suspected', 'readings', \(bind: reading.day), 0, 0)
-                    ON CONFLICT (patient_id, programme) DO NOTHING
-                    """).run()
-            }
-        }
-        try await ChronicSchedule.recompute(sql: sql, engine: engine, day: CalendarDay.today(), patient: patient, reading: reading.kind)
+        return codes.isEmpty ? nil : codes
     }
 
     /// A blood pressure (LOINC 85354-9 with systolic 8480-6 and diastolic 8462-4 components) or fasting

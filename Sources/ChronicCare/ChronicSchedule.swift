@@ -24,12 +24,28 @@ enum ChronicSchedule {
         }
     }
 
-    /// Recomputes the enrolments of every programme with a reading (all, or one resident's) as of `day`.
-    /// With `reading`, only the programmes followed up by that kind of reading.
-    static func recompute(sql: any SQLDatabase, engine: DatabaseEngine, day: String, patient: String? = nil, reading: String? = nil) async throws {
-        var query = "SELECT code, reading, follow_up_days FROM chronic_programme WHERE reading IS NOT NULL"
-        if let reading { query += " AND reading = \(literal(reading))" }
-        let programmes = try await sql.raw(SQLQueryString(stringLiteral: query)).all().map {
+    /// Recomputes the enrolments of one resident as of `day`.
+    static func recompute(sql: any SQLDatabase, engine: DatabaseEngine, day: String, patient: String) async throws {
+        try await recompute(sql: sql, engine: engine, day: day, patients: [patient])
+    }
+
+    /// Recomputes the enrolments of the given residents (in chunks of 500).
+    static func recompute(sql: any SQLDatabase, engine: DatabaseEngine, day: String, patients: [String]) async throws {
+        var start = 0
+        while start < patients.count {
+            let chunk = patients[start..<min(patients.count, start + 500)]
+            try await recompute(sql: sql, engine: engine, day: day, filter: "patient_id IN (" + chunk.map(literal).joined(separator: ", ") + ")")
+            start += 500
+        }
+    }
+
+    /// Recomputes every enrolment of the district (the nightly run).
+    static func recomputeAll(sql: any SQLDatabase, engine: DatabaseEngine, day: String) async throws {
+        try await recompute(sql: sql, engine: engine, day: day, filter: nil)
+    }
+
+    private static func recompute(sql: any SQLDatabase, engine: DatabaseEngine, day: String, filter extra: String?) async throws {
+        let programmes = try await sql.raw("SELECT code, reading, follow_up_days FROM chronic_programme WHERE reading IS NOT NULL").all().map {
             (code: try $0.decode(column: "code", as: String.self), reading: try $0.decode(column: "reading", as: String.self),
              days: try $0.decode(column: "follow_up_days", as: Int.self))
         }
@@ -40,7 +56,7 @@ enum ChronicSchedule {
             let same = "r.patient_id = chronic_enrolment.patient_id AND r.kind = '\(kind)' AND r.taken_on <= \(literal(day))"
             let latest = "SELECT CASE WHEN \(ok) THEN 0 ELSE 1 END FROM chronic_reading r WHERE \(same) ORDER BY r.taken_on DESC, r.source DESC"
             var filter = "programme = \(literal(programme.code))"
-            if let patient { filter += " AND patient_id = \(literal(patient))" }
+            if let extra { filter += " AND " + extra }
             try await sql.raw(SQLQueryString(stringLiteral: """
                 UPDATE chronic_enrolment SET
                     last_follow_up = (SELECT MAX(r.taken_on) FROM chronic_reading r WHERE \(same)),

@@ -162,7 +162,7 @@ public struct ChronicService: Sendable {
 
     /// Recomputes every schedule and control status as of `day` (the nightly run; `weijian bench chronic`).
     public func recomputeAll(on day: String = CalendarDay.today()) async throws {
-        try await database.write { sql in try await ChronicSchedule.recompute(sql: sql, engine: database.engine, day: day) }
+        try await database.write { sql in try await ChronicSchedule.recomputeAll(sql: sql, engine: database.engine, day: day) }
     }
 
     /// Registered, managed, controlled and overdue residents of a programme in a district, by 街道 or CHC (or

@@ -2,6 +2,7 @@ import FHIR
 import Foundation
 import Registry
 import SQLKit
+import Storage
 
 /// Keeps the Contracting target's facts current with the record, inside every FHIR write: key-group facts
 /// from Patient and Condition, and family doctors' places from PractitionerRole (a 家庭医生 role at a CHC).
@@ -16,31 +17,36 @@ public struct PopulationHook: ResourceWriteHook {
         self.defaultCapacity = defaultCapacity
     }
 
-    public func willWrite(_ resource: JSONValue?, type: String, id: String, sql: any SQLDatabase) async throws {
-        switch type {
-        case "Patient": try await patient(resource, id: id, sql: sql)
-        case "Condition": try await condition(resource, id: id, sql: sql)
-        default: try await practitionerRole(resource, sql: sql)
+    public let batched = true
+
+    /// Key-group facts are replaced set-based for the transaction's Patients and Conditions; doctors' roles one by one (rare).
+    public func didWrite(_ versions: [WrittenVersion], sql: any SQLDatabase) async throws {
+        var sources: [String] = []
+        var seen = Set<String>()
+        var facts: [String: [[any Encodable & Sendable]]] = [:]
+        for version in versions {
+            switch version.type {
+            case "Patient", "Condition":
+                let source = "\(version.type)/\(version.id)"
+                if seen.insert(source).inserted { sources.append(source) }
+                facts[source] = Self.facts(version.resource, type: version.type, id: version.id).map { [source, $0.group.rawValue, $0.patient] }
+            default:
+                try await practitionerRole(version.resource, sql: sql)
+            }
         }
+        try await MultiRowInsert.forEachChunk(sql, sources, "DELETE FROM contract_group_fact WHERE source IN {in}")
+        try await MultiRowInsert.run(sql, table: "contract_group_fact", columns: ["source", "group_code", "patient_id"], rows: sources.flatMap { facts[$0] ?? [] })
     }
 
-    /// The groups the Patient record states (its population-group extension).
-    private func patient(_ resource: JSONValue?, id: String, sql: any SQLDatabase) async throws {
-        try await sql.raw("DELETE FROM contract_group_fact WHERE source = \(bind: "Patient/\(id)")").run()
-        guard let resource else { return }
-        for group in KeyGroup.stated(in: resource).sorted(by: { $0.rawValue < $1.rawValue }) {
-            try await sql.raw("INSERT INTO contract_group_fact (source, group_code, patient_id) VALUES (\(bind: "Patient/\(id)"), \(bind: group.rawValue), \(bind: id))").run()
+    /// The key groups a Patient states or a Condition diagnoses, with the resident they belong to.
+    static func facts(_ resource: JSONValue?, type: String, id: String) -> [(group: KeyGroup, patient: String)] {
+        guard let resource else { return [] }
+        if type == "Patient" {
+            return KeyGroup.stated(in: resource).sorted { $0.rawValue < $1.rawValue }.map { ($0, id) }
         }
-    }
-
-    private func condition(_ resource: JSONValue?, id: String, sql: any SQLDatabase) async throws {
-        let source = "Condition/\(id)"
-        try await sql.raw("DELETE FROM contract_group_fact WHERE source = \(bind: source)").run()
-        guard let resource, let subject = resource["subject"]?["reference"]?.stringValue, subject.hasPrefix("Patient/") else { return }
+        guard let subject = resource["subject"]?["reference"]?.stringValue, subject.hasPrefix("Patient/") else { return [] }
         let patient = String(subject.dropFirst("Patient/".count))
-        for group in KeyGroup.diagnosed(by: resource).sorted(by: { $0.rawValue < $1.rawValue }) {
-            try await sql.raw("INSERT INTO contract_group_fact (source, group_code, patient_id) VALUES (\(bind: source), \(bind: group.rawValue), \(bind: patient))").run()
-        }
+        return KeyGroup.diagnosed(by: resource).sorted { $0.rawValue < $1.rawValue }.map { ($0, patient) }
     }
 
     /// A family-doctor role at a CHC makes the doctor signable (capacity set once, changed by the CHC manager).

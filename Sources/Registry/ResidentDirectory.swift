@@ -1,33 +1,43 @@
 import FHIR
 import SQLKit
+import Storage
 
 /// The residents as the domains count them (居民名录): every Patient with its district and 街道, the CHC
-/// that manages it, birth date, sex and household, kept in step with the record by this FHIR write hook.
+/// that manages it, birth date, sex and household, kept in step with the record by this FHIR write hook
+/// (batched: one statement per transaction's Patients).
 ///
 /// A kernel table: domains (contracting, chronic care, indicators) join `registry_resident` for their
 /// denominators and breakdowns instead of keeping copies of their own.
 public struct ResidentDirectory: ResourceWriteHook {
     public let resourceTypes: Set<String> = ["Patient"]
+    public let batched = true
 
     /// Creates the hook.
     public init() {}
 
-    public func willWrite(_ resource: JSONValue?, type: String, id: String, sql: any SQLDatabase) async throws {
-        guard let resource else {
-            try await sql.raw("UPDATE registry_resident SET active = 0 WHERE patient_id = \(bind: id)").run()
-            return
+    public func didWrite(_ versions: [WrittenVersion], sql: any SQLDatabase) async throws {
+        // The last version of each Patient counts.
+        var latest: [String: JSONValue?] = [:]
+        var order: [String] = []
+        for version in versions {
+            if latest[version.id] == nil { order.append(version.id) }
+            latest[version.id] = .some(version.resource)
         }
-        let subdistrict = PatientExtensions.subdistricts(of: resource).first
-        let managing = resource["managingOrganization"]?["reference"]?.stringValue
-        let organization = managing.flatMap { $0.hasPrefix("Organization/") ? String($0.dropFirst("Organization/".count)) : nil }
-        try await sql.raw("""
-            INSERT INTO registry_resident (patient_id, district, subdistrict, organization_id, birth_date, gender, household, active)
-            VALUES (\(bind: id), \(bind: subdistrict.map { String($0.prefix(6)) }), \(bind: subdistrict), \(bind: organization),
-                    \(bind: resource["birthDate"]?.stringValue), \(bind: resource["gender"]?.stringValue), \(bind: PatientExtensions.household(of: resource)),
-                    \(unsafeRaw: resource["active"] == .bool(false) ? "0" : "1"))
+        let deleted = order.filter { latest[$0] == .some(nil) }
+        try await MultiRowInsert.forEachChunk(sql, deleted, "UPDATE registry_resident SET active = 0 WHERE patient_id IN {in}")
+        let rows: [[any Encodable & Sendable]] = order.compactMap { id in
+            guard let resource = latest[id] ?? nil else { return nil }
+            let subdistrict = PatientExtensions.subdistricts(of: resource).first
+            let managing = resource["managingOrganization"]?["reference"]?.stringValue
+            let organization = managing.flatMap { $0.hasPrefix("Organization/") ? String($0.dropFirst("Organization/".count)) : nil }
+            return [id, subdistrict.map { String($0.prefix(6)) }, subdistrict, organization, resource["birthDate"]?.stringValue,
+                    resource["gender"]?.stringValue, PatientExtensions.household(of: resource), resource["active"] == .bool(false) ? 0 : 1]
+        }
+        try await MultiRowInsert.run(sql, table: "registry_resident",
+                                     columns: ["patient_id", "district", "subdistrict", "organization_id", "birth_date", "gender", "household", "active"], rows: rows, suffix: """
             ON CONFLICT (patient_id) DO UPDATE SET district = excluded.district, subdistrict = excluded.subdistrict,
                 organization_id = excluded.organization_id, birth_date = excluded.birth_date, gender = excluded.gender,
                 household = excluded.household, active = excluded.active
-            """).run()
+            """)
     }
 }

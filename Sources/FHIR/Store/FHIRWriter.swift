@@ -14,6 +14,8 @@ public final class FHIRWriter {
     let preparer: ResourcePreparer
     let hooks: [any ResourceWriteHook]
     let parameterKeys: SearchParameterKeys
+    /// Versions waiting for the batched hooks, by the hook's position in `hooks`.
+    private var batchedVersions: [Int: [WrittenVersion]] = [:]
     /// Reference integrity: references written, by target, with the path that made them.
     private var referencedTargets: [ReferenceValue: String] = [:]
     /// Resources written in this transaction (they satisfy references).
@@ -110,8 +112,22 @@ public final class FHIRWriter {
     }
 
     private func runHooks(_ resource: JSONValue?, type: String, id: String) async throws {
-        for hook in hooks where hook.resourceTypes.contains(type) {
-            try await hook.willWrite(resource, type: type, id: id, sql: sql)
+        for (index, hook) in hooks.enumerated() where hook.resourceTypes.contains(type) {
+            if hook.batched {
+                batchedVersions[index, default: []].append(WrittenVersion(type: type, id: id, resource: resource))
+            } else {
+                try await hook.willWrite(resource, type: type, id: id, sql: sql)
+            }
+        }
+    }
+
+    /// Hands the batched hooks the versions written since the last flush.
+    private func runBatchedHooks() async throws {
+        guard !batchedVersions.isEmpty else { return }
+        let pending = batchedVersions
+        batchedVersions = [:]
+        for (index, versions) in pending.sorted(by: { $0.key < $1.key }) {
+            try await hooks[index].didWrite(versions, sql: sql)
         }
     }
 
@@ -254,6 +270,7 @@ public final class FHIRWriter {
             try await queueIndex(entries, type: type, key: key)
         }
         keyedEntries.removeAll()
+        try await runBatchedHooks()
         try await tokens.flush(sql, engine: engine)
         try await strings.flush(sql, engine: engine)
         try await references.flush(sql, engine: engine)

@@ -7,8 +7,32 @@ public import SQLKit
 public protocol ResourceWriteHook: Sendable {
     /// The resource types this hook wants to see.
     var resourceTypes: Set<String> { get }
+    /// Whether the hook sees a transaction's versions together (``didWrite(_:sql:)``, when the writer flushes,
+    /// so it can write its rows set-based) rather than one at a time (``willWrite(_:type:id:sql:)``).
+    /// A batched hook that throws still rolls the whole transaction back.
+    var batched: Bool { get }
     /// Called with the version about to be stored (nil for a deletion), on the transaction's connection.
     func willWrite(_ resource: JSONValue?, type: String, id: String, sql: any SQLDatabase) async throws
+    /// Called, for a batched hook, with the versions written since the last flush, in order.
+    func didWrite(_ versions: [WrittenVersion], sql: any SQLDatabase) async throws
+}
+
+/// A version written in a transaction, as a batched hook sees it.
+public struct WrittenVersion: Sendable {
+    /// The resource type and id.
+    public let type: String
+    public let id: String
+    /// The resource as written (readable, before any sealing); nil for a deletion.
+    public let resource: JSONValue?
+}
+
+extension ResourceWriteHook {
+    /// One at a time, unless the hook says otherwise.
+    public var batched: Bool { false }
+    /// Nothing, for a hook that sees versions one at a time.
+    public func didWrite(_ versions: [WrittenVersion], sql: any SQLDatabase) async throws {}
+    /// Nothing, for a batched hook.
+    public func willWrite(_ resource: JSONValue?, type: String, id: String, sql: any SQLDatabase) async throws {}
 }
 
 /// A domain's last word in a FHIR write transaction: called once, after every resource is stored and
