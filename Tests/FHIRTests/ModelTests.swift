@@ -14,6 +14,11 @@ import Testing
         #expect(try JSONValue.parse(Data(text.utf8)) == value)
     }
 
+    @Test func keepsTheFirstOfRepeatedMemberNames() throws {
+        let value = try JSONValue.parse(Data(#"{"a":1,"b":{"c":true,"c":false,"d":{}},"a":2,"e":[{"f":"x","f":"y"}]}"#.utf8))
+        #expect(value == .object(["a": .integer(1), "b": .object(["c": .bool(true), "d": .object([:])]), "e": .array([.object(["f": .string("x")])])]))
+    }
+
     @Test func reportsMalformedJSON() {
         #expect(throws: JSONValue.ParseError.self) { try JSONValue.parse(Data("{\"a\":".utf8)) }
         #expect(throws: JSONValue.ParseError.self) { try JSONValue.parse(Data("not json".utf8)) }

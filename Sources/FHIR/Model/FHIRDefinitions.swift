@@ -29,6 +29,8 @@ public final class ElementDefinition: Sendable, Decodable {
     let typeCode: String?
     /// True when `min` is above zero.
     let isRequired: Bool
+    /// The children with a minimum cardinality above zero, found once.
+    let requiredChildren: [(name: String, definition: ElementDefinition)]
 
     private enum CodingKeys: String, CodingKey {
         case type, min, max, codes, targets, elements, contentReference
@@ -47,15 +49,34 @@ public final class ElementDefinition: Sendable, Decodable {
         maxCount = max.flatMap { Int($0) }
         typeCode = type?.count == 1 ? type?.first : (elements != nil ? "BackboneElement" : type?.first)
         isRequired = (min ?? 0) > 0
+        requiredChildren = elements.map(Self.required(in:)) ?? []
+    }
+
+    /// The elements of `elements` with a minimum cardinality above zero, by name.
+    static func required(in elements: [String: ElementDefinition]) -> [(name: String, definition: ElementDefinition)] {
+        elements.filter(\.value.isRequired).map { ($0.key, $0.value) }.sorted { $0.name < $1.name }
     }
 }
 
 /// A FHIR datatype or resource: its kind and elements.
 public struct TypeDefinition: Sendable, Decodable {
     /// `primitive`, `complex` or `resource`.
-    public var kind: String
+    public let kind: String
     /// Elements by name (choice elements end with `[x]`).
-    public var elements: [String: ElementDefinition]
+    public let elements: [String: ElementDefinition]
+    /// The elements with a minimum cardinality above zero, found once.
+    let required: [(name: String, definition: ElementDefinition)]
+
+    private enum CodingKeys: String, CodingKey {
+        case kind, elements
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        kind = try container.decode(String.self, forKey: .kind)
+        elements = try container.decode([String: ElementDefinition].self, forKey: .elements)
+        required = ElementDefinition.required(in: elements)
+    }
 }
 
 /// A search parameter of one resource type, as data (`search-parameters.json`).

@@ -50,16 +50,17 @@ public struct ResourceValidator: Sendable {
         }
         if steps.isEmpty {
             steps.append(typeName)
-            validateMembers(members, elements: type.elements, steps: &steps, isResource: true, issues: &issues)
+            validateMembers(members, elements: type.elements, required: type.required, steps: &steps, isResource: true, issues: &issues)
             steps.removeLast()
         } else {
-            validateMembers(members, elements: type.elements, steps: &steps, isResource: true, issues: &issues)
+            validateMembers(members, elements: type.elements, required: type.required, steps: &steps, isResource: true, issues: &issues)
         }
     }
 
     private func validateMembers(
         _ members: [String: JSONValue],
         elements: [String: ElementDefinition],
+        required: [(name: String, definition: ElementDefinition)],
         steps: inout [String],
         isResource: Bool,
         issues: inout [OutcomeIssue]
@@ -109,7 +110,7 @@ public struct ResourceValidator: Sendable {
                 validateValue(value, typeCode: typeCode, definition: definition, steps: &steps, issues: &issues)
             }
         }
-        for (name, definition) in elements where definition.isRequired {
+        for (name, definition) in required {
             if !isPresent(name, definition: definition, in: members) {
                 issues.append(OutcomeIssue(code: "required", diagnostics: "Required element '\(name)' is missing", expression: "\(Self.render(steps)).\(name)"))
             }
@@ -167,7 +168,7 @@ public struct ResourceValidator: Sendable {
                 issues.append(OutcomeIssue(code: "structure", diagnostics: "Expected an object, found \(value.kindName)", expression: Self.render(steps)))
                 return
             }
-            validateMembers(members, elements: elements, steps: &steps, isResource: false, issues: &issues)
+            validateMembers(members, elements: elements, required: ElementDefinition.required(in: elements), steps: &steps, isResource: false, issues: &issues)
             return
         }
         if let children = definition.elements {
@@ -175,7 +176,7 @@ public struct ResourceValidator: Sendable {
                 issues.append(OutcomeIssue(code: "structure", diagnostics: "Expected an object, found \(value.kindName)", expression: Self.render(steps)))
                 return
             }
-            validateMembers(members, elements: children, steps: &steps, isResource: false, issues: &issues)
+            validateMembers(members, elements: children, required: definition.requiredChildren, steps: &steps, isResource: false, issues: &issues)
             return
         }
         guard let typeCode else { return }
@@ -196,7 +197,7 @@ public struct ResourceValidator: Sendable {
             issues.append(OutcomeIssue(code: "structure", diagnostics: "Expected a \(typeCode) object, found \(value.kindName)", expression: Self.render(steps)))
             return
         }
-        validateMembers(members, elements: type.elements, steps: &steps, isResource: false, issues: &issues)
+        validateMembers(members, elements: type.elements, required: type.required, steps: &steps, isResource: false, issues: &issues)
         if typeCode == "Reference", let targets = definition.targets, !targets.isEmpty, !targets.contains("Resource"),
            let reference = members["reference"]?.stringValue, let targetType = ReferenceValue(reference)?.type,
            !targets.contains(targetType) {
