@@ -22,7 +22,7 @@ public struct ChronicHook: ResourceWriteHook {
     /// The transaction's diagnoses and readings, set-based: enrolments upserted, readings replaced, suspected
     /// cases found, and the schedules of every resident touched recomputed, in a handful of statements.
     public func didWrite(_ versions: [WrittenVersion], sql: any SQLDatabase) async throws {
-        var enrolments: [String: [any Encodable & Sendable]] = [:]
+        var enrolments: [String: [RowValue]] = [:]
         var readings: [String: (patient: String, kind: String, day: String, value1: Double, value2: Double?)] = [:]
         var dropped: [String] = []
         var touched = Set<String>()
@@ -44,7 +44,7 @@ public struct ChronicHook: ResourceWriteHook {
                 }
                 let since = String((resource["onsetDateTime"]?.stringValue ?? resource["recordedDate"]?.stringValue ?? CalendarDay.today()).prefix(10))
                 for programme in programmes ?? [] where codes.contains(where: { code in programme.prefixes.contains { code.hasPrefix($0) } }) {
-                    enrolments["\(patient)|\(programme.code)"] = [patient, programme.code, "confirmed", source, since, 0, 0]
+                    enrolments["\(patient)|\(programme.code)"] = [.text(patient), .text(programme.code), .text("confirmed"), .text(source), .text(since), .int(0), .int(0)]
                     touched.insert(patient)
                 }
             } else {
@@ -62,18 +62,20 @@ public struct ChronicHook: ResourceWriteHook {
             }
         }
         try await MultiRowInsert.forEachChunk(sql, dropped, "DELETE FROM chronic_reading WHERE source IN {in}")
-        try await MultiRowInsert.run(sql, table: "chronic_reading", columns: ["source", "patient_id", "kind", "taken_on", "value1", "value2"],
-                                     rows: readings.sorted { $0.key < $1.key }.map { [$0.key, $0.value.patient, $0.value.kind, $0.value.day, $0.value.value1, $0.value.value2] },
-                                     suffix: """
+        var readingRows = BatchInsert(table: "chronic_reading", columns: ["source", "patient_id", "kind", "taken_on", "value1", "value2"], suffix: """
             ON CONFLICT (source) DO UPDATE SET patient_id = excluded.patient_id, kind = excluded.kind, taken_on = excluded.taken_on,
                 value1 = excluded.value1, value2 = excluded.value2
             """)
-        try await MultiRowInsert.run(sql, table: "chronic_enrolment",
-                                     columns: ["patient_id", "programme", "status", "source", "since", "follow_ups_year", "uncontrolled_streak"],
-                                     rows: enrolments.sorted { $0.key < $1.key }.map(\.value),
-                                     suffix: "ON CONFLICT (patient_id, programme) DO UPDATE SET status = 'confirmed', source = excluded.source")
+        for (source, reading) in readings.sorted(by: { $0.key < $1.key }) {
+            readingRows.append([.text(source), .text(reading.patient), .text(reading.kind), .text(reading.day), .double(reading.value1), reading.value2.map(RowValue.double) ?? .text(nil)])
+        }
+        try await readingRows.flush(sql, engine: engine)
+        var enrolmentRows = BatchInsert(table: "chronic_enrolment", columns: Self.enrolmentColumns,
+                                        suffix: "ON CONFLICT (patient_id, programme) DO UPDATE SET status = 'confirmed', source = excluded.source")
+        for (_, row) in enrolments.sorted(by: { $0.key < $1.key }) { enrolmentRows.append(row) }
+        try await enrolmentRows.flush(sql, engine: engine)
         // Two elevated pressures on different days: suspected hypertension for those not yet registered.
-        var suspected: [[any Encodable & Sendable]] = []
+        var suspected = BatchInsert(table: "chronic_enrolment", columns: Self.enrolmentColumns, suffix: "ON CONFLICT (patient_id, programme) DO NOTHING")
         let candidates = elevated.sorted()
         var start = 0
         while start < candidates.count {
@@ -82,15 +84,16 @@ public struct ChronicHook: ResourceWriteHook {
                 SELECT patient_id, MIN(taken_on) AS first FROM chronic_reading WHERE patient_id IN (\(binds: chunk)) AND kind = 'bp' AND (value1 >= 140 OR value2 >= 90)
                 GROUP BY patient_id HAVING COUNT(DISTINCT taken_on) >= 2
                 """).all() {
-                suspected.append([try row.decode(column: "patient_id", as: String.self), "hypertension", "suspected", "readings", CalendarDay.today(), 0, 0])
+                suspected.append([.text(try row.decode(column: "patient_id", as: String.self)), .text("hypertension"), .text("suspected"), .text("readings"),
+                                  .text(CalendarDay.today()), .int(0), .int(0)])
             }
             start += 500
         }
-        try await MultiRowInsert.run(sql, table: "chronic_enrolment",
-                                     columns: ["patient_id", "programme", "status", "source", "since", "follow_ups_year", "uncontrolled_streak"],
-                                     rows: suspected, suffix: "ON CONFLICT (patient_id, programme) DO NOTHING")
+        try await suspected.flush(sql, engine: engine)
         try await ChronicSchedule.recompute(sql: sql, engine: engine, day: CalendarDay.today(), patients: touched.sorted())
     }
+
+    static let enrolmentColumns = ["patient_id", "programme", "status", "source", "since", "follow_ups_year", "uncontrolled_streak"]
 
     /// The ICD-10 codes of an active, not refuted diagnosis; nil otherwise.
     static func diagnosisCodes(_ condition: JSONValue) -> [String]? {

@@ -11,9 +11,11 @@ public struct PopulationHook: ResourceWriteHook {
     public let resourceTypes: Set<String> = ["Patient", "Condition", "PractitionerRole"]
     /// Places a newly known family doctor gets.
     let defaultCapacity: Int
+    let engine: DatabaseEngine
 
-    /// Creates the hook; `defaultCapacity` is the number of residents a new family doctor may sign.
-    public init(defaultCapacity: Int = ContractingService.defaultCapacity) {
+    /// Creates the hook for the store's engine; `defaultCapacity` is the number of residents a new family doctor may sign.
+    public init(engine: DatabaseEngine, defaultCapacity: Int = ContractingService.defaultCapacity) {
+        self.engine = engine
         self.defaultCapacity = defaultCapacity
     }
 
@@ -23,19 +25,21 @@ public struct PopulationHook: ResourceWriteHook {
     public func didWrite(_ versions: [WrittenVersion], sql: any SQLDatabase) async throws {
         var sources: [String] = []
         var seen = Set<String>()
-        var facts: [String: [[any Encodable & Sendable]]] = [:]
+        var facts: [String: [[RowValue]]] = [:]
         for version in versions {
             switch version.type {
             case "Patient", "Condition":
                 let source = "\(version.type)/\(version.id)"
                 if seen.insert(source).inserted { sources.append(source) }
-                facts[source] = Self.facts(version.resource, type: version.type, id: version.id).map { [source, $0.group.rawValue, $0.patient] }
+                facts[source] = Self.facts(version.resource, type: version.type, id: version.id).map { [.text(source), .text($0.group.rawValue), .text($0.patient)] }
             default:
                 try await practitionerRole(version.resource, sql: sql)
             }
         }
         try await MultiRowInsert.forEachChunk(sql, sources, "DELETE FROM contract_group_fact WHERE source IN {in}")
-        try await MultiRowInsert.run(sql, table: "contract_group_fact", columns: ["source", "group_code", "patient_id"], rows: sources.flatMap { facts[$0] ?? [] })
+        var rows = BatchInsert(table: "contract_group_fact", columns: ["source", "group_code", "patient_id"])
+        for row in sources.flatMap({ facts[$0] ?? [] }) { rows.append(row) }
+        try await rows.flush(sql, engine: engine)
     }
 
     /// The key groups a Patient states or a Condition diagnoses, with the resident they belong to.

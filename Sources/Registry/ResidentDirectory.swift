@@ -11,9 +11,12 @@ import Storage
 public struct ResidentDirectory: ResourceWriteHook {
     public let resourceTypes: Set<String> = ["Patient"]
     public let batched = true
+    let engine: DatabaseEngine
 
-    /// Creates the hook.
-    public init() {}
+    /// Creates the hook for the store's engine.
+    public init(engine: DatabaseEngine) {
+        self.engine = engine
+    }
 
     public func didWrite(_ versions: [WrittenVersion], sql: any SQLDatabase) async throws {
         // The last version of each Patient counts.
@@ -25,19 +28,20 @@ public struct ResidentDirectory: ResourceWriteHook {
         }
         let deleted = order.filter { latest[$0] == .some(nil) }
         try await MultiRowInsert.forEachChunk(sql, deleted, "UPDATE registry_resident SET active = 0 WHERE patient_id IN {in}")
-        let rows: [[any Encodable & Sendable]] = order.compactMap { id in
-            guard let resource = latest[id] ?? nil else { return nil }
-            let subdistrict = PatientExtensions.subdistricts(of: resource).first
-            let managing = resource["managingOrganization"]?["reference"]?.stringValue
-            let organization = managing.flatMap { $0.hasPrefix("Organization/") ? String($0.dropFirst("Organization/".count)) : nil }
-            return [id, subdistrict.map { String($0.prefix(6)) }, subdistrict, organization, resource["birthDate"]?.stringValue,
-                    resource["gender"]?.stringValue, PatientExtensions.household(of: resource), resource["active"] == .bool(false) ? 0 : 1]
-        }
-        try await MultiRowInsert.run(sql, table: "registry_resident",
-                                     columns: ["patient_id", "district", "subdistrict", "organization_id", "birth_date", "gender", "household", "active"], rows: rows, suffix: """
+        var rows = BatchInsert(table: "registry_resident",
+                               columns: ["patient_id", "district", "subdistrict", "organization_id", "birth_date", "gender", "household", "active"], suffix: """
             ON CONFLICT (patient_id) DO UPDATE SET district = excluded.district, subdistrict = excluded.subdistrict,
                 organization_id = excluded.organization_id, birth_date = excluded.birth_date, gender = excluded.gender,
                 household = excluded.household, active = excluded.active
             """)
+        for id in order {
+            guard let resource = latest[id] ?? nil else { continue }
+            let subdistrict = PatientExtensions.subdistricts(of: resource).first
+            let managing = resource["managingOrganization"]?["reference"]?.stringValue
+            let organization = managing.flatMap { $0.hasPrefix("Organization/") ? String($0.dropFirst("Organization/".count)) : nil }
+            rows.append([.text(id), .text(subdistrict.map { String($0.prefix(6)) }), .text(subdistrict), .text(organization), .text(resource["birthDate"]?.stringValue),
+                         .text(resource["gender"]?.stringValue), .text(PatientExtensions.household(of: resource)), .int(resource["active"] == .bool(false) ? 0 : 1)])
+        }
+        try await rows.flush(sql, engine: engine)
     }
 }

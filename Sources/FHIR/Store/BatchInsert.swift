@@ -1,5 +1,5 @@
-import SQLKit
-import Storage
+public import SQLKit
+public import Storage
 
 /// A column value of a row written by ``BatchInsert``.
 ///
@@ -10,29 +10,39 @@ public enum RowValue: Sendable, Equatable, Hashable {
     case int(Int64)
     /// A floating-point number, bound.
     case double(Double)
-    /// Text or NULL, bound.
+    /// Text, bound; or NULL (nil), written as a literal.
     case text(String?)
 }
 
-/// Multi-row INSERT statements, split so that no statement exceeds the engines' bind limits.
-struct BatchInsert {
+/// Multi-row INSERT statements, split so that no statement exceeds the engines' bind limits. The FHIR
+/// writer's index rows and the domains' batched write hooks use it.
+public struct BatchInsert: Sendable {
     let table: String
     let columns: [String]
     var rows: [[RowValue]] = []
+    /// What follows the rows, e.g. `ON CONFLICT (…) DO UPDATE SET …` (rows of one batch must not
+    /// conflict with each other then).
+    let suffix: String
 
     /// Whether the rows go to SQLite as one JSON array (see ``flush(_:engine:)``); off for rows of
     /// long text (resources' JSON), which bind cheaper than they escape into and out of an array.
     let packedOnSQLite: Bool
 
-    init(table: String, columns: [String], packedOnSQLite: Bool = true) {
+    /// A batch for `table`'s `columns`, optionally followed by `suffix` in each statement.
+    public init(table: String, columns: [String], packedOnSQLite: Bool = true, suffix: String = "") {
         self.table = table
         self.columns = columns
         self.packedOnSQLite = packedOnSQLite
+        self.suffix = suffix
     }
 
-    mutating func append(_ row: [RowValue]) {
+    /// Adds a row (as many values as columns).
+    public mutating func append(_ row: [RowValue]) {
         rows.append(row)
     }
+
+    /// Whether no row waits.
+    public var isEmpty: Bool { rows.isEmpty }
 
     /// Rows per statement for a table of `columns` columns: SQLite allows 32766 bound values per
     /// statement, PostgreSQL 65535.
@@ -50,13 +60,14 @@ struct BatchInsert {
     /// (`INSERT … SELECT value->>0, … FROM jsonb_each(?)`): the statement is a few dozen bytes to
     /// compile and has one bind, instead of a `VALUES` list with a placeholder per value, which
     /// SQLite has to parse and SQLiteKit to encode value by value. Otherwise multi-row `VALUES`.
-    mutating func flush(_ sql: any SQLDatabase, engine: DatabaseEngine) async throws {
+    public mutating func flush(_ sql: any SQLDatabase, engine: DatabaseEngine) async throws {
         guard !rows.isEmpty else { return }
         if engine == .sqlite, packedOnSQLite {
             var start = 0
             while start < rows.count {
                 let end = min(rows.count, start + Self.rowsPerJSONStatement)
-                try await sql.raw("\(unsafeRaw: jsonInsertSQL)\(bind: Self.jsonArray(rows[start..<end])))").run()
+                // `WHERE true` keeps SQLite from reading an `ON CONFLICT` suffix as a join constraint.
+                try await sql.raw("\(unsafeRaw: jsonInsertSQL)\(bind: Self.jsonArray(rows[start..<end])))\(unsafeRaw: suffix.isEmpty ? "" : " WHERE true " + suffix)").run()
                 start = end
             }
             rows.removeAll(keepingCapacity: true)
@@ -66,7 +77,7 @@ struct BatchInsert {
         var start = 0
         while start < rows.count {
             let end = min(rows.count, start + rowsPerStatement)
-            try await sql.raw("\(InsertStatement(table: table, columns: columns, rows: rows[start..<end], returning: nil))").run()
+            try await sql.raw("\(InsertStatement(table: table, columns: columns, rows: rows[start..<end], returning: nil))\(unsafeRaw: suffix.isEmpty ? "" : " " + suffix)").run()
             start = end
         }
         rows.removeAll(keepingCapacity: true)
@@ -135,7 +146,9 @@ private struct InsertStatement: SQLExpression {
                 switch value {
                 case .int(let number): serializer.write(String(number))
                 case .double(let number): serializer.write(bind: number)
-                case .text(let text): serializer.write(bind: text)
+                // An untyped NULL: a NULL bound as text would not go into a numeric column on PostgreSQL.
+                case .text(nil): serializer.write("NULL")
+                case .text(let text?): serializer.write(bind: text)
                 }
             }
             serializer.write(")")
