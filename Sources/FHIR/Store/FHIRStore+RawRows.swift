@@ -34,7 +34,10 @@ public struct FHIRRawRows: Sendable {
     /// The number of rows in all tables.
     public var count: Int { tables.reduce(0) { $0 + $1.rows.count } }
 
-    static let layout: [(String, [(String, Kind)])] = [
+    /// A table's columns and how each is read, for ``FHIRStore/rawRows(including:)``.
+    public typealias Layout = (table: String, columns: [(name: String, kind: Kind)])
+
+    static let layout: [Layout] = [
         ("fhir_resource", [("res_key", .int), ("res_type", .text), ("res_id", .text), ("version_id", .int), ("last_updated", .text), ("last_updated_ms", .int),
                            ("deleted", .int), ("method", .text), ("content", .text)]),
         ("fhir_resource_history", [("res_type", .text), ("res_id", .text), ("version_id", .int), ("last_updated", .text), ("last_updated_ms", .int), ("deleted", .int), ("method", .text), ("content", .text)]),
@@ -46,15 +49,16 @@ public struct FHIRRawRows: Sendable {
         ("fhir_idx_quantity", [("res_key", .int), ("seq", .int), ("param_key", .int), ("system", .optionalText), ("code", .optionalText), ("value", .double)]),
     ]
 
-    enum Kind { case text, optionalText, int, double }
+    /// How a column is read back.
+    public enum Kind: Sendable { case text, optionalText, int, optionalInt, double, optionalDouble }
 }
 
 extension FHIRStore {
-    /// Reads every row of the FHIR tables.
-    public func rawRows() async throws -> FHIRRawRows {
+    /// Reads every row of the FHIR tables, and of the `extra` tables (the domains' rows written by write hooks).
+    public func rawRows(including extra: [FHIRRawRows.Layout] = []) async throws -> FHIRRawRows {
         try await database.read { sql in
             var tables: [(table: String, columns: [String], rows: [[RowValue]])] = []
-            for (table, columns) in FHIRRawRows.layout {
+            for (table, columns) in FHIRRawRows.layout + extra {
                 let rows = try await sql.raw("SELECT \(unsafeRaw: columns.map(\.0).joined(separator: ", ")) FROM \(unsafeRaw: table)").all()
                 let values: [[RowValue]] = try rows.map { row in
                     try columns.map { column, kind -> RowValue in
@@ -63,6 +67,8 @@ extension FHIRStore {
                         case .optionalText: .text(try row.decode(column: column, as: String?.self))
                         case .int: .int(try row.decode(column: column, as: Int64.self))
                         case .double: .double(try row.decode(column: column, as: Double.self))
+                        case .optionalInt: try row.decode(column: column, as: Int64?.self).map(RowValue.int) ?? .text(nil)
+                        case .optionalDouble: try row.decode(column: column, as: Double?.self).map(RowValue.double) ?? .text(nil)
                         }
                     }
                 }
