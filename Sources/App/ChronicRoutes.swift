@@ -7,6 +7,7 @@ import Registry
 import Storage
 
 extension Enrolment: ResponseEncodable {}
+extension DiabetesRiskScore: ResponseEncodable {}
 
 /// Chronic disease management under `/api/v1/chronic`: follow-ups, the family doctor's chronic worklist,
 /// confirming suspected cases, and rates for managers.
@@ -96,6 +97,22 @@ struct ChronicRoutes {
             }
             try await audit(context, principal, action: "update", entity: "chronic/enrolment", patients: [patient])
             return enrolment
+        }
+
+        // 糖尿病风险评分: a resident's Chinese diabetes risk score from their record (404 when not applicable:
+        // already diabetic, or outside ages 20–74).
+        api.get("screening/diabetes/:patient") { _, context -> DiabetesRiskScore in
+            let principal = try context.require(.familyDoctor, .chcStaff, .chcManager)
+            let patient = try context.parameters.require("patient")
+            guard FHIRID.isValid(patient), let relationship = try await access.policy.relationship(principal, patient: patient),
+                  [.panel, .institution].contains(relationship) else {
+                throw HTTPError(.forbidden, message: "只能为本人签约居民或本中心居民评估")
+            }
+            try await audit(context, principal, action: "read", entity: "chronic/screening", patients: [patient])
+            guard let score = try await apiErrors({ try await chronic.diabetesRisk(patient: patient) }) else {
+                throw HTTPError(.notFound, message: "该居民不适用糖尿病风险评分（已确诊糖尿病或年龄不在20–74岁）")
+            }
+            return score
         }
 
         // 管理率、控制率: aggregates for the commission (district) and CHC managers (their CHC's district).

@@ -162,3 +162,43 @@ import WeijianTesting
         }
     }
 }
+
+@Suite struct DiabetesRiskScoreTests {
+    @Test func pointsFollowTheGuidelineTable() throws {
+        // 58-year-old man, 145 mmHg, BMI 26, waist 92 cm, a parent with diabetes: 15 + 2 + 7 + 3 + 8 + 6 = 41.
+        let high = try #require(DiabetesRiskScore.score(age: 58, male: true, systolic: 145, bmi: 26, waist: 92, familyHistory: true))
+        #expect(high.points == 41 && high.highRisk && high.missing.isEmpty)
+        // 30-year-old woman, 108 mmHg, BMI 21.5, waist 69 cm: 4 points.
+        #expect(DiabetesRiskScore.score(age: 30, male: false, systolic: 108, bmi: 21.5, waist: 69, familyHistory: false)?.points == 4)
+        // Boundaries: 24 vs 25 points; waist steps differ by sex.
+        #expect(DiabetesRiskScore.score(age: 45, male: true, systolic: 125, bmi: 23, waist: 74.9, familyHistory: false)?.points == 18)
+        #expect(DiabetesRiskScore.score(age: 45, male: false, systolic: 125, bmi: 23, waist: 74.9, familyHistory: false)?.points == 19)
+        #expect(DiabetesRiskScore.score(age: 65, male: true, systolic: 160, bmi: 30, waist: 95, familyHistory: true)?.points == 51)
+        let partial = try #require(DiabetesRiskScore.score(age: 62, male: false, systolic: nil, bmi: nil, waist: nil, familyHistory: true))
+        #expect(partial.points == 22 && partial.missing == ["systolic", "bmi", "waist"] && !partial.highRisk)
+        #expect(DiabetesRiskScore.score(age: 19, male: true, systolic: 120, bmi: 22, waist: 80, familyHistory: false) == nil)
+        #expect(DiabetesRiskScore.score(age: 75, male: true, systolic: 120, bmi: 22, waist: 80, familyHistory: false) == nil)
+    }
+
+    @Test func theScoreIsReadFromTheRecord() async throws {
+        try await TestDatabase.withPlatform { platform in
+            let today = CalendarDay.today()
+            let birth = CalendarDay.shift(today, days: -(58 * 365 + 30))
+            let number = ResidentIDNumber.make(addressCode: "310105", birthDate: birth, sequence: 41, male: true)
+            _ = try await platform.fhir.update(try JSONValue.parse(Data(#"{"resourceType":"Patient","id":"d1","gender":"male","birthDate":"\#(birth)","identifier":[{"system":"\#(ResidentIDNumber.system)","value":"\#(number)"}]}"#.utf8)), type: "Patient", id: "d1")
+            let day = CalendarDay.shift(today, days: -20) + "T09:00:00+08:00"
+            for text in [
+                #"{"resourceType":"Observation","status":"final","code":{"coding":[{"system":"http://loinc.org","code":"85354-9"}]},"subject":{"reference":"Patient/d1"},"effectiveDateTime":"\#(day)","component":[{"code":{"coding":[{"system":"http://loinc.org","code":"8480-6"}]},"valueQuantity":{"value":145,"unit":"mmHg"}},{"code":{"coding":[{"system":"http://loinc.org","code":"8462-4"}]},"valueQuantity":{"value":85,"unit":"mmHg"}}]}"#,
+                #"{"resourceType":"Observation","status":"final","code":{"coding":[{"system":"http://loinc.org","code":"39156-5"}]},"subject":{"reference":"Patient/d1"},"effectiveDateTime":"\#(day)","valueQuantity":{"value":26,"unit":"kg/m2"}}"#,
+                #"{"resourceType":"Observation","status":"final","code":{"coding":[{"system":"http://loinc.org","code":"8280-0"}]},"subject":{"reference":"Patient/d1"},"effectiveDateTime":"\#(day)","valueQuantity":{"value":92,"unit":"cm"}}"#,
+                #"{"resourceType":"Condition","code":{"coding":[{"system":"http://hl7.org/fhir/sid/icd-10","code":"Z83.3"}]},"subject":{"reference":"Patient/d1"}}"#,
+            ] { _ = try await platform.fhir.create(try JSONValue.parse(Data(text.utf8))) }
+            let service = ChronicService(store: platform.fhir)
+            let score = try #require(try await service.diabetesRisk(patient: "d1", on: today))
+            #expect(score.points == 41 && score.highRisk && score.missing.isEmpty)
+            // Once diabetic, the screening no longer applies.
+            _ = try await platform.fhir.create(try JSONValue.parse(Data(#"{"resourceType":"Condition","clinicalStatus":{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/condition-clinical","code":"active"}]},"code":{"coding":[{"system":"http://hl7.org/fhir/sid/icd-10","code":"E11.9"}]},"subject":{"reference":"Patient/d1"}}"#.utf8)))
+            #expect(try await service.diabetesRisk(patient: "d1", on: today) == nil)
+        }
+    }
+}
