@@ -36,7 +36,8 @@ public struct ChronicHook: ResourceWriteHook {
             }
             guard let patient = Self.patient(resource["subject"]) else { continue }
             if version.type == "Condition" {
-                guard let codes = Self.diagnosisCodes(resource) else { continue }
+                let codes = Diagnosis.activeICD10Codes(of: resource)
+                guard !codes.isEmpty else { continue }
                 if programmes == nil {
                     programmes = try await sql.raw("SELECT code, icd_prefixes FROM chronic_programme").all().map {
                         (try $0.decode(column: "code", as: String.self), try $0.decode(column: "icd_prefixes", as: String.self).split(separator: ",").map(String.init))
@@ -94,18 +95,6 @@ public struct ChronicHook: ResourceWriteHook {
     }
 
     static let enrolmentColumns = ["patient_id", "programme", "status", "source", "since", "follow_ups_year", "uncontrolled_streak"]
-
-    /// The ICD-10 codes of an active, not refuted diagnosis; nil otherwise.
-    static func diagnosisCodes(_ condition: JSONValue) -> [String]? {
-        let clinical = condition["clinicalStatus"]?["coding"]?.arrayValue?.first?["code"]?.stringValue ?? "active"
-        let verification = condition["verificationStatus"]?["coding"]?.arrayValue?.first?["code"]?.stringValue ?? "confirmed"
-        guard ["active", "recurrence", "relapse"].contains(clinical), !["refuted", "entered-in-error"].contains(verification) else { return nil }
-        let codes = (condition["code"]?["coding"]?.arrayValue ?? []).compactMap { coding -> String? in
-            guard coding["system"]?.stringValue?.lowercased().contains("icd-10") == true else { return nil }
-            return coding["code"]?.stringValue?.uppercased()
-        }
-        return codes.isEmpty ? nil : codes
-    }
 
     /// A blood pressure (LOINC 85354-9 with systolic 8480-6 and diastolic 8462-4 components) or fasting
     /// glucose (1558-6, mmol/L) reading with its day; nil for other Observations or implausible values.

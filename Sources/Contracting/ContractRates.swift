@@ -138,13 +138,7 @@ extension ContractingService {
         try await database.read { sql in
             let birth = try await sql.raw("SELECT birth_date FROM registry_resident WHERE patient_id = \(bind: patient)").first()?
                 .decode(column: "birth_date", as: String?.self)
-            var groups = KeyGroup.byAge(birthDate: birth, on: day)
-            for row in try await sql.raw("SELECT DISTINCT group_code FROM contract_group_fact WHERE patient_id = \(bind: patient)").all() {
-                guard let group = KeyGroup(rawValue: try row.decode(column: "group_code", as: String.self)) else { continue }
-                if group == .disabledElderly, let birth, birth > KeyGroup.shifted(day, years: -60) { continue }
-                groups.insert(group)
-            }
-            return KeyGroup.allCases.filter(groups.contains)
+            return KeyGroup.groups(birthDate: birth, facts: try await Self.facts(of: [patient], sql: sql)[patient] ?? [], on: day)
         }
     }
 
@@ -204,27 +198,14 @@ extension ContractingService {
                 SELECT * FROM contract_agreement WHERE practitioner_id = \(bind: practitioner) AND status = 'active' ORDER BY start_date DESC, id
                 """).all().map(Self.decode)
             var births: [String: String] = [:]
-            var facts: [String: Set<KeyGroup>] = [:]
             for row in try await sql.raw("""
                 SELECT r.patient_id, r.birth_date FROM registry_resident r JOIN contract_agreement c ON c.patient_id = r.patient_id
                 WHERE c.practitioner_id = \(bind: practitioner) AND c.status = 'active'
                 """).all() {
                 births[try row.decode(column: "patient_id", as: String.self)] = try row.decode(column: "birth_date", as: String?.self)
             }
-            for row in try await sql.raw("""
-                SELECT DISTINCT f.patient_id, f.group_code FROM contract_group_fact f JOIN contract_agreement c ON c.patient_id = f.patient_id
-                WHERE c.practitioner_id = \(bind: practitioner) AND c.status = 'active'
-                """).all() {
-                if let group = KeyGroup(rawValue: try row.decode(column: "group_code", as: String.self)) {
-                    facts[try row.decode(column: "patient_id", as: String.self), default: []].insert(group)
-                }
-            }
-            return contracts.map { contract in
-                let birth = births[contract.patient]
-                var groups = KeyGroup.byAge(birthDate: birth, on: day).union(facts[contract.patient] ?? [])
-                if let birth, birth > KeyGroup.shifted(day, years: -60) { groups.remove(.disabledElderly) }
-                return (contract, KeyGroup.allCases.filter(groups.contains))
-            }
+            let facts = try await Self.facts(of: contracts.map(\.patient), sql: sql)
+            return contracts.map { ($0, KeyGroup.groups(birthDate: births[$0.patient], facts: facts[$0.patient] ?? [], on: day)) }
         }
     }
 }
@@ -241,18 +222,27 @@ extension ContractingService {
                 """
             let total = try await sql.raw("SELECT COUNT(*) AS n " + filter).first()?.decode(column: "n", as: Int.self) ?? 0
             let rows = try await sql.raw("SELECT r.patient_id, r.birth_date " + filter + " ORDER BY r.patient_id LIMIT \(literal: max(0, limit))").all()
-            var residents: [(patient: String, groups: [KeyGroup])] = []
-            for row in rows {
-                let patient = try row.decode(column: "patient_id", as: String.self)
-                let birth = try row.decode(column: "birth_date", as: String?.self)
-                var groups = KeyGroup.byAge(birthDate: birth, on: day)
-                for fact in try await sql.raw("SELECT DISTINCT group_code FROM contract_group_fact WHERE patient_id = \(bind: patient)").all() {
-                    if let group = KeyGroup(rawValue: try fact.decode(column: "group_code", as: String.self)) { groups.insert(group) }
-                }
-                if let birth, birth > KeyGroup.shifted(day, years: -60) { groups.remove(.disabledElderly) }
-                residents.append((patient, KeyGroup.allCases.filter(groups.contains)))
-            }
-            return (residents, total)
+            let found = try rows.map { (patient: try $0.decode(column: "patient_id", as: String.self), birth: try $0.decode(column: "birth_date", as: String?.self)) }
+            let facts = try await Self.facts(of: found.map(\.patient), sql: sql)
+            return (found.map { ($0.patient, KeyGroup.groups(birthDate: $0.birth, facts: facts[$0.patient] ?? [], on: day)) }, total)
         }
+    }
+}
+
+extension ContractingService {
+    /// The key-group facts (diagnoses, the record's stated groups) of the given residents, one query per 500.
+    static func facts(of patients: [String], sql: any SQLDatabase) async throws -> [String: Set<KeyGroup>] {
+        var facts: [String: Set<KeyGroup>] = [:]
+        var start = 0
+        while start < patients.count {
+            let chunk = Array(patients[start..<min(patients.count, start + 500)])
+            for row in try await sql.raw("SELECT DISTINCT patient_id, group_code FROM contract_group_fact WHERE patient_id IN (\(binds: chunk))").all() {
+                if let group = KeyGroup(rawValue: try row.decode(column: "group_code", as: String.self)) {
+                    facts[try row.decode(column: "patient_id", as: String.self), default: []].insert(group)
+                }
+            }
+            start += 500
+        }
+        return facts
     }
 }

@@ -60,16 +60,7 @@ public enum KeyGroup: String, CaseIterable, Sendable, Codable {
 
     /// The group an active, not refuted Condition puts its subject in, by its ICD-10 code.
     public static func diagnosed(by condition: JSONValue) -> Set<KeyGroup> {
-        let clinical = condition["clinicalStatus"]?["coding"]?.arrayValue?.first?["code"]?.stringValue ?? "active"
-        let verification = condition["verificationStatus"]?["coding"]?.arrayValue?.first?["code"]?.stringValue ?? "confirmed"
-        guard ["active", "recurrence", "relapse"].contains(clinical), !["refuted", "entered-in-error"].contains(verification) else { return [] }
-        var groups: Set<KeyGroup> = []
-        for coding in condition["code"]?["coding"]?.arrayValue ?? [] {
-            guard let system = coding["system"]?.stringValue, system.lowercased().contains("icd-10"),
-                  let code = coding["code"]?.stringValue?.uppercased() else { continue }
-            if let group = group(forICD10: code) { groups.insert(group) }
-        }
-        return groups
+        Set(Diagnosis.activeICD10Codes(of: condition).compactMap(group(forICD10:)))
     }
 
     /// The diagnosis group of an ICD-10 code, if any. Z74 (care dependency) gives `disabledElderly`;
@@ -87,6 +78,14 @@ public enum KeyGroup: String, CaseIterable, Sendable, Codable {
         if head.hasPrefix("O") { return .pregnancy }
         if head >= "F20" && head <= "F29" { return .severeMental }
         return nil
+    }
+
+    /// A resident's groups on `day`: those of their age, and those the record's facts give (a care
+    /// dependency makes a disabled elder only from age 60), in declaration order.
+    public static func groups(birthDate: String?, facts: Set<KeyGroup>, on day: String) -> [KeyGroup] {
+        var groups = byAge(birthDate: birthDate, on: day).union(facts)
+        if let birthDate, birthDate > shifted(day, years: -60) { groups.remove(.disabledElderly) }
+        return allCases.filter(groups.contains)
     }
 
     /// The groups a birth date puts a resident in on `day` (YYYY-MM-DD).
