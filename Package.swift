@@ -59,19 +59,24 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "Messaging",
+            dependencies: ["Storage", "FHIR"],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "Contracting",
             dependencies: ["Storage", "FHIR", "Registry"],
             swiftSettings: swiftSettings
         ),
         .target(
             name: "ChronicCare",
-            dependencies: ["Storage", "FHIR", "Registry"],
+            dependencies: ["Storage", "FHIR", "Registry", "Messaging"],
             swiftSettings: swiftSettings
         ),
         .target(
             name: "App",
             dependencies: [
-                "Storage", "FHIR", "Registry", "Access", "Contracting", "ChronicCare",
+                "Storage", "FHIR", "Registry", "Access", "Messaging", "Contracting", "ChronicCare",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdAuth", package: "hummingbird-auth"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -89,9 +94,10 @@ let package = Package(
         ),
         .target(
             name: "WeijianTesting",
-            dependencies: ["App", "Storage", "Access", "FHIR", .product(name: "HummingbirdTesting", package: "hummingbird")],
+            dependencies: ["App", "Storage", "Access", "FHIR", "Messaging", .product(name: "HummingbirdTesting", package: "hummingbird")],
             path: "Tests/WeijianTesting", swiftSettings: swiftSettings
         ),
+        .testTarget(name: "MessagingTests", dependencies: ["Messaging", "Storage", "WeijianTesting"], swiftSettings: swiftSettings),
         .testTarget(name: "StorageTests", dependencies: ["Storage", "WeijianTesting"], swiftSettings: swiftSettings),
         .testTarget(name: "FHIRTests", dependencies: ["FHIR", "Storage", "App", "WeijianTesting"], swiftSettings: swiftSettings),
         .testTarget(name: "RegistryTests", dependencies: ["Registry", "FHIR", "Storage", "App", "WeijianTesting"], swiftSettings: swiftSettings),
@@ -107,7 +113,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ChronicCareTests",
-            dependencies: ["ChronicCare", "Access", "FHIR", "Storage", "App", "Registry", "WeijianTesting", .product(name: "HummingbirdTesting", package: "hummingbird")],
+            dependencies: ["ChronicCare", "Messaging", "Access", "FHIR", "Storage", "App", "Registry", "WeijianTesting", .product(name: "HummingbirdTesting", package: "hummingbird")],
             swiftSettings: swiftSettings
         ),
         .testTarget(

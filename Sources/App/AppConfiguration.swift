@@ -1,5 +1,6 @@
 public import Access
 import Foundation
+public import Messaging
 public import Storage
 
 /// The server's settings, from command-line options and the environment.
@@ -29,6 +30,10 @@ public struct AppConfiguration: Sendable {
     public var lockAfter: Int = 10
     /// Writes a principal may make at once (then twice that a minute); an address twice as many (`WEIJIAN_WRITE_BURST`, default 600).
     public var writeBurst: Int = 600
+    /// What delivers notifications to residents (an SMS gateway); the demo's prints to the console.
+    public var notificationSender: any NotificationSender = ConsoleSender()
+    /// Seconds between runs of the notification dispatcher.
+    public var notificationSeconds: Int = 30
 
     /// Creates a configuration.
     public init(host: String = "127.0.0.1", port: Int = 8080, database: DatabaseConfiguration, maxBodyBytes: Int = 16 * 1024 * 1024,

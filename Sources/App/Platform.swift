@@ -4,6 +4,7 @@ import Contracting
 public import FHIR
 import Registry
 import Logging
+import Messaging
 public import Storage
 
 /// Everything the server runs on: the database, migrated, and the kernel services over it.
@@ -16,7 +17,7 @@ public struct Platform: Sendable {
     public var audit: AuditLog { AuditLog(database: database) }
 
     /// Every migration of every target, applied in id order.
-    public static let migrations: [Migration] = FHIRMigrations.all + RegistryMigrations.all + AccessMigrations.all + ContractingMigrations.all + ChronicMigrations.all
+    public static let migrations: [Migration] = FHIRMigrations.all + RegistryMigrations.all + MessagingMigrations.all + AccessMigrations.all + ContractingMigrations.all + ChronicMigrations.all
 
     /// The key file's keys: token signing, field protection, keyed hashes.
     public let secrets: AccessSecrets

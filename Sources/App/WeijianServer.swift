@@ -28,6 +28,7 @@ public enum WeijianServer {
         FHIRRoutes(access: access, configuration: configuration).register(on: router)
         RegistryRoutes(registry: RegistryService(database: platform.database, fhir: platform.fhir), access: access).register(on: router)
         AccessRoutes(access: access).register(on: router)
+        MessagingRoutes(database: platform.database).register(on: router)
         let contracting = ContractingRoutes(access: access, contracting: ContractingService(store: platform.fhir))
         contracting.register(on: router)
         contracting.registerPages(on: router)
@@ -38,7 +39,8 @@ public enum WeijianServer {
         return Application(
             router: router,
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "weijian"),
-            services: [PlatformLifecycle(platform: platform), sessions, ContractExpiry(contracting: ContractingService(store: platform.fhir), logger: logger)],
+            services: [PlatformLifecycle(platform: platform), sessions, ContractExpiry(contracting: ContractingService(store: platform.fhir), logger: logger),
+                       ResidentNotifications(platform: platform, sender: configuration.notificationSender, interval: configuration.notificationSeconds, logger: logger)],
             logger: logger
         )
     }

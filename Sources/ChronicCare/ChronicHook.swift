@@ -7,9 +7,10 @@ import Storage
 /// diagnosis enrols its programme (confirmed); blood-pressure and fasting-glucose Observations become
 /// readings, after which the resident's schedule and control status are recomputed; two elevated blood
 /// pressures (≥ 140 or ≥ 90 mmHg) on different days enrol a resident not yet registered as suspected
-/// hypertension, for the family doctor to confirm or dismiss.
+/// hypertension, for the family doctor to confirm or dismiss; a completed Procedure coded as one of the
+/// periodic checks (yearly health check, complication screening) marks that check done.
 public struct ChronicHook: ResourceWriteHook {
-    public let resourceTypes: Set<String> = ["Condition", "Observation"]
+    public let resourceTypes: Set<String> = ["Condition", "Observation", "Procedure"]
     let engine: DatabaseEngine
 
     /// Creates the hook for the store's engine.
@@ -28,14 +29,24 @@ public struct ChronicHook: ResourceWriteHook {
         var touched = Set<String>()
         var elevated = Set<String>()
         var programmes: [(code: String, prefixes: [String])]?
+        var checks: [String: (name: String, codes: Set<String>)]?
+        // Per Procedure written, the checks it marks done now (a later version replaces an earlier one's).
+        var checksDone: [String: [[RowValue]]] = [:]
         for version in versions {
             let source = "\(version.type)/\(version.id)"
             guard let resource = version.resource else {
                 if version.type == "Observation" { dropped.append(source); readings[source] = nil }
+                if version.type == "Procedure" { checksDone[source] = [] }
                 continue
             }
             guard let patient = Self.patient(resource["subject"]) else { continue }
-            if version.type == "Condition" {
+            if version.type == "Procedure" {
+                if checks == nil { checks = try await ChronicCheck.all(sql: sql) }
+                let day = ChronicCheck.day(of: resource)
+                checksDone[source] = day.map { day in
+                    ChronicCheck.satisfied(by: resource, checks: checks ?? [:]).map { [.text(source + "|" + $0), .text(patient), .text($0), .text(day)] }
+                } ?? []
+            } else if version.type == "Condition" {
                 let codes = Diagnosis.activeICD10Codes(of: resource)
                 guard !codes.isEmpty else { continue }
                 if programmes == nil {
@@ -63,6 +74,16 @@ public struct ChronicHook: ResourceWriteHook {
             }
         }
         try await MultiRowInsert.forEachChunk(sql, dropped, "DELETE FROM chronic_reading WHERE source IN {in}")
+        if !checksDone.isEmpty {
+            // Rows are keyed `Procedure/<id>|<check>`: drop every row of the Procedures written, then insert what they say now.
+            if checks == nil { checks = try await ChronicCheck.all(sql: sql) }
+            let codes = (checks ?? [:]).keys.sorted()
+            try await MultiRowInsert.forEachChunk(sql, checksDone.keys.sorted().flatMap { source in codes.map { source + "|" + $0 } },
+                                                  "DELETE FROM chronic_check_done WHERE source IN {in}")
+            var rows = BatchInsert(table: "chronic_check_done", columns: ["source", "patient_id", "check_code", "done_on"])
+            for (_, done) in checksDone.sorted(by: { $0.key < $1.key }) { done.forEach { rows.append($0) } }
+            try await rows.flush(sql, engine: engine)
+        }
         var readingRows = BatchInsert(table: "chronic_reading", columns: ["source", "patient_id", "kind", "taken_on", "value1", "value2"], suffix: """
             ON CONFLICT (source) DO UPDATE SET patient_id = excluded.patient_id, kind = excluded.kind, taken_on = excluded.taken_on,
                 value1 = excluded.value1, value2 = excluded.value2

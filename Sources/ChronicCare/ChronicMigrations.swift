@@ -41,5 +41,38 @@ public enum ChronicMigrations {
                 "CREATE INDEX chronic_followup_patient ON chronic_followup (patient_id, programme, taken_on)",
             ]
         },
+        Migration(id: "0501_chronic_checks_screening_careplans") { _ in
+            [
+                // 定期检查: the yearly health check and complication screenings (并发症筛查) as data: each with its
+                // interval and the codes (system|code) of a Procedure that counts as done.
+                "CREATE TABLE chronic_check (code TEXT PRIMARY KEY, name TEXT NOT NULL, interval_days INTEGER NOT NULL, codes TEXT NOT NULL)",
+                "CREATE TABLE chronic_check_programme (check_code TEXT NOT NULL, programme TEXT NOT NULL, PRIMARY KEY (check_code, programme))",
+                "INSERT INTO chronic_check VALUES ('annual-check', '年度健康体检', 365, '\(ChronicCheck.system)|annual-check')",
+                "INSERT INTO chronic_check VALUES ('kidney', '肾功能及尿微量白蛋白', 365, '\(ChronicCheck.system)|kidney,http://snomed.info/sct|271075006')",
+                "INSERT INTO chronic_check VALUES ('retinopathy', '眼底检查（视网膜病变筛查）', 365, '\(ChronicCheck.system)|retinopathy,http://snomed.info/sct|134395001')",
+                "INSERT INTO chronic_check VALUES ('foot', '足部检查', 365, '\(ChronicCheck.system)|foot,http://snomed.info/sct|401191002')",
+                "INSERT INTO chronic_check_programme VALUES ('annual-check', 'hypertension'), ('annual-check', 'type2-diabetes'), ('kidney', 'hypertension'), ('kidney', 'type2-diabetes'), ('retinopathy', 'type2-diabetes'), ('foot', 'type2-diabetes')",
+                // Checks done, one row per Procedure in the record.
+                "CREATE TABLE chronic_check_done (source TEXT PRIMARY KEY, patient_id TEXT NOT NULL, check_code TEXT NOT NULL, done_on TEXT NOT NULL)",
+                "CREATE INDEX chronic_check_done_patient ON chronic_check_done (patient_id, check_code, done_on)",
+                // 风险筛查: the latest score of each resident and kind; `status` open (high risk, on the family
+                // doctor's worklist), closed (assessed), low (below the threshold).
+                """
+                CREATE TABLE chronic_screening (patient_id TEXT NOT NULL, kind TEXT NOT NULL, screened_on TEXT NOT NULL, points INTEGER NOT NULL,
+                    missing TEXT NOT NULL, status TEXT NOT NULL, outcome TEXT, closed_on TEXT, assessment_id TEXT NOT NULL, PRIMARY KEY (patient_id, kind))
+                """,
+                "CREATE INDEX chronic_screening_status ON chronic_screening (kind, status)",
+                // 全专结合: the shared CarePlan of a resident and programme, and the referrals suggested on escalation.
+                """
+                CREATE TABLE chronic_careplan (patient_id TEXT NOT NULL, programme TEXT NOT NULL, careplan_id TEXT NOT NULL, specialist TEXT NOT NULL,
+                    organization TEXT NOT NULL, created_on TEXT NOT NULL, PRIMARY KEY (patient_id, programme))
+                """,
+                """
+                CREATE TABLE chronic_referral_suggestion (service_request_id TEXT PRIMARY KEY, patient_id TEXT NOT NULL, programme TEXT NOT NULL,
+                    suggested_on TEXT NOT NULL, suggested_by TEXT NOT NULL)
+                """,
+                "CREATE INDEX chronic_referral_suggestion_patient ON chronic_referral_suggestion (patient_id, programme, suggested_on)",
+            ]
+        },
     ]
 }

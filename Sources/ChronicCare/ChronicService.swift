@@ -53,7 +53,7 @@ public struct ChronicService: Sendable {
     /// (the hook turns them into readings and recomputes the schedule), the form's details in
     /// `chronic_followup`; all in one transaction. Returns the enrolment after it.
     public func recordFollowUp(_ form: FollowUpForm, practitioner: String, organization: String, actor: String, today: String = CalendarDay.today()) async throws -> Enrolment {
-        let problems = form.problems(today: today)
+        let problems = form.problems(today: today, checks: try await checkNames())
         guard problems.isEmpty else { throw FHIRError.unprocessable(problems) }
         return try await store.write { writer in
             guard FHIRID.isValid(form.patient), try await writer.read(type: "Patient", id: form.patient) != nil else {
@@ -102,6 +102,16 @@ public struct ChronicService: Sendable {
             }
             if let weight = form.weight { _ = try await writer.create(observation("weight", code: "29463-7", display: "体重", value: quantity(weight, "kg"))) }
             if let bmi = form.bmi { _ = try await writer.create(observation("bmi", code: "39156-5", display: "体重指数", value: quantity(bmi, "kg/m2"))) }
+            // 年度体检、并发症筛查 done at this visit: completed Procedures (the hook marks the checks done).
+            let checkNames = try await ChronicCheck.all(sql: writer.sql)
+            for check in Set(form.checks ?? []).sorted() {
+                _ = try await writer.create(.object([
+                    "resourceType": .string("Procedure"), "status": .string("completed"),
+                    "code": .object(["coding": .array([.object(["system": .string(ChronicCheck.system), "code": .string(check), "display": .string(checkNames[check]?.name ?? check)])]),
+                                     "text": .string(checkNames[check]?.name ?? check)]),
+                    "subject": subject, "encounter": .object(["reference": .string("Encounter/\(encounterID)")]), "performedDateTime": .string(time),
+                ]))
+            }
             // The readings reach the hook when the writer flushes; flush now so the schedule below is current.
             try await writer.flush()
             try await writer.sql.raw("""
@@ -111,6 +121,7 @@ public struct ChronicService: Sendable {
                     \(bind: form.adherence ?? ""), \(bind: form.lifestyle ?? ""), \(bind: actor), \(bind: encounterID))
                 """).run()
             try await ChronicSchedule.recompute(sql: writer.sql, engine: database.engine, day: today, patient: form.patient)
+            try await CoManagement.recordFollowUp(writer: writer, patient: form.patient, programme: form.programme, encounter: encounterID)
             guard let enrolment = try await Self.enrolments(sql: writer.sql, patients: [form.patient]).first(where: { $0.programme == form.programme }) else {
                 throw FHIRError(status: 500, code: "exception", "the enrolment disappeared")
             }

@@ -23,9 +23,13 @@ public struct FollowUpForm: Sendable, Codable, Equatable {
     public var medication: String?
     public var adherence: String?
     public var lifestyle: String?
+    /// Checks done at this visit (`annual-check`, `kidney`, `retinopathy`, `foot`: 年度体检、并发症筛查); each is
+    /// written to the record as a completed Procedure.
+    public var checks: [String]?
 
     public init(patient: String, programme: String, date: String, systolic: Int? = nil, diastolic: Int? = nil, fastingGlucose: Double? = nil,
-                glucoseUnit: String? = nil, weight: Double? = nil, height: Double? = nil, medication: String? = nil, adherence: String? = nil, lifestyle: String? = nil) {
+                glucoseUnit: String? = nil, weight: Double? = nil, height: Double? = nil, medication: String? = nil, adherence: String? = nil, lifestyle: String? = nil,
+                checks: [String]? = nil) {
         self.patient = patient
         self.programme = programme
         self.date = date
@@ -38,6 +42,7 @@ public struct FollowUpForm: Sendable, Codable, Equatable {
         self.medication = medication
         self.adherence = adherence
         self.lifestyle = lifestyle
+        self.checks = checks
     }
 
     static let systolicRange = 60.0...280.0
@@ -45,8 +50,8 @@ public struct FollowUpForm: Sendable, Codable, Equatable {
     static let glucoseRange = 1.0...35.0
     static let adherenceValues = ["regular": "规律服药", "intermittent": "间断服药", "none": "不服药"]
 
-    /// The problems with the form, empty when it can be stored.
-    public func problems(today: String) -> [OutcomeIssue] {
+    /// The problems with the form, empty when it can be stored; `checks` are the known check codes and names.
+    public func problems(today: String, checks known: [String: String] = [:]) -> [OutcomeIssue] {
         var issues: [OutcomeIssue] = []
         func add(_ field: String, _ text: String) { issues.append(OutcomeIssue(code: "value", diagnostics: text, expression: field)) }
         if !CalendarDay.isValid(date) {
@@ -78,6 +83,9 @@ public struct FollowUpForm: Sendable, Codable, Equatable {
         if let adherence, Self.adherenceValues[adherence] == nil { add("adherence", "服药依从性须为 regular（规律）、intermittent（间断）或 none（不服药）") }
         if programme == "hypertension", systolic == nil { add("systolic", "高血压随访须测量血压") }
         if programme == "type2-diabetes", fastingGlucose == nil { add("fastingGlucose", "糖尿病随访须测量空腹血糖") }
+        for check in checks ?? [] where known[check] == nil {
+            add("checks", "没有检查项目 '\(check)'（可选 " + known.sorted { $0.key < $1.key }.map { "\($0.key)（\($0.value)）" }.joined(separator: "、") + "）")
+        }
         for (field, text) in [("medication", medication), ("lifestyle", lifestyle)] where (text?.count ?? 0) > 500 {
             add(field, "内容不超过 500 字")
         }

@@ -104,6 +104,17 @@ import WeijianTesting
         Case(method: .post, uri: "/api/v1/chronic/followups", body: #"{"patient":"A","programme":"hypertension","date":"2026-01-05","systolic":130,"diastolic":80}"#, expected: [
             "anonymous": .unauthorized, "doctorA": .conflict, "chcStaffA": .conflict]),
         Case(method: .get, uri: "/chronic", expected: ["anonymous": .seeOther, "doctorA": .ok, "doctorB": .ok]),
+        // Checks and shared plans follow the relationship (the clinician's hospital saw B); the specialist writes the plan
+        // (B is not enrolled: 409); referrals, screening and its closing are the family doctor's (A is not enrolled: 404;
+        // A has no open screening: 409); a resident's messages are their own.
+        Case(method: .get, uri: "/api/v1/chronic/checks/A", expected: ["anonymous": .unauthorized, "doctorA": .ok, "chcStaffA": .ok]),
+        Case(method: .get, uri: "/api/v1/chronic/careplans/B", expected: ["anonymous": .unauthorized, "doctorB": .ok, "chcManagerB": .ok, "clinician": .ok]),
+        Case(method: .post, uri: "/api/v1/chronic/careplans", body: #"{"patient":"B","programme":"hypertension","medication":"氨氯地平","reviewOn":"2099-01-01"}"#,
+             expected: ["anonymous": .unauthorized, "clinician": .conflict]),
+        Case(method: .post, uri: "/api/v1/chronic/escalations/A/hypertension/referral", expected: ["anonymous": .unauthorized, "doctorA": .notFound]),
+        Case(method: .post, uri: "/api/v1/chronic/screening/diabetes/A/close", body: #"{"outcome":"normal"}"#, expected: ["anonymous": .unauthorized, "doctorA": .conflict]),
+        Case(method: .post, uri: "/api/v1/chronic/screening/diabetes/run", expected: ["anonymous": .unauthorized, "doctorA": .ok, "doctorB": .ok]),
+        Case(method: .get, uri: "/api/v1/me/messages", expected: ["anonymous": .unauthorized, "residentA": .ok, "residentA2": .ok]),
         Case(method: .get, uri: "/api/v1/divisions?parent=310105", expected: Dictionary(uniqueKeysWithValues: (["anonymous"] + principals.keys).map { ($0, .ok) })),
     ]
 

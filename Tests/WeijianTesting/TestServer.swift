@@ -4,6 +4,7 @@ import Foundation
 public import HTTPTypes
 public import Hummingbird
 public import HummingbirdTesting
+public import Messaging
 public import NIOCore
 
 /// A test client that sends a bearer token with every request that does not carry its own Authorization.
@@ -54,12 +55,16 @@ public struct TestServer: Sendable {
                                                     scopes: ScopeSet([Scope(context: .system, resourceType: "*", read: true, write: true)]))
 
     /// Runs `body` against a live server over real HTTP; the database is removed afterwards.
-    public static func run(maxBodyBytes: Int = 64 * 1024, writeBurst: Int = 600, _ body: @escaping @Sendable (TestServer) async throws -> Void) async throws {
+    /// Notifications go to `notificationSender` (by default a sender that drops them), dispatched every second.
+    public static func run(maxBodyBytes: Int = 64 * 1024, writeBurst: Int = 600, notificationSender: any NotificationSender = DroppingSender(),
+                           _ body: @escaping @Sendable (TestServer) async throws -> Void) async throws {
         let (configuration, remove) = try await TestDatabase.fresh()
         let secrets = AccessSecrets.generate()
         let platform = try await Platform.open(configuration, secrets: secrets)
         var settings = AppConfiguration(host: "127.0.0.1", port: 0, database: configuration, maxBodyBytes: maxBodyBytes, secrets: secrets, bcryptCost: 4)
         settings.writeBurst = writeBurst
+        settings.notificationSender = notificationSender
+        settings.notificationSeconds = 1
         let tokens = await TokenService(secrets: secrets, database: platform.database, hasher: PasswordHasher(cost: 4))
         do {
             let app = try await WeijianServer.application(platform: platform, configuration: settings)
@@ -73,4 +78,10 @@ public struct TestServer: Sendable {
         }
         await remove()
     }
+}
+
+/// A sender that delivers nothing (tests that are not about notifications).
+public struct DroppingSender: NotificationSender {
+    public init() {}
+    public func send(_ message: OutboundMessage, to address: String) async throws {}
 }

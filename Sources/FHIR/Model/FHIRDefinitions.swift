@@ -128,7 +128,7 @@ public final class FHIRDefinitions: Sendable {
         "Patient", "Practitioner", "PractitionerRole", "Organization", "Location", "Encounter", "Condition",
         "Observation", "DiagnosticReport", "MedicationRequest", "Immunization", "ServiceRequest", "Task",
         "Appointment", "Slot", "Schedule", "EpisodeOfCare", "CareTeam", "CarePlan", "Measure", "MeasureReport",
-        "Communication", "AuditEvent",
+        "Communication", "AuditEvent", "Procedure", "RiskAssessment",
     ]
 
     /// Loads the definitions shipped with the FHIR target.

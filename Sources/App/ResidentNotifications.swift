@@ -1,0 +1,57 @@
+import ChronicCare
+import FHIR
+import Foundation
+import Logging
+import Messaging
+import ServiceLifecycle
+
+/// Reminders to residents (提醒): every hour the chronic programmes put due follow-ups and checks in the
+/// outbox; every `notificationSeconds` the dispatcher sends what waits, looking up each resident's mobile
+/// number in their record at that moment. Logs carry counts only.
+struct ResidentNotifications: Service {
+    let chronic: ChronicService
+    let dispatcher: NotificationDispatcher
+    let interval: Int
+    let logger: Logger
+
+    init(platform: Platform, sender: any NotificationSender, interval: Int, logger: Logger) {
+        chronic = ChronicService(store: platform.fhir)
+        dispatcher = NotificationDispatcher(database: platform.database, sender: sender, address: ResidentAddressBook(store: platform.fhir).mobile)
+        self.interval = max(1, interval)
+        self.logger = logger
+    }
+
+    func run() async throws {
+        try? await cancelWhenGracefulShutdown {
+            var lastReminders = ContinuousClock.now - .seconds(7200)
+            while true {
+                do {
+                    if ContinuousClock.now - lastReminders >= .seconds(3600) {
+                        let considered = try await chronic.enqueueReminders()
+                        lastReminders = ContinuousClock.now
+                        logger.info("chronic reminders considered", metadata: ["count": "\(considered)"])
+                    }
+                    let report = try await dispatcher.run()
+                    if !report.isEmpty {
+                        logger.info("notifications dispatched", metadata: ["sent": "\(report.sent)", "retried": "\(report.retried)",
+                                                                           "failed": "\(report.failed)", "undeliverable": "\(report.undeliverable)"])
+                    }
+                } catch {
+                    logger.error("notifications failed", metadata: ["error": "\(type(of: error))"])
+                }
+                try await Task.sleep(for: .seconds(interval))
+            }
+        }
+    }
+}
+
+/// A resident's address for notifications: the mobile phone in their Patient record (opened by the store).
+struct ResidentAddressBook: Sendable {
+    let store: FHIRStore
+
+    @Sendable func mobile(_ patient: String) async throws -> String? {
+        guard FHIRID.isValid(patient), let stored = try await store.read(type: "Patient", id: patient), !stored.deleted else { return nil }
+        let phones = (try JSONValue.parse(Data(stored.content.utf8))["telecom"]?.arrayValue ?? []).filter { $0["system"]?.stringValue == "phone" }
+        return (phones.first { $0["use"]?.stringValue == "mobile" } ?? phones.first)?["value"]?.stringValue
+    }
+}

@@ -1,0 +1,82 @@
+public import Storage
+
+/// Sends the outbox's pending messages through a ``NotificationSender``: the address is looked up at
+/// sending time (so a changed phone number is used, and no address sits in the outbox); a refused send is
+/// tried again on the next run, up to ``maxAttempts``; a resident without an address is marked
+/// undeliverable.
+public struct NotificationDispatcher: Sendable {
+    /// The database with the outbox.
+    public let database: Database
+    /// What delivers.
+    public let sender: any NotificationSender
+    /// The address of a resident (their mobile phone), nil when the record has none.
+    public let address: @Sendable (String) async throws -> String?
+    /// Attempts before a message is marked failed.
+    public static let maxAttempts = 5
+
+    /// Creates a dispatcher.
+    public init(database: Database, sender: any NotificationSender, address: @escaping @Sendable (String) async throws -> String?) {
+        self.database = database
+        self.sender = sender
+        self.address = address
+    }
+
+    /// What one run did.
+    public struct Report: Sendable, Equatable {
+        public var sent = 0
+        public var retried = 0
+        public var failed = 0
+        public var undeliverable = 0
+
+        /// A report of the given counts (nothing done by default).
+        public init(sent: Int = 0, retried: Int = 0, failed: Int = 0, undeliverable: Int = 0) {
+            self.sent = sent
+            self.retried = retried
+            self.failed = failed
+            self.undeliverable = undeliverable
+        }
+
+        /// Whether the run did anything.
+        public var isEmpty: Bool { self == Report() }
+    }
+
+    /// Sends up to `limit` pending messages, oldest first.
+    @discardableResult
+    public func run(limit: Int = 200) async throws -> Report {
+        let pending = try await database.read { sql in
+            try await sql.raw("""
+                SELECT * FROM message_outbox WHERE status = 'pending' ORDER BY created_at, id LIMIT \(unsafeRaw: String(max(1, limit)))
+                """).all().map { (message: try Outbox.message($0), attempts: try $0.decode(column: "attempts", as: Int.self)) }
+        }
+        var report = Report()
+        for (message, attempts) in pending {
+            let now = ISO8601Timestamp.now()
+            let status: String
+            var error: String?
+            if let address = try await address(message.recipient), !address.isEmpty {
+                do {
+                    try await sender.send(message, to: address)
+                    status = "sent"
+                    report.sent += 1
+                } catch let failure {
+                    // The error's type only: a gateway's message may echo the number.
+                    error = String(describing: type(of: failure))
+                    status = attempts + 1 >= Self.maxAttempts ? "failed" : "pending"
+                    if status == "failed" { report.failed += 1 } else { report.retried += 1 }
+                }
+            } else {
+                status = "undeliverable"
+                error = "no mobile phone on the record"
+                report.undeliverable += 1
+            }
+            try await database.write { sql in
+                try await sql.raw("""
+                    UPDATE message_outbox SET status = \(bind: status), attempts = attempts + 1, last_error = \(bind: error),
+                        sent_at = \(bind: status == "sent" ? now : nil)
+                    WHERE id = \(bind: message.id) AND status = 'pending'
+                    """).run()
+            }
+        }
+        return report
+    }
+}
