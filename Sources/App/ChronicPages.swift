@@ -10,7 +10,10 @@ import Storage
 /// the managers' control-rate view.
 extension ChronicRoutes {
     func registerPages(on router: Router<Context>) {
-        router.get("chronic") { _, context in try await worklistPage(context) }
+        router.get("chronic") { request, context in try await worklistPage(context, message: request.uri.queryParameters["m"].map(String.init)) }
+        router.post("chronic/screening") { request, context in try await worklistAction(request, context) }
+        router.post("chronic/screening/:patient/close") { request, context in try await worklistAction(request, context) }
+        router.post("chronic/escalations/:patient/:programme/referral") { request, context in try await worklistAction(request, context) }
         router.get("chronic/followup/:patient") { request, context in
             try await formPage(context, programme: request.uri.queryParameters["programme"].map(String.init) ?? "hypertension",
                                message: request.uri.queryParameters["m"].map(String.init), problems: [], status: .ok)
@@ -21,7 +24,39 @@ extension ChronicRoutes {
 
     static let programmeLabels = ["hypertension": "高血压", "type2-diabetes": "2型糖尿病"]
 
-    func worklistPage(_ context: Context) async throws -> Response {
+    /// The worklist's buttons: screen the panel, close a high-risk screening, send a suggested referral on.
+    func worklistAction(_ request: Request, _ context: Context) async throws -> Response {
+        guard let principal = context.principal else { return HTML.redirect("/login") }
+        let fields = try await Pages.checkedForm(request, context)
+        guard principal.role == .familyDoctor, let practitioner = principal.practitioner else { throw HTTPError(.forbidden, message: "此操作供家庭医生使用") }
+        let message: String
+        do {
+            if let patient = context.parameters.get("patient") {
+                guard FHIRID.isValid(patient), try await access.policy.relationship(principal, patient: patient) == .panel else {
+                    throw HTTPError(.forbidden, message: "只能处理本人签约居民")
+                }
+                if let programme = context.parameters.get("programme") {
+                    let id = try await chronic.suggestReferral(patient: patient, programme: programme, practitioner: practitioner)
+                    try await audit(context, principal, action: "create", entity: "chronic/referral", patients: [patient])
+                    message = "已生成转诊建议（ServiceRequest/\(id)），待转诊模块处理"
+                } else {
+                    _ = try await chronic.closeScreening(patient: patient, outcome: fields["outcome"] ?? "")
+                    try await audit(context, principal, action: "update", entity: "chronic/screening", patients: [patient])
+                    message = "筛查已处理"
+                }
+            } else {
+                let patients = Array(try await panel(practitioner).keys)
+                let run = try await chronic.screenDiabetesRisk(patients: patients, practitioner: practitioner)
+                try await audit(context, principal, action: "create", entity: "chronic/screening", patients: patients.sorted())
+                message = "已筛查 \(run.screened) 人，高危 \(run.highRisk) 人，不适用 \(run.notApplicable) 人"
+            }
+        } catch let error as FHIRError {
+            message = error.issues.map(\.diagnostics).joined(separator: "；")
+        }
+        return HTML.redirect("/chronic?m=" + Pages.queryEscape(message))
+    }
+
+    func worklistPage(_ context: Context, message: String? = nil) async throws -> Response {
         guard let principal = context.principal else { return HTML.redirect("/login") }
         guard principal.role == .familyDoctor, let practitioner = principal.practitioner else {
             return Pages.page("慢病工作台", "<p class=\"error\">此页面供家庭医生使用。</p>", status: .forbidden)
@@ -34,11 +69,26 @@ extension ChronicRoutes {
             "<li><a href=\"/chronic/followup/\(HTML.escape(entry.patient))?programme=\(HTML.escape(entry.programme))\">\(HTML.escape(entry.name))</a> "
                 + "<span class=\"tag\">\(HTML.escape(Self.programmeLabels[entry.programme] ?? entry.programme))</span> <span class=\"muted\">\(HTML.escape(note))</span></li>"
         }
-        var body = "<p>今天是 \(today)。</p><div class=\"card\" id=\"chronic-worklist\"><h2>今日慢病工作</h2>"
+        var body = message.map { "<p class=\"ok\" id=\"saved\">\(HTML.escape($0))</p>" } ?? ""
+        body += "<p>今天是 \(today)。</p><div class=\"card\" id=\"chronic-worklist\"><h2>今日慢病工作</h2>"
         body += "<h3>随访逾期 \(list.overdue.count)</h3><ul class=\"plain\" id=\"overdue\">" + list.overdue.map { item($0, note: "应于 \($0.nextDue ?? "—") 随访") }.joined() + "</ul>"
         body += "<h3>14天内到期 \(list.dueSoon.count)</h3><ul class=\"plain\" id=\"due-soon\">" + list.dueSoon.map { item($0, note: "\($0.nextDue ?? "—") 到期") }.joined() + "</ul>"
         body += "<h3>疑似待确诊 \(list.suspected.count)</h3><ul class=\"plain\" id=\"suspected\">" + list.suspected.map { item($0, note: "两日血压升高") }.joined() + "</ul>"
-        body += "<h3>连续两次未控制，建议转诊 \(list.escalate.count)</h3><ul class=\"plain\" id=\"escalate\">" + list.escalate.map { item($0, note: "考虑全专结合转诊") }.joined() + "</ul></div>"
+        body += "<h3>连续两次未控制，建议转诊 \(list.escalate.count)</h3><ul class=\"plain\" id=\"escalate\">" + list.escalate.map { entry in
+            if let referral = entry.referral { return item(entry, note: "已建议转诊（\(referral)）") }
+            return String(item(entry, note: "全专结合").dropLast(5)) + " <form method=\"post\" class=\"inline\" action=\"/chronic/escalations/\(HTML.escape(entry.patient))/\(HTML.escape(entry.programme))/referral\">"
+                + Pages.csrfField(context) + "<button type=\"submit\">生成转诊建议</button></form></li>"
+        }.joined() + "</ul>"
+        body += "<h3>糖尿病高危待评估 \(list.highRisk.count)</h3><form method=\"post\" action=\"/chronic/screening\" class=\"inline\">\(Pages.csrfField(context))<button type=\"submit\" id=\"screen-panel\">筛查签约居民（中国糖尿病风险评分）</button></form>"
+        body += "<ul class=\"plain\" id=\"high-risk\">" + list.highRisk.map { entry in
+            "<li>\(HTML.escape(entry.name)) <span class=\"tag\">\(entry.points) 分</span>" + (entry.missing.isEmpty ? "" : " <span class=\"muted\">缺少数据，评分为下限</span>")
+                + " <form method=\"post\" class=\"inline\" action=\"/chronic/screening/\(HTML.escape(entry.patient))/close\">\(Pages.csrfField(context))"
+                + "<select name=\"outcome\"><option value=\"normal\">OGTT 正常</option><option value=\"diabetes\">疑似糖尿病，登记待确诊</option><option value=\"declined\">拒绝检查</option></select>"
+                + "<button type=\"submit\">处理</button></form></li>"
+        }.joined() + "</ul>"
+        body += "<h3>体检与并发症筛查到期 \(list.checksDue.count)</h3><ul class=\"plain\" id=\"checks-due\">" + list.checksDue.map {
+            "<li data-patient=\"\(HTML.escape($0.patient))\" data-check=\"\(HTML.escape($0.check))\">\(HTML.escape($0.name)) <span class=\"tag\">\(HTML.escape($0.checkName))</span> <span class=\"muted\">\($0.due < today ? "已于" : "将于") \(HTML.escape($0.due)) 到期</span></li>"
+        }.joined() + "</ul></div>"
         body += "<div class=\"card\"><h2>管理居民</h2><ul class=\"plain\" id=\"managed\">"
         for enrolment in all.sorted(by: { ($0.nextDue ?? "", $0.patient) < ($1.nextDue ?? "", $1.patient) }) {
             let control = enrolment.controlled.map { $0 ? "控制" : "未控制" } ?? "无读数"
@@ -76,6 +126,15 @@ extension ChronicRoutes {
         } else {
             body += "<p class=\"error\">该居民未登记于此项目。</p>"
         }
+        let checks = try await chronic.checks(patients: [patient])
+        let checkNames = try await chronic.checkNames()
+        let applicable = Set(try await chronic.database.read { sql in
+            try await sql.raw("SELECT check_code FROM chronic_check_programme WHERE programme = \(bind: programme)").all().map { try $0.decode(column: "check_code", as: String.self) }
+        })
+        let checkBoxes = checkNames.keys.sorted().filter(applicable.contains).map { code -> String in
+            let due = checks.first { $0.check == code }.map { " <span class=\"muted\">（\($0.lastDone.map { "上次 \($0)，" } ?? "")应于 \($0.due)）</span>" } ?? ""
+            return "<label class=\"check\"><input type=\"checkbox\" name=\"check-\(HTML.escape(code))\" value=\"on\"\(values["check-" + code] == nil ? "" : " checked")> \(HTML.escape(checkNames[code] ?? code))\(due)</label>"
+        }.joined()
         func field(_ name: String, _ label: String, _ extra: String = "") -> String {
             "<label>\(label) <input type=\"text\" inputmode=\"decimal\" name=\"\(name)\" value=\"\(HTML.escape(values[name] ?? ""))\" \(extra)></label>"
         }
@@ -89,6 +148,7 @@ extension ChronicRoutes {
         <label>用药 <input type="text" name="medication" maxlength="500" value="\(HTML.escape(values["medication"] ?? ""))"></label>
         <label>服药依从性 <select name="adherence"><option value="regular">规律服药</option><option value="intermittent">间断服药</option><option value="none">不服药</option></select></label>
         <label>生活方式指导 <input type="text" name="lifestyle" maxlength="500" value="\(HTML.escape(values["lifestyle"] ?? ""))"></label>
+        <fieldset id="checks"><legend>本次完成的检查（年度体检、并发症筛查）</legend>\(checkBoxes)</fieldset>
         <button type="submit">保存随访</button></form>
         <p><a href="/chronic">返回慢病工作台</a></p>
         """
@@ -112,7 +172,8 @@ extension ChronicRoutes {
         }
         let form = FollowUpForm(patient: patient, programme: programme, date: fields["date"] ?? "", systolic: number("systolic").map { Int($0) },
                                 diastolic: number("diastolic").map { Int($0) }, fastingGlucose: number("fastingGlucose"), glucoseUnit: text("glucoseUnit"),
-                                weight: number("weight"), height: number("height"), medication: text("medication"), adherence: text("adherence"), lifestyle: text("lifestyle"))
+                                weight: number("weight"), height: number("height"), medication: text("medication"), adherence: text("adherence"), lifestyle: text("lifestyle"),
+                                checks: fields.keys.filter { $0.hasPrefix("check-") }.map { String($0.dropFirst(6)) }.sorted())
         do {
             guard unreadable.isEmpty else { throw FHIRError.unprocessable(unreadable) }
             let enrolment = try await chronic.recordFollowUp(form, practitioner: principal.practitioner ?? "", organization: organization, actor: principal.subject)

@@ -45,6 +45,9 @@ def test_a_follow_up_entered_in_the_browser_moves_the_next_due_day_and_the_workl
     entry = browser.find_elements(By.CSS_SELECTOR, f"#managed li[data-patient='{RESIDENT_PATIENT}'][data-programme='hypertension']")
     assert entry, f"the resident is not among the managed residents\n{describe_page(browser)}"
     before = entry[0].find_element(By.CLASS_NAME, "next-due").text
+    # Never checked since enrolment: the yearly health check is due.
+    annual = f"#checks-due li[data-patient='{RESIDENT_PATIENT}'][data-check='annual-check']"
+    assert browser.find_elements(By.CSS_SELECTOR, annual), describe_page(browser)
     keep_screenshot(browser, "1-worklist-before")
 
     open_page(browser, f"{base_url}/chronic/followup/{RESIDENT_PATIENT}?programme=hypertension")
@@ -64,6 +67,7 @@ def test_a_follow_up_entered_in_the_browser_moves_the_next_due_day_and_the_workl
     diastolic.send_keys("84")
     browser.find_element(By.NAME, "weight").send_keys("68")
     browser.find_element(By.NAME, "height").send_keys("165")
+    browser.find_element(By.NAME, "check-annual-check").click()
     submit(browser, "保存随访")
     expected = (shanghai_today() + datetime.timedelta(days=90)).isoformat()
     assert browser.find_elements(By.ID, "saved"), describe_page(browser)
@@ -76,7 +80,13 @@ def test_a_follow_up_entered_in_the_browser_moves_the_next_due_day_and_the_workl
     assert after == expected and after != before, f"{before} → {after}\n{describe_page(browser)}"
     overdue = browser.find_elements(By.CSS_SELECTOR, f"#overdue a[href^='/chronic/followup/{RESIDENT_PATIENT}?']")
     assert not overdue, "still listed as overdue after the follow-up"
+    assert not browser.find_elements(By.CSS_SELECTOR, annual), "the yearly health check done at the visit is still due"
+    assert browser.find_elements(By.CSS_SELECTOR, f"#checks-due li[data-patient='{RESIDENT_PATIENT}'][data-check='kidney']"), describe_page(browser)
     keep_screenshot(browser, "4-worklist-after")
+
+    # Screening the panel with the diabetes risk score reports what it did.
+    submit(browser, "筛查签约居民（中国糖尿病风险评分）")
+    assert "已筛查" in browser.find_element(By.ID, "saved").text, describe_page(browser)
 
     # The manager's control-rate view lists the district's 街道.
     browser.delete_all_cookies()
