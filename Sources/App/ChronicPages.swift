@@ -192,11 +192,18 @@ extension ChronicRoutes {
         }
         let district = try Pages.district(of: principal, asked: nil)
         var body = "<p class=\"muted\">\(HTML.escape(Catalog.divisions.first { $0.code == district }?.name ?? district))，截至 \(CalendarDay.today())。规范管理：近一年随访不少于4次；控制：最近一次血压 &lt;140/90 mmHg 或空腹血糖 &lt;7.0 mmol/L。</p>"
+        // The commission sees 街道 and CHCs; a CHC manager their own CHC's 街道 and family doctors.
+        let organization = principal.role == .chcManager ? principal.institution : nil
+        let breakdowns = organization == nil ? [("subdistrict", "街道"), ("organization", "社区卫生服务中心")] : [("subdistrict", "街道"), ("practitioner", "家庭医生")]
         for programme in ["hypertension", "type2-diabetes"] {
-            let rows = try await chronic.rates(district: district, programme: programme, by: "subdistrict")
-            body += "<div class=\"card\" id=\"rates-\(programme)\"><h2>\(HTML.escape(Self.programmeLabels[programme] ?? programme))</h2><table><thead><tr><th>街道</th><th>登记</th><th>规范管理率</th><th>控制率</th><th>逾期</th></tr></thead><tbody>"
-            body += rows.map { "<tr><td>\(HTML.escape($0.label))</td><td>\($0.registered)</td><td>\($0.managedPercent)%</td><td>\($0.controlledPercent)%</td><td>\($0.overdue)</td></tr>" }.joined()
-            body += "</tbody></table></div>"
+            body += "<div class=\"card\" id=\"rates-\(programme)\"><h2>\(HTML.escape(Self.programmeLabels[programme] ?? programme))</h2>"
+            for (by, heading) in breakdowns {
+                let rows = try await chronic.rates(district: district, programme: programme, by: by, organization: organization)
+                body += "<table class=\"by-\(by)\"><thead><tr><th>\(heading)</th><th>登记</th><th>规范管理率</th><th>控制率</th><th>逾期</th></tr></thead><tbody>"
+                body += rows.map { "<tr><td>\(HTML.escape($0.label.isEmpty ? "未签约" : $0.label))</td><td>\($0.registered)</td><td>\($0.managedPercent)%</td><td>\($0.controlledPercent)%</td><td>\($0.overdue)</td></tr>" }.joined()
+                body += "</tbody></table>"
+            }
+            body += "</div>"
         }
         try await audit(context, principal, action: "search", entity: "chronic/rates", patients: [])
         return Pages.page("慢病管理率与控制率", body)

@@ -222,8 +222,10 @@ struct ChronicRoutes {
             let district = try Pages.district(of: principal, asked: query["district"].map(String.init))
             let programme = query["programme"].map(String.init) ?? "hypertension"
             let by = query["by"].map(String.init) ?? "subdistrict"
+            // A CHC manager sees their own CHC's residents; the commission the whole district.
+            let organization = principal.role == .chcManager ? principal.institution : query["organization"].map(String.init)
             let rows = try await apiErrors {
-                try await chronic.rates(district: district, programme: programme, by: by, on: query["date"].map(String.init) ?? CalendarDay.today())
+                try await chronic.rates(district: district, programme: programme, by: by, organization: organization, on: query["date"].map(String.init) ?? CalendarDay.today())
             }
             return RatesView(district: district, programme: programme, by: by, rows: rows)
         }

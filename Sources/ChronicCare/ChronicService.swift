@@ -176,30 +176,34 @@ public struct ChronicService: Sendable {
         try await database.write { sql in try await ChronicSchedule.recomputeAll(sql: sql, engine: database.engine, day: day) }
     }
 
-    /// Registered, managed, controlled and overdue residents of a programme in a district, by 街道 or CHC (or
-    /// the whole district), over the Registry's resident directory.
-    public func rates(district: String, programme: String, by: String, on day: String = CalendarDay.today()) async throws -> [ChronicRates] {
+    /// Registered, managed, controlled and overdue residents of a programme in a district, by 街道, CHC or
+    /// family doctor (or the whole district), over the Registry's resident directory; `organization` narrows
+    /// to one CHC's residents.
+    public func rates(district: String, programme: String, by: String, organization: String? = nil, on day: String = CalendarDay.today()) async throws -> [ChronicRates] {
         let column: String
         switch by {
         case "subdistrict": column = "d.subdistrict"
         case "organization": column = "d.organization_id"
+        case "practitioner": column = "d.practitioner_id"
         case "district": column = "d.district"
-        default: throw FHIRError.badRequest("by 须为 subdistrict、organization 或 district")
+        default: throw FHIRError.badRequest("by 须为 subdistrict、organization、practitioner 或 district")
         }
         guard CalendarDay.isValid(day) else { throw FHIRError.badRequest("日期须为 YYYY-MM-DD") }
-        return try await database.read { sql in
+        var rates = try await database.read { sql in
             guard try await sql.raw("SELECT code FROM chronic_programme WHERE code = \(bind: programme) AND reading IS NOT NULL").first() != nil else {
                 throw FHIRError.notFound("没有随访管理项目 '\(programme)'（可选 hypertension、type2-diabetes）")
             }
-            return try await sql.raw("""
+            let only: SQLQueryString = organization.map { "AND d.organization_id = \(bind: $0)" } ?? ""
+            let rows = try await sql.raw("""
                 SELECT \(unsafeRaw: column) AS k, COUNT(*) AS registered,
                     SUM(CASE WHEN e.follow_ups_year >= 4 THEN 1 ELSE 0 END) AS managed,
                     SUM(CASE WHEN e.controlled = 1 THEN 1 ELSE 0 END) AS controlled,
                     SUM(CASE WHEN e.next_due < \(bind: day) THEN 1 ELSE 0 END) AS overdue
                 FROM chronic_enrolment e JOIN registry_resident d ON d.patient_id = e.patient_id
-                WHERE e.programme = \(bind: programme) AND e.status = 'confirmed' AND d.active = 1 AND d.district = \(bind: district)
+                WHERE e.programme = \(bind: programme) AND e.status = 'confirmed' AND d.active = 1 AND d.district = \(bind: district) \(only)
                 GROUP BY \(unsafeRaw: column) ORDER BY \(unsafeRaw: column)
-                """).all().map { row in
+                """).all()
+            return try rows.map { row in
                 let key = try row.decode(column: "k", as: String?.self) ?? ""
                 let registered = try row.decode(column: "registered", as: Int.self)
                 let managed = try row.decode(column: "managed", as: Int?.self) ?? 0
@@ -211,5 +215,15 @@ public struct ChronicService: Sendable {
                                     managedPercent: percent(managed), controlledPercent: percent(controlled), timelyPercent: percent(registered - overdue))
             }
         }
+        if by == "practitioner" {
+            // The doctors' names from the directory (Practitioner), not personal data.
+            for index in rates.indices where FHIRID.isValid(rates[index].key) {
+                if let stored = try await store.read(type: "Practitioner", id: rates[index].key), !stored.deleted,
+                   let name = try JSONValue.parse(Data(stored.content.utf8))["name"]?.items.first?["text"]?.stringValue {
+                    rates[index].label = name
+                }
+            }
+        }
+        return rates
     }
 }

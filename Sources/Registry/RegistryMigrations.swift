@@ -52,5 +52,24 @@ public enum RegistryMigrations {
                 "CREATE INDEX registry_resident_organization ON registry_resident (organization_id)",
             ]
         },
+        // The family doctor (the first Practitioner of Patient.generalPractitioner), for breakdowns by doctor;
+        // filled from the stored Patients for databases that predate it.
+        Migration(id: "0203_resident_practitioner") { sql in
+            let first: (Int) -> String = { index in
+                switch sql.engine {
+                case .sqlite: "json_extract(r.content, '$.generalPractitioner[\(index)].reference')"
+                case .postgres: "(CAST(r.content AS jsonb)->'generalPractitioner'->\(index)->>'reference')"
+                }
+            }
+            let pick = "CASE WHEN \(first(0)) LIKE 'Practitioner/%' THEN substr(\(first(0)), 14) WHEN \(first(1)) LIKE 'Practitioner/%' THEN substr(\(first(1)), 14) END"
+            return [
+                "ALTER TABLE registry_resident ADD COLUMN practitioner_id TEXT",
+                """
+                UPDATE registry_resident SET practitioner_id = (SELECT \(pick) FROM fhir_resource r
+                    WHERE r.res_type = 'Patient' AND r.res_id = registry_resident.patient_id AND r.deleted = 0)
+                """,
+                "CREATE INDEX registry_resident_practitioner ON registry_resident (practitioner_id)",
+            ]
+        },
     ]
 }

@@ -3,7 +3,7 @@ import SQLKit
 import Storage
 
 /// The residents as the domains count them (居民名录): every Patient with its district and 街道, the CHC
-/// that manages it, birth date, sex and household, kept in step with the record by this FHIR write hook
+/// that manages it, the family doctor, birth date, sex and household, kept in step with the record by this FHIR write hook
 /// (batched: one statement per transaction's Patients).
 ///
 /// A kernel table: domains (contracting, chronic care, indicators) join `registry_resident` for their
@@ -29,10 +29,10 @@ public struct ResidentDirectory: ResourceWriteHook {
         let deleted = order.filter { latest[$0] == .some(nil) }
         try await MultiRowInsert.forEachChunk(sql, deleted, "UPDATE registry_resident SET active = 0 WHERE patient_id IN {in}")
         var rows = BatchInsert(table: "registry_resident",
-                               columns: ["patient_id", "district", "subdistrict", "organization_id", "birth_date", "gender", "household", "active"], suffix: """
+                               columns: ["patient_id", "district", "subdistrict", "organization_id", "birth_date", "gender", "household", "active", "practitioner_id"], suffix: """
             ON CONFLICT (patient_id) DO UPDATE SET district = excluded.district, subdistrict = excluded.subdistrict,
                 organization_id = excluded.organization_id, birth_date = excluded.birth_date, gender = excluded.gender,
-                household = excluded.household, active = excluded.active
+                household = excluded.household, active = excluded.active, practitioner_id = excluded.practitioner_id
             """)
         for id in order {
             guard let resource = latest[id] ?? nil else { continue }
@@ -40,7 +40,8 @@ public struct ResidentDirectory: ResourceWriteHook {
             let managing = resource["managingOrganization"]?["reference"]?.stringValue
             let organization = managing.flatMap { $0.hasPrefix("Organization/") ? String($0.dropFirst("Organization/".count)) : nil }
             rows.append([.text(id), .text(subdistrict.map { String($0.prefix(6)) }), .text(subdistrict), .text(organization), .text(resource["birthDate"]?.stringValue),
-                         .text(resource["gender"]?.stringValue), .text(PatientExtensions.household(of: resource)), .int(resource["active"] == .bool(false) ? 0 : 1)])
+                         .text(resource["gender"]?.stringValue), .text(PatientExtensions.household(of: resource)), .int(resource["active"] == .bool(false) ? 0 : 1),
+                         .text((resource["generalPractitioner"]?.items ?? []).compactMap { $0["reference"]?.stringValue }.first { $0.hasPrefix("Practitioner/") }.map { String($0.dropFirst("Practitioner/".count)) })])
         }
         try await rows.flush(sql, engine: engine)
     }

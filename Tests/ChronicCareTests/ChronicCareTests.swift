@@ -27,6 +27,13 @@ import WeijianTesting
             let total = try #require(district.first)
             #expect(bySubdistrict.map(\.registered).reduce(0, +) == total.registered)
             #expect(bySubdistrict.map(\.controlled).reduce(0, +) == total.controlled)
+            let byDoctor = try await service.rates(district: "310105", programme: "hypertension", by: "practitioner", on: day)
+            #expect(byDoctor.map(\.registered).reduce(0, +) == total.registered && byDoctor.count > 1)
+            #expect(byDoctor.contains { $0.label != $0.key }, "doctors are named")
+            // One CHC's residents only: its doctors and no one else's.
+            let chc = try #require(try await service.rates(district: "310105", programme: "hypertension", by: "organization", on: day).first { $0.registered > 0 })
+            let ofCHC = try await service.rates(district: "310105", programme: "hypertension", by: "practitioner", organization: chc.key, on: day)
+            #expect(ofCHC.map(\.registered).reduce(0, +) == chc.registered)
 
             // Registered: residents with an active I10 diagnosis in the record.
             var diagnosed = Set<String>()
