@@ -80,6 +80,8 @@ struct BenchChronic: AsyncParsableCommand {
             hypertension = try await service.rates(district: "310105", programme: "hypertension", by: "subdistrict", on: today)
             _ = try await service.rates(district: "310105", programme: "type2-diabetes", by: "subdistrict", on: today)
         }
+        var considered = 0
+        let reminders = try await clock.measure { considered = try await service.enqueueReminders(on: today) }
         func seconds(_ duration: Duration) -> Double { Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18 }
         let registered = hypertension.map(\.registered).reduce(0, +)
         let controlled = hypertension.map(\.controlled).reduce(0, +)
@@ -87,6 +89,7 @@ struct BenchChronic: AsyncParsableCommand {
         print(String(format: "fill:       %.1f s (not the benchmark)", seconds(fill)))
         print(String(format: "recompute:  %.2f s  every schedule and control status (%d enrolments)", seconds(recompute), counts.hypertensive + counts.diabetic))
         print(String(format: "rates:      %.2f s  both programmes by 街道; hypertension controlled %d of %d", seconds(aggregate), controlled, registered))
+        print(String(format: "reminders:  %.2f s  the hourly reminder job: follow-ups and checks due, %d reminders queued", seconds(reminders), considered))
 
         await platform.shutdown()
         try await fresh.drop()
