@@ -74,9 +74,14 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "Surveillance",
+            dependencies: ["Storage", "FHIR"],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "App",
             dependencies: [
-                "Storage", "FHIR", "Registry", "Access", "Messaging", "Contracting", "ChronicCare",
+                "Storage", "FHIR", "Registry", "Access", "Messaging", "Contracting", "ChronicCare", "Surveillance",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdAuth", package: "hummingbird-auth"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -87,7 +92,7 @@ let package = Package(
         .executableTarget(
             name: "weijian",
             dependencies: [
-                "App", "Storage", "FHIR", "Registry", "Access", "Contracting", "ChronicCare",
+                "App", "Storage", "FHIR", "Registry", "Access", "Contracting", "ChronicCare", "Surveillance",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings
@@ -114,6 +119,11 @@ let package = Package(
         .testTarget(
             name: "ChronicCareTests",
             dependencies: ["ChronicCare", "Messaging", "Access", "FHIR", "Storage", "App", "Registry", "WeijianTesting", .product(name: "HummingbirdTesting", package: "hummingbird")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "SurveillanceTests",
+            dependencies: ["Surveillance", "Access", "FHIR", "Storage", "App", "Registry", "WeijianTesting", .product(name: "HummingbirdTesting", package: "hummingbird")],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -5,6 +5,7 @@ public import FHIR
 import Registry
 import Logging
 import Messaging
+import Surveillance
 public import Storage
 
 /// Everything the server runs on: the database, migrated, and the kernel services over it.
@@ -17,7 +18,7 @@ public struct Platform: Sendable {
     public var audit: AuditLog { AuditLog(database: database) }
 
     /// Every migration of every target, applied in id order.
-    public static let migrations: [Migration] = FHIRMigrations.all + RegistryMigrations.all + MessagingMigrations.all + AccessMigrations.all + ContractingMigrations.all + ChronicMigrations.all
+    public static let migrations: [Migration] = FHIRMigrations.all + RegistryMigrations.all + MessagingMigrations.all + AccessMigrations.all + ContractingMigrations.all + ChronicMigrations.all + SurveillanceMigrations.all
 
     /// The key file's keys: token signing, field protection, keyed hashes.
     public let secrets: AccessSecrets
@@ -31,7 +32,7 @@ public struct Platform: Sendable {
         do {
             try await Migrator(migrations).migrate(database, logger: logger)
             let cipher = FieldCipher(secrets: secrets)
-            let store = FHIRStore(database: database, hooks: [MasterPatientIndex(protection: cipher), ResidentDirectory(engine: database.engine), PopulationHook(engine: database.engine), ChronicHook(engine: database.engine), AuditWriteHook()],
+            let store = FHIRStore(database: database, hooks: [MasterPatientIndex(protection: cipher), ResidentDirectory(engine: database.engine), PopulationHook(engine: database.engine), ChronicHook(engine: database.engine), CaseReportHook(), AuditWriteHook()],
                                   commitHooks: [AuditCommitHook(engine: database.engine)], protection: cipher)
             let report = try await FieldKeys.ensureCurrent(store: store, cipher: cipher)
             if let report, report.versions + report.indexRows + report.registryRows > 0 {

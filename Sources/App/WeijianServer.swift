@@ -3,6 +3,7 @@ import ChronicCare
 import Contracting
 import FHIR
 import Registry
+import Surveillance
 public import Hummingbird
 import HummingbirdAuth
 import Logging
@@ -29,6 +30,7 @@ public enum WeijianServer {
         RegistryRoutes(registry: RegistryService(database: platform.database, fhir: platform.fhir), access: access).register(on: router)
         AccessRoutes(access: access).register(on: router)
         MessagingRoutes(database: platform.database).register(on: router)
+        SurveillanceRoutes(access: access, surveillance: SurveillanceService(store: platform.fhir)).register(on: router)
         let contracting = ContractingRoutes(access: access, contracting: ContractingService(store: platform.fhir))
         contracting.register(on: router)
         contracting.registerPages(on: router)

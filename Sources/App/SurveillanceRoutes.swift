@@ -1,0 +1,137 @@
+import Access
+import FHIR
+import Foundation
+import Hummingbird
+import Storage
+import Surveillance
+
+extension CaseReport: ResponseEncodable {}
+extension NotifiableDisease: ResponseEncodable {}
+extension ReportTimeliness: ResponseEncodable {}
+
+/// Infectious disease reporting under `/api/v1/surveillance`: the notifiable list, cards entered by hand by
+/// clinicians, the district CDC's list and review, timeliness, and the detectors on a posted series.
+struct SurveillanceRoutes {
+    typealias Context = AppRequestContext
+    let access: AccessServices
+    let surveillance: SurveillanceService
+
+    struct CardView: ResponseEncodable { var report: CaseReport; var history: [CaseReportChange]; var possibleDuplicates: [CaseReport] }
+    struct DetectRequest: Decodable {
+        /// `C1`, `C2`, `C3`, `cusum`, `any-case`, `cluster`, `moving-percentile`.
+        var method: String
+        var counts: [Double]
+        var alpha: Double?
+        var baseline: Int?
+        var start: Int?
+        var k: Double?
+        var h: Double?
+        var cases: Double?
+        var days: Int?
+        var percentile: Double?
+    }
+    struct DetectResponse: ResponseEncodable { var method: String; var alarmDays: [Int] }
+
+    func register(on router: Router<Context>) {
+        let api = router.group("api/v1/surveillance")
+
+        api.get("diseases") { _, context -> [NotifiableDisease] in
+            _ = try context.require(.cdcEpidemiologist, .familyDoctor, .chcStaff, .chcManager, .hospitalClinician, .commissionManager)
+            return try await surveillance.diseases()
+        }
+
+        // 报告卡 entered by a clinician who sees the resident.
+        api.post("reports") { request, context -> Response in
+            let principal = try context.require(.familyDoctor, .chcStaff, .chcManager, .hospitalClinician)
+            let form = try await request.decode(as: CaseReportForm.self, context: context)
+            guard FHIRID.isValid(form.patient), let stored = try await surveillance.store.read(type: "Patient", id: form.patient), !stored.deleted else {
+                throw HTTPError(.notFound, message: "居民 Patient/\(form.patient) 不存在：请先建档或通过主索引查找")
+            }
+            guard try await access.policy.relationship(principal, patient: form.patient) != nil else {
+                throw HTTPError(.forbidden, message: "只能为本人接诊或管理的居民报告")
+            }
+            let report = try await apiErrors { try await surveillance.report(form, reporter: principal.practitioner, actor: principal.subject) }
+            try await access.record(context, principal, action: "create", entity: "surveillance/report", patients: [form.patient])
+            return try Pages.json(report, status: .created)
+        }
+
+        // The district CDC's list (疾控审核): all cards of the district, or by status, or the late ones.
+        api.get("reports") { request, context -> [CaseReport] in
+            let principal = try context.require(.cdcEpidemiologist)
+            let district = try Pages.district(of: principal, asked: request.uri.queryParameters["district"].map(String.init))
+            let query = request.uri.queryParameters
+            let reports = try await surveillance.reports(district: district, status: query["status"].map(String.init), lateOnly: query["late"] == "1")
+            try await access.record(context, principal, action: "search", entity: "surveillance/report", patients: Array(Set(reports.map(\.patient))).sorted())
+            return reports
+        }
+
+        api.get("reports/:id") { _, context -> CardView in
+            let principal = try context.require(.cdcEpidemiologist)
+            let district = try Pages.district(of: principal, asked: nil)
+            let id = try context.parameters.require("id")
+            guard let (report, history) = try await surveillance.report(id: id), report.district == district else {
+                throw HTTPError(.notFound, message: "本区没有报告卡 \(id)")
+            }
+            try await access.record(context, principal, action: "read", entity: "surveillance/report", patients: [report.patient])
+            return CardView(report: report, history: history, possibleDuplicates: try await surveillance.possibleDuplicates(of: id))
+        }
+
+        api.post("reports/:id/review") { request, context -> CaseReport in
+            let principal = try context.require(.cdcEpidemiologist)
+            let district = try Pages.district(of: principal, asked: nil)
+            let review = try await request.decode(as: CaseReportReview.self, context: context)
+            let report = try await apiErrors { try await surveillance.review(id: try context.parameters.require("id"), review, actor: principal.subject, district: district) }
+            try await access.record(context, principal, action: "update", entity: "surveillance/report", patients: [report.patient])
+            return report
+        }
+
+        // 报告及时率 of the district.
+        api.get("timeliness") { request, context -> ReportTimeliness in
+            let principal = try context.require(.cdcEpidemiologist, .commissionManager)
+            let district = try Pages.district(of: principal, asked: request.uri.queryParameters["district"].map(String.init))
+            let from = request.uri.queryParameters["from"].map(String.init) ?? CalendarDay.shift(CalendarDay.today(), days: -365)
+            return try await apiErrors { try await surveillance.timeliness(district: district, from: from) }
+        }
+
+        // The detectors on a posted series (days numbered from 0): for checking a method's parameters.
+        api.post("detect") { request, context -> DetectResponse in
+            _ = try context.require(.cdcEpidemiologist)
+            let body = try await request.decode(as: DetectRequest.self, context: context)
+            let alarms = try Self.detect(body)
+            return DetectResponse(method: body.method, alarmDays: alarms.indices.filter { alarms[$0] })
+        }
+    }
+
+    static func detect(_ body: DetectRequest) throws -> [Bool] {
+        let counts = body.counts
+        guard counts.count <= 36_600, counts.allSatisfy({ $0 >= 0 && $0.isFinite }) else {
+            throw HTTPError(.badRequest, message: "counts 须为不超过 36600 个非负数")
+        }
+        if let alpha = body.alpha, !(alpha > 0 && alpha < 0.5) { throw HTTPError(.badRequest, message: "alpha 须在 0 与 0.5 之间") }
+        switch body.method {
+        case "C1", "C2", "C3":
+            let baseline = body.baseline ?? 7
+            guard baseline >= 3, baseline <= 60 else { throw HTTPError(.badRequest, message: "baseline 须在 3–60 之间") }
+            return EARS.alarms(counts, method: EARS.Method(rawValue: body.method) ?? .c1, baseline: baseline, alpha: body.alpha)
+        case "cusum":
+            let start = body.start ?? 28
+            guard start >= 1, start < counts.count, Array(counts.prefix(start)).reduce(0, +) > 0 else {
+                throw HTTPError(.badRequest, message: "start 须在 1 与序列长度之间，且参考期病例数大于 0")
+            }
+            return CUSUM.alarms(counts, start: start, k: body.k ?? 1.04, h: body.h ?? 2.26)
+        case "any-case":
+            return FixedThreshold.anyCase(counts)
+        case "cluster":
+            guard let cases = body.cases, cases >= 1, let days = body.days, (1...365).contains(days) else {
+                throw HTTPError(.badRequest, message: "cluster 须给出 cases（≥1）和 days（1–365）")
+            }
+            return FixedThreshold.cluster(counts, cases: cases, days: days)
+        case "moving-percentile":
+            let percentile = body.percentile ?? 0.5
+            guard percentile > 0, percentile < 1 else { throw HTTPError(.badRequest, message: "percentile 须在 0 与 1 之间") }
+            return MovingPercentile.alarms(counts, percentile: percentile)
+        default:
+            throw HTTPError(.badRequest, message: "method 须为 C1、C2、C3、cusum、any-case、cluster 或 moving-percentile")
+        }
+    }
+}

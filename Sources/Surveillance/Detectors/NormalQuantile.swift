@@ -1,0 +1,58 @@
+import Foundation
+
+/// The standard normal quantile function (R's `qnorm`), by Acklam's rational approximation refined with one
+/// Halley step on `erfc`: accurate to about 1e-15, so thresholds match R's to the last digit that matters.
+public enum NormalQuantile {
+    /// The `p`-quantile of N(0, 1), for 0 < p < 1.
+    public static func quantile(_ p: Double) -> Double {
+        precondition(p > 0 && p < 1, "p must be in (0, 1)")
+        let a = [-3.969683028665376e+01, 2.209460984245205e+02, -2.759285104469687e+02, 1.383577518672690e+02, -3.066479806614716e+01, 2.506628277459239e+00]
+        let b = [-5.447609879822406e+01, 1.615858368580409e+02, -1.556989798598866e+02, 6.680131188771972e+01, -1.328068155288572e+01]
+        let c = [-7.784894002430293e-03, -3.223964580411365e-01, -2.400758277161838e+00, -2.549732539343734e+00, 4.374664141464968e+00, 2.938163982698783e+00]
+        let d = [7.784695709041462e-03, 3.224671290700398e-01, 2.445134137142996e+00, 3.754408661907416e+00]
+        let low = 0.02425
+        var x: Double
+        if p < low {
+            let q = (-2 * log(p)).squareRoot()
+            x = (((((c[0] * q + c[1]) * q + c[2]) * q + c[3]) * q + c[4]) * q + c[5]) / ((((d[0] * q + d[1]) * q + d[2]) * q + d[3]) * q + 1)
+        } else if p <= 1 - low {
+            let q = p - 0.5, r = q * q
+            x = (((((a[0] * r + a[1]) * r + a[2]) * r + a[3]) * r + a[4]) * r + a[5]) * q / (((((b[0] * r + b[1]) * r + b[2]) * r + b[3]) * r + b[4]) * r + 1)
+        } else {
+            let q = (-2 * log(1 - p)).squareRoot()
+            x = -(((((c[0] * q + c[1]) * q + c[2]) * q + c[3]) * q + c[4]) * q + c[5]) / ((((d[0] * q + d[1]) * q + d[2]) * q + d[3]) * q + 1)
+        }
+        // One step of Halley's method on Φ(x) − p.
+        let e = 0.5 * erfc(-x / 2.0.squareRoot()) - p
+        let u = e * (2 * Double.pi).squareRoot() * exp(x * x / 2)
+        x -= u / (1 + x * u / 2)
+        return x
+    }
+}
+
+/// Small statistics shared by the detectors.
+enum Statistics {
+    static func mean(_ values: ArraySlice<Double>) -> Double {
+        values.reduce(0, +) / Double(values.count)
+    }
+
+    /// The sample standard deviation (n − 1), as R's `sd`.
+    static func sd(_ values: ArraySlice<Double>) -> Double {
+        let m = mean(values)
+        return (values.reduce(0) { $0 + ($1 - m) * ($1 - m) } / Double(values.count - 1)).squareRoot()
+    }
+
+    /// R's `pmax(0, x)`: NaN stays NaN.
+    static func positivePart(_ x: Double) -> Double {
+        x.isNaN ? .nan : Swift.max(0, x)
+    }
+
+    /// The `p`-quantile of `values` by linear interpolation between order statistics (R's `quantile`, type 7).
+    static func quantile(_ values: [Double], _ p: Double) -> Double {
+        let sorted = values.sorted()
+        let h = Double(sorted.count - 1) * p
+        let lower = Int(h.rounded(.down))
+        let upper = Swift.min(lower + 1, sorted.count - 1)
+        return sorted[lower] + (h - Double(lower)) * (sorted[upper] - sorted[lower])
+    }
+}

@@ -1,0 +1,36 @@
+import Storage
+
+/// The Surveillance target's tables: the notifiable disease list (as data), case report cards and their history.
+public enum SurveillanceMigrations {
+    /// The migrations of the Surveillance target, in order.
+    public static let all: [Migration] = [
+        Migration(id: "0700_surveillance") { _ in
+            var statements = [
+                // 法定传染病: code, Chinese name, class (A 甲类, B 乙类, B-A 乙类甲管, C 丙类, other 其他监测), the ICD-10
+                // prefixes that mean it (the longest matching prefix wins), and the reporting deadline in hours.
+                """
+                CREATE TABLE surveillance_disease (code TEXT PRIMARY KEY, name TEXT NOT NULL, class TEXT NOT NULL, icd_prefixes TEXT NOT NULL,
+                    deadline_hours INTEGER NOT NULL)
+                """,
+                // 传染病报告卡: one per diagnosis (its source: Condition/<id>, Encounter/<id>, or a card entered by hand).
+                """
+                CREATE TABLE surveillance_report (id TEXT PRIMARY KEY, source TEXT NOT NULL UNIQUE, patient_id TEXT NOT NULL, disease TEXT NOT NULL,
+                    icd10 TEXT NOT NULL, subdistrict TEXT, district TEXT, onset_date TEXT, diagnosed_at TEXT NOT NULL, certainty TEXT NOT NULL,
+                    reporter TEXT, encounter_id TEXT, reported_at TEXT NOT NULL, deadline_at TEXT NOT NULL, late SMALLINT NOT NULL,
+                    status TEXT NOT NULL, duplicate_of TEXT, revision INTEGER NOT NULL)
+                """,
+                "CREATE INDEX surveillance_report_district ON surveillance_report (district, status, reported_at)",
+                "CREATE INDEX surveillance_report_patient ON surveillance_report (patient_id, disease, diagnosed_at)",
+                // Each change to a card: created, updated from the record, verified, corrected (订正), rejected, marked duplicate.
+                """
+                CREATE TABLE surveillance_report_history (report_id TEXT NOT NULL, seq INTEGER NOT NULL, at TEXT NOT NULL, actor TEXT NOT NULL,
+                    action TEXT NOT NULL, detail TEXT NOT NULL, PRIMARY KEY (report_id, seq))
+                """,
+            ]
+            statements += NotifiableDisease.statutoryList.map { disease in
+                "INSERT INTO surveillance_disease VALUES ('\(disease.code)', '\(disease.name)', '\(disease.diseaseClass)', '\(disease.icdPrefixes.joined(separator: ","))', \(disease.deadlineHours))"
+            }
+            return statements
+        },
+    ]
+}

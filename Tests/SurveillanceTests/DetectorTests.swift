@@ -1,0 +1,59 @@
+import Surveillance
+import Testing
+
+/// The detectors against values worked out by hand (the comparison with R's `surveillance` package is in
+/// `scripts/detectors-vs-r`, run by the test script).
+@Suite struct DetectorTests {
+    @Test func normalQuantileMatchesRsQnorm() {
+        // qnorm(0.999), qnorm(0.975), qnorm(0.5), qnorm(0.01) in R.
+        #expect(abs(NormalQuantile.quantile(0.999) - 3.090232306167813) < 1e-12)
+        #expect(abs(NormalQuantile.quantile(0.975) - 1.959963984540054) < 1e-12)
+        #expect(abs(NormalQuantile.quantile(0.5)) < 1e-15)
+        #expect(abs(NormalQuantile.quantile(0.01) + 2.326347874040841) < 1e-12)
+    }
+
+    @Test func earsC1BoundIsMeanPlusZSdOfTheLastSevenDays() {
+        // Seven days 2, 4, 4, 4, 5, 5, 7 (mean 31/7, sample sd √(18.857/6)) then 12.
+        let counts: [Double] = [2, 4, 4, 4, 5, 5, 7, 12, 5]
+        let bounds = EARS.upperBounds(counts, method: .c1)
+        let mean = 31.0 / 7
+        let sd = (([2, 4, 4, 4, 5, 5, 7] as [Double]).reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / 6).squareRoot()
+        #expect(bounds[6] == nil && abs((bounds[7] ?? 0) - (mean + 3.090232306167813 * sd)) < 1e-9)
+        #expect(EARS.alarms(counts, method: .c1) == [false, false, false, false, false, false, false, true, false])
+    }
+
+    @Test func earsC2SkipsTwoDaysAndC3NeedsTwoHighDaysBefore() {
+        var counts = [Double](repeating: 5, count: 20)
+        for (index, value) in [4.0, 6, 5, 3, 7, 5, 4, 6, 5, 5, 4, 6].enumerated() { counts[index] = value }
+        counts[14] = 9; counts[15] = 10; counts[16] = 11
+        let c2 = EARS.alarms(counts, method: .c2)
+        #expect(!c2[0..<9].contains(true), "no bound before the baseline and the gap")
+        #expect(c2[14] && c2[15])
+        // C3 on day 16 counts the C2 excesses of days 14 and 15.
+        let c3 = EARS.alarms(counts, method: .c3)
+        #expect(c3[16] && !c3[14])
+    }
+
+    @Test func cusumAccumulatesStandardisedExcessAndDoesNotReset() {
+        // Reference mean 4 (√4 = 2); then 8 → +2 − 1.04 = 0.96; 8 → 1.92; 8 → 2.88 ≥ 2.26 alarm; 4 → 1.84 (no reset, no alarm).
+        let counts: [Double] = [4, 4, 4, 4, 8, 8, 8, 4]
+        #expect(CUSUM.alarms(counts, start: 4) == [false, false, false, false, false, false, true, false])
+    }
+
+    @Test func fixedThresholdsAndClusters() {
+        #expect(FixedThreshold.anyCase([0, 0, 1, 0]) == [false, false, true, false])
+        // 3 cases within 7 days.
+        #expect(FixedThreshold.cluster([1, 0, 0, 1, 0, 0, 0, 0, 1, 1], cases: 3, days: 7) == [false, false, false, false, false, false, false, false, false, true])
+        #expect(FixedThreshold.cluster([1, 1, 1], cases: 3, days: 3) == [false, false, true])
+        #expect(FixedThreshold.cluster([1, 1, 0, 0, 1], cases: 3, days: 3) == [false, false, false, false, false])
+    }
+
+    @Test func movingPercentileComparesWithTheSameWeeksOfEarlierYears() {
+        // Three years of 1 case a day, then a week of 3 a day: 21 > P50 of 15 earlier weeks (7 each).
+        var counts = [Double](repeating: 1, count: 3 * 365 + 30)
+        for t in (counts.count - 7)..<counts.count { counts[t] = 3 }
+        let alarms = MovingPercentile.alarms(counts)
+        #expect(alarms.last == true)
+        #expect(!alarms[0..<(counts.count - 7)].contains(true), "a steady series raises nothing")
+    }
+}
