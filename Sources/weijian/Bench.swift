@@ -7,7 +7,7 @@ import Registry
 import Storage
 
 struct Bench: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Benchmarks that print figures (not tests).", subcommands: [BenchIngest.self, BenchAudit.self, BenchChronic.self])
+    static let configuration = CommandConfiguration(abstract: "Benchmarks that print figures (not tests).", subcommands: [BenchIngest.self, BenchAudit.self, BenchChronic.self, BenchDetectors.self])
 }
 
 /// `weijian bench ingest`: synthetic residents with their records, each as one transaction Bundle
@@ -25,7 +25,7 @@ struct BenchIngest: AsyncParsableCommand {
         ("mpi_person", [("patient_id", .text), ("id_number_hash", .optionalText), ("full_name", .optionalText), ("birth_date", .optionalText),
                         ("gender", .optionalText), ("phone_hash", .optionalText), ("active", .int), ("merged_into", .optionalText)]),
         ("registry_resident", [("patient_id", .text), ("district", .optionalText), ("subdistrict", .optionalText), ("organization_id", .optionalText),
-                               ("birth_date", .optionalText), ("gender", .optionalText), ("household", .optionalText), ("active", .int)]),
+                               ("birth_date", .optionalText), ("gender", .optionalText), ("household", .optionalText), ("active", .int), ("practitioner_id", .optionalText)]),
         ("contract_group_fact", [("source", .text), ("group_code", .text), ("patient_id", .text)]),
         ("chronic_reading", [("source", .text), ("patient_id", .text), ("kind", .text), ("taken_on", .text), ("value1", .double), ("value2", .optionalDouble)]),
         ("chronic_enrolment", [("patient_id", .text), ("programme", .text), ("status", .text), ("source", .text), ("since", .text), ("last_follow_up", .optionalText),

@@ -115,6 +115,17 @@ import WeijianTesting
         Case(method: .post, uri: "/api/v1/chronic/screening/diabetes/A/close", body: #"{"outcome":"normal"}"#, expected: ["anonymous": .unauthorized, "doctorA": .conflict]),
         Case(method: .post, uri: "/api/v1/chronic/screening/diabetes/run", expected: ["anonymous": .unauthorized, "doctorA": .ok, "doctorB": .ok]),
         Case(method: .get, uri: "/api/v1/me/messages", expected: ["anonymous": .unauthorized, "residentA": .ok, "residentA2": .ok]),
+        // Infectious disease reports: clinicians who see the resident report (A has no notifiable code here: 422); the
+        // district CDC lists and reviews (an unknown card: 404); timeliness also for the commission.
+        Case(method: .post, uri: "/api/v1/surveillance/reports", body: #"{"patient":"A","icd10":"Z00","diagnosedAt":"2026-01-05","certainty":"clinical"}"#, expected: [
+            "anonymous": .unauthorized, "doctorA": .unprocessableContent, "chcStaffA": .unprocessableContent]),
+        Case(method: .get, uri: "/api/v1/surveillance/reports", expected: ["anonymous": .unauthorized, "cdc": .ok]),
+        Case(method: .get, uri: "/api/v1/surveillance/reports/none", expected: ["anonymous": .unauthorized, "cdc": .notFound]),
+        Case(method: .post, uri: "/api/v1/surveillance/reports/none/review", body: #"{"action":"verify"}"#, expected: ["anonymous": .unauthorized, "cdc": .notFound]),
+        Case(method: .get, uri: "/api/v1/surveillance/timeliness", expected: ["anonymous": .unauthorized, "cdc": .ok, "manager": .ok]),
+        Case(method: .get, uri: "/api/v1/surveillance/diseases", expected: [
+            "anonymous": .unauthorized, "doctorA": .ok, "doctorB": .ok, "chcStaffA": .ok, "chcManagerB": .ok, "clinician": .ok, "cdc": .ok, "manager": .ok]),
+        Case(method: .post, uri: "/api/v1/surveillance/detect", body: #"{"method":"C1","counts":[1,2,1,2,1,2,1,9]}"#, expected: ["anonymous": .unauthorized, "cdc": .ok]),
         Case(method: .get, uri: "/api/v1/divisions?parent=310105", expected: Dictionary(uniqueKeysWithValues: (["anonymous"] + principals.keys).map { ($0, .ok) })),
     ]
 

@@ -18,42 +18,65 @@ public enum EARS {
         public var defaultAlpha: Double { self == .c3 ? 0.025 : 0.001 }
     }
 
+    /// The mean and sample standard deviation (floored at `minSigma`) of the `baseline` days before each day
+    /// (t−baseline … t−1, C1's reference); C2 and C3 use day t−2's (t−baseline−2 … t−3). NaN where the
+    /// reference is not there yet. Two passes per window, as R's `mean` and `sd` compute them.
+    static func reference(_ counts: [Double], baseline: Int, minSigma: Double) -> (mean: [Double], sd: [Double]) {
+        var means = [Double](repeating: .nan, count: counts.count)
+        var sds = [Double](repeating: .nan, count: counts.count)
+        let n = Double(baseline)
+        counts.withUnsafeBufferPointer { x in
+            for t in stride(from: baseline, to: x.count, by: 1) {
+                var sum = 0.0
+                for i in (t - baseline)..<t { sum += x[i] }
+                let mean = sum / n
+                var squares = 0.0
+                for i in (t - baseline)..<t { let d = x[i] - mean; squares += d * d }
+                means[t] = mean
+                sds[t] = Swift.max((squares / (n - 1)).squareRoot(), minSigma)
+            }
+        }
+        return (means, sds)
+    }
+
     /// The upper bound of each day (nil where the method cannot say yet).
     public static func upperBounds(_ counts: [Double], method: Method, baseline: Int = 7, alpha: Double? = nil, minSigma: Double = 0) -> [Double?] {
         precondition(baseline >= 3, "EARS needs a baseline of at least 3 days")
+        return upperBounds(counts, method: method, reference: reference(counts, baseline: baseline, minSigma: minSigma), baseline: baseline, alpha: alpha)
+    }
+
+    static func upperBounds(_ counts: [Double], method: Method, reference: (mean: [Double], sd: [Double]), baseline: Int, alpha: Double?) -> [Double?] {
         let z = NormalQuantile.quantile(1 - (alpha ?? method.defaultAlpha))
+        let (mean, sd) = reference
         var bounds = [Double?](repeating: nil, count: counts.count)
-        /// The reference days of day `t` for C1 (lag 1) or C2/C3 (lag 3).
-        func reference(_ t: Int, lag: Int) -> ArraySlice<Double> { counts[(t - lag - baseline + 1)...(t - lag)] }
-        func c2(_ t: Int) -> Double {
-            let ref = reference(t, lag: 3)
-            return (counts[t] - Statistics.mean(ref)) / Swift.max(Statistics.sd(ref), minSigma)
-        }
         switch method {
         case .c1:
-            for t in stride(from: baseline, to: counts.count, by: 1) {
-                let ref = reference(t, lag: 1)
-                bounds[t] = Statistics.mean(ref) + z * Swift.max(Statistics.sd(ref), minSigma)
-            }
+            for t in stride(from: baseline, to: counts.count, by: 1) { bounds[t] = mean[t] + z * sd[t] }
         case .c2:
-            for t in stride(from: baseline + 2, to: counts.count, by: 1) {
-                let ref = reference(t, lag: 3)
-                bounds[t] = Statistics.mean(ref) + z * Swift.max(Statistics.sd(ref), minSigma)
-            }
+            for t in stride(from: baseline + 2, to: counts.count, by: 1) { bounds[t] = mean[t - 2] + z * sd[t - 2] }
         case .c3:
+            // The C2 statistic of a day, then the excesses of the two days before.
+            func c2(_ t: Int) -> Double { (counts[t] - mean[t - 2]) / sd[t - 2] }
             for t in stride(from: baseline + 4, to: counts.count, by: 1) {
                 let parts = Statistics.positivePart(c2(t - 2) - 1) + Statistics.positivePart(c2(t - 1) - 1)
-                let bound = counts[t] + Swift.max(Statistics.sd(reference(t, lag: 3)), minSigma) * (z - parts)
+                let bound = counts[t] + sd[t - 2] * (z - parts)
                 bounds[t] = bound.isNaN ? .nan : Swift.max(0, bound)
             }
         }
         return bounds
     }
 
+    /// The alarms of several methods over one series, the reference statistics computed once.
+    public static func alarms(_ counts: [Double], methods: [Method], baseline: Int = 7, alpha: Double? = nil, minSigma: Double = 0) -> [[Bool]] {
+        precondition(baseline >= 3, "EARS needs a baseline of at least 3 days")
+        let reference = reference(counts, baseline: baseline, minSigma: minSigma)
+        return methods.map { method in
+            zip(counts, upperBounds(counts, method: method, reference: reference, baseline: baseline, alpha: alpha)).map { count, bound in bound.map { count > $0 } ?? false }
+        }
+    }
+
     /// Whether each day alarms: its count is above its upper bound (never where the bound is unknown or NaN).
     public static func alarms(_ counts: [Double], method: Method, baseline: Int = 7, alpha: Double? = nil, minSigma: Double = 0) -> [Bool] {
-        zip(counts, upperBounds(counts, method: method, baseline: baseline, alpha: alpha, minSigma: minSigma)).map { count, bound in
-            bound.map { count > $0 } ?? false
-        }
+        alarms(counts, methods: [method], baseline: baseline, alpha: alpha, minSigma: minSigma)[0]
     }
 }

@@ -46,13 +46,4 @@ enum Statistics {
     static func positivePart(_ x: Double) -> Double {
         x.isNaN ? .nan : Swift.max(0, x)
     }
-
-    /// The `p`-quantile of `values` by linear interpolation between order statistics (R's `quantile`, type 7).
-    static func quantile(_ values: [Double], _ p: Double) -> Double {
-        let sorted = values.sorted()
-        let h = Double(sorted.count - 1) * p
-        let lower = Int(h.rounded(.down))
-        let upper = Swift.min(lower + 1, sorted.count - 1)
-        return sorted[lower] + (h - Double(lower)) * (sorted[upper] - sorted[lower])
-    }
 }

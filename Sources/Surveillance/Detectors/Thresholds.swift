@@ -29,27 +29,39 @@ public enum FixedThreshold {
 public enum MovingPercentile {
     public static func alarms(_ counts: [Double], window: Int = 7, years: Int = 3, percentile: Double = 0.5) -> [Bool] {
         precondition(window >= 1 && years >= 1 && percentile > 0 && percentile < 1, "window, years and percentile out of range")
-        // Prefix sums: the count of days (a, b] is prefix[b + 1] − prefix[a + 1].
+        // Prefix sums: the count of the `window` days ending at day e is prefix[e + 1] − prefix[e + 1 − window].
         var prefix = [0.0]
         prefix.reserveCapacity(counts.count + 1)
         for count in counts { prefix.append(prefix[prefix.count - 1] + count) }
-        func total(endingAt end: Int) -> Double? {
-            guard end - window + 1 >= 0, end < counts.count else { return nil }
-            return prefix[end + 1] - prefix[end - window + 1]
-        }
+        // From this day on, every comparable window of every earlier year lies within the series.
         let first = years * 365 + 2 * window + window - 1
         var alarms = [Bool](repeating: false, count: counts.count)
-        var history: [Double] = []
-        history.reserveCapacity(5 * years)
-        for t in counts.indices where t >= first {
-            guard let current = total(endingAt: t), current >= 1 else { continue }
-            history.removeAll(keepingCapacity: true)
-            for year in 1...years {
-                for shift in -2...2 {
-                    if let value = total(endingAt: t - year * 365 + shift * window) { history.append(value) }
+        // The percentile of the 5 × years values by R's type 7: h = (n − 1)·p, between the order statistics
+        // `low` and `low + 1`. Whether the current count is above it needs no sort: count the values below it.
+        let n = 5 * years
+        let h = Double(n - 1) * percentile
+        let low = Int(h.rounded(.down))
+        let fraction = h - Double(low)
+        prefix.withUnsafeBufferPointer { sums in
+            for t in stride(from: first, to: counts.count, by: 1) {
+                let current = sums[t + 1] - sums[t + 1 - window]
+                guard current >= 1 else { continue }
+                var below = 0
+                var largestBelow = -Double.infinity, smallestAtOrAbove = Double.infinity
+                for year in 1...years {
+                    for shift in -2...2 {
+                        let end = t - year * 365 + shift * window
+                        let value = sums[end + 1] - sums[end + 1 - window]
+                        if value < current { below += 1; largestBelow = Swift.max(largestBelow, value) } else { smallestAtOrAbove = Swift.min(smallestAtOrAbove, value) }
+                    }
+                }
+                if below >= low + 2 || (below == low + 1 && fraction == 0) {
+                    alarms[t] = true  // the order statistics low and low + 1 are both below the current count
+                } else if below == low + 1 {
+                    // sorted[low] is the largest value below, sorted[low + 1] the smallest at or above.
+                    alarms[t] = current > largestBelow + fraction * (smallestAtOrAbove - largestBelow)
                 }
             }
-            alarms[t] = current > Statistics.quantile(history, percentile)
         }
         return alarms
     }
