@@ -8,6 +8,8 @@ import Surveillance
 extension CaseReport: ResponseEncodable {}
 extension NotifiableDisease: ResponseEncodable {}
 extension ReportTimeliness: ResponseEncodable {}
+extension Signal: ResponseEncodable {}
+extension SignalResponse: ResponseEncodable {}
 
 /// Infectious disease reporting under `/api/v1/surveillance`: the notifiable list, cards entered by hand by
 /// clinicians, the district CDC's list and review, timeliness, and the detectors on a posted series.
@@ -31,6 +33,7 @@ struct SurveillanceRoutes {
         var percentile: Double?
     }
     struct DetectResponse: ResponseEncodable { var method: String; var alarmDays: [Int] }
+    struct SignalStep: Decodable { var verdict: Bool?; var note: String? }
 
     func register(on router: Router<Context>) {
         let api = router.group("api/v1/surveillance")
@@ -91,6 +94,35 @@ struct SurveillanceRoutes {
             let district = try Pages.district(of: principal, asked: request.uri.queryParameters["district"].map(String.init))
             let from = request.uri.queryParameters["from"].map(String.init) ?? CalendarDay.shift(CalendarDay.today(), days: -365)
             return try await apiErrors { try await surveillance.timeliness(district: district, from: from) }
+        }
+
+        // 预警信号: the district CDC's worklist of signals and their lifecycle.
+        api.get("signals") { request, context -> [Signal] in
+            let principal = try context.require(.cdcEpidemiologist)
+            let district = try Pages.district(of: principal, asked: nil)
+            return try await surveillance.signals(district: district, status: request.uri.queryParameters["status"].map(String.init))
+        }
+        api.post("signals/run") { request, context -> Response in
+            let principal = try context.require(.cdcEpidemiologist)
+            let district = try Pages.district(of: principal, asked: nil)
+            let made = try await apiErrors { try await surveillance.detectSignals(district: district, on: request.uri.queryParameters["date"].map(String.init) ?? CalendarDay.today()) }
+            return try Pages.json(made, status: .created)
+        }
+        api.post("signals/:id/:step") { request, context -> Signal in
+            let principal = try context.require(.cdcEpidemiologist)
+            let district = try Pages.district(of: principal, asked: nil)
+            let body = try await request.decode(as: SignalStep.self, context: context)
+            return try await apiErrors {
+                try await surveillance.advance(signal: try context.parameters.require("id"), step: try context.parameters.require("step"), verdict: body.verdict,
+                                               note: body.note, actor: principal.subject, district: district)
+            }
+        }
+        // 响应率 and median time to verify, as CIDARS reports them.
+        api.get("signals/response") { request, context -> SignalResponse in
+            let principal = try context.require(.cdcEpidemiologist, .commissionManager)
+            let district = try Pages.district(of: principal, asked: request.uri.queryParameters["district"].map(String.init))
+            let from = request.uri.queryParameters["from"].map(String.init) ?? CalendarDay.shift(CalendarDay.today(), days: -365)
+            return try await apiErrors { try await surveillance.signalResponse(district: district, from: from) }
         }
 
         // The detectors on a posted series (days numbered from 0): for checking a method's parameters.

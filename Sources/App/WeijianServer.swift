@@ -42,7 +42,7 @@ public enum WeijianServer {
             router: router,
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "weijian"),
             services: [PlatformLifecycle(platform: platform), sessions, ContractExpiry(contracting: ContractingService(store: platform.fhir), logger: logger),
-                       ResidentNotifications(platform: platform, sender: configuration.notificationSender, interval: configuration.notificationSeconds, logger: logger)],
+                       ScheduledWork(platform: platform, sender: configuration.notificationSender, interval: configuration.notificationSeconds, logger: logger)],
             logger: logger
         )
     }

@@ -32,5 +32,21 @@ public enum SurveillanceMigrations {
             }
             return statements
         },
+        Migration(id: "0701_surveillance_signals") { _ in
+            [
+                // Each disease's cluster threshold (≥ cases within days in one 街道), as data.
+                "ALTER TABLE surveillance_disease ADD COLUMN cluster_cases INTEGER NOT NULL DEFAULT 3",
+                "ALTER TABLE surveillance_disease ADD COLUMN cluster_days INTEGER NOT NULL DEFAULT 7",
+                "UPDATE surveillance_disease SET cluster_cases = 5 WHERE code IN ('influenza', 'infectious-diarrhea', 'hfmd')",
+                // 预警信号: one per disease, 街道, detector and day; its lifecycle time stamps.
+                """
+                CREATE TABLE surveillance_signal (id TEXT PRIMARY KEY, disease TEXT NOT NULL, subdistrict TEXT NOT NULL, district TEXT NOT NULL,
+                    detector TEXT NOT NULL, signal_day TEXT NOT NULL, cases INTEGER NOT NULL, detail TEXT NOT NULL, status TEXT NOT NULL,
+                    generated_at TEXT NOT NULL, verified_at TEXT, verified_by TEXT, verdict TEXT, responded_at TEXT, response TEXT, closed_at TEXT,
+                    CONSTRAINT surveillance_signal_once UNIQUE (disease, subdistrict, detector, signal_day))
+                """,
+                "CREATE INDEX surveillance_signal_district ON surveillance_signal (district, status, generated_at)",
+            ]
+        },
     ]
 }

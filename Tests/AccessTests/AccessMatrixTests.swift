@@ -125,6 +125,9 @@ import WeijianTesting
         Case(method: .get, uri: "/api/v1/surveillance/timeliness", expected: ["anonymous": .unauthorized, "cdc": .ok, "manager": .ok]),
         Case(method: .get, uri: "/api/v1/surveillance/diseases", expected: [
             "anonymous": .unauthorized, "doctorA": .ok, "doctorB": .ok, "chcStaffA": .ok, "chcManagerB": .ok, "clinician": .ok, "cdc": .ok, "manager": .ok]),
+        Case(method: .get, uri: "/api/v1/surveillance/signals", expected: ["anonymous": .unauthorized, "cdc": .ok]),
+        Case(method: .post, uri: "/api/v1/surveillance/signals/none/verify", body: #"{"verdict":true}"#, expected: ["anonymous": .unauthorized, "cdc": .notFound]),
+        Case(method: .get, uri: "/api/v1/surveillance/signals/response", expected: ["anonymous": .unauthorized, "cdc": .ok, "manager": .ok]),
         Case(method: .post, uri: "/api/v1/surveillance/detect", body: #"{"method":"C1","counts":[1,2,1,2,1,2,1,9]}"#, expected: ["anonymous": .unauthorized, "cdc": .ok]),
         Case(method: .get, uri: "/api/v1/divisions?parent=310105", expected: Dictionary(uniqueKeysWithValues: (["anonymous"] + principals.keys).map { ($0, .ok) })),
     ]

@@ -4,18 +4,21 @@ import Foundation
 import Logging
 import Messaging
 import ServiceLifecycle
+import Surveillance
 
-/// Reminders to residents (提醒): every hour the chronic programmes put due follow-ups and checks in the
-/// outbox; every `notificationSeconds` the dispatcher sends what waits, looking up each resident's mobile
+/// The hourly runs and reminders to residents (提醒): every hour the chronic programmes put due follow-ups and
+/// checks in the outbox and the early-warning detectors run over each district's case reports; every `notificationSeconds` the dispatcher sends what waits, looking up each resident's mobile
 /// number in their record at that moment. Logs carry counts only.
-struct ResidentNotifications: Service {
+struct ScheduledWork: Service {
     let chronic: ChronicService
+    let surveillance: SurveillanceService
     let dispatcher: NotificationDispatcher
     let interval: Int
     let logger: Logger
 
     init(platform: Platform, sender: any NotificationSender, interval: Int, logger: Logger) {
         chronic = ChronicService(store: platform.fhir)
+        surveillance = SurveillanceService(store: platform.fhir)
         dispatcher = NotificationDispatcher(database: platform.database, sender: sender, address: ResidentAddressBook(store: platform.fhir).mobile)
         self.interval = max(1, interval)
         self.logger = logger
@@ -28,8 +31,9 @@ struct ResidentNotifications: Service {
                 do {
                     if ContinuousClock.now - lastReminders >= .seconds(3600) {
                         let considered = try await chronic.enqueueReminders()
+                        let signals = try await surveillance.detectSignalsEverywhere()
                         lastReminders = ContinuousClock.now
-                        logger.info("chronic reminders considered", metadata: ["count": "\(considered)"])
+                        logger.info("hourly run", metadata: ["chronic reminders considered": "\(considered)", "new signals": "\(signals)"])
                     }
                     let report = try await dispatcher.run()
                     if !report.isEmpty {

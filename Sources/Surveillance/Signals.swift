@@ -1,0 +1,185 @@
+import FHIR
+import Foundation
+import SQLKit
+import Storage
+
+/// An early-warning signal (预警信号) and where it is in its lifecycle: generated → verified (true or false,
+/// 核实) → responded (现场处置, for true signals) → closed.
+public struct Signal: Sendable, Codable, Equatable {
+    public var id: String
+    public var disease: String
+    public var subdistrict: String
+    public var district: String
+    /// `any-case` (甲类及乙类甲管 单病例), `cluster` (≥ k cases in d days), `ears-c3`.
+    public var detector: String
+    public var day: String
+    /// Cases on the day (any-case, EARS) or in the window (cluster).
+    public var cases: Int
+    public var detail: String
+    /// `pending`, `verified`, `responded`, `closed`.
+    public var status: String
+    public var generatedAt: String
+    public var verifiedAt: String?
+    public var verdict: String?
+    public var respondedAt: String?
+    public var response: String?
+    public var closedAt: String?
+}
+
+/// Response to signals as CIDARS reports it: the share verified within 24 hours and the median hours to verify.
+public struct SignalResponse: Sendable, Codable, Equatable {
+    public var signals: Int
+    public var verified: Int
+    public var verifiedWithin24Hours: Int
+    /// Percent of signals verified within 24 hours, rounded down.
+    public var responsePercent: Int
+    public var medianHoursToVerify: Double?
+    public var trueSignals: Int
+}
+
+extension SurveillanceService {
+    /// Runs the detectors over the district's case reports (valid cards, by onset day, else diagnosis day) of
+    /// the 60 days up to `day`, per disease and 街道: any case of a class A or B-A disease; a cluster of
+    /// `cluster_cases` within `cluster_days`; EARS C3 on the daily counts. A signal is made once per
+    /// disease, 街道, detector and day, however often this runs. Returns the new signals.
+    @discardableResult
+    public func detectSignals(district: String, on day: String = CalendarDay.today()) async throws -> [Signal] {
+        guard CalendarDay.isValid(day) else { throw FHIRError.badRequest("日期须为 YYYY-MM-DD") }
+        let from = CalendarDay.shift(day, days: -59)
+        return try await database.write { sql in
+            let diseases = Dictionary(uniqueKeysWithValues: try await sql.raw("SELECT code, name, class, cluster_cases, cluster_days FROM surveillance_disease").all().map {
+                (try $0.decode(column: "code", as: String.self), (name: try $0.decode(column: "name", as: String.self), diseaseClass: try $0.decode(column: "class", as: String.self),
+                                                                   cases: try $0.decode(column: "cluster_cases", as: Int.self), days: try $0.decode(column: "cluster_days", as: Int.self)))
+            })
+            var series: [String: [Double]] = [:]  // disease|街道 → 60 daily counts
+            for row in try await sql.raw("""
+                SELECT disease, subdistrict, COALESCE(onset_date, SUBSTR(diagnosed_at, 1, 10)) AS d, COUNT(*) AS n FROM surveillance_report
+                WHERE district = \(bind: district) AND subdistrict IS NOT NULL AND status IN ('submitted', 'verified')
+                    AND COALESCE(onset_date, SUBSTR(diagnosed_at, 1, 10)) >= \(bind: from) AND COALESCE(onset_date, SUBSTR(diagnosed_at, 1, 10)) <= \(bind: day)
+                GROUP BY disease, subdistrict, COALESCE(onset_date, SUBSTR(diagnosed_at, 1, 10))
+                """).all() {
+                let key = try row.decode(column: "disease", as: String.self) + "|" + row.decode(column: "subdistrict", as: String.self)
+                let index = CalendarDay.days(from: from, to: try row.decode(column: "d", as: String.self))
+                guard (0..<60).contains(index) else { continue }
+                series[key, default: [Double](repeating: 0, count: 60)][index] += Double(try row.decode(column: "n", as: Int.self))
+            }
+            var found: [(disease: String, subdistrict: String, detector: String, cases: Int, detail: String)] = []
+            for (key, counts) in series.sorted(by: { $0.key < $1.key }) {
+                let parts = key.split(separator: "|").map(String.init)
+                guard parts.count == 2, let disease = diseases[parts[0]] else { continue }
+                let today = Int(counts[59])
+                if disease.diseaseClass == "A" || disease.diseaseClass == "B-A" {
+                    if today > 0 { found.append((parts[0], parts[1], "any-case", today, "\(disease.name)：\(today) 例（甲类或按甲类管理，单病例即预警）")) }
+                    continue
+                }
+                if FixedThreshold.cluster(counts, cases: Double(disease.cases), days: disease.days)[59] {
+                    let window = Int(counts.suffix(disease.days).reduce(0, +))
+                    found.append((parts[0], parts[1], "cluster", window, "\(disease.name)：\(disease.days) 天内 \(window) 例（阈值 \(disease.cases) 例）"))
+                }
+                if EARS.alarms(counts, method: .c3)[59] {
+                    found.append((parts[0], parts[1], "ears-c3", today, "\(disease.name)：当日 \(today) 例，EARS C3 超出基线"))
+                }
+            }
+            var made: [Signal] = []
+            let now = ISO8601Timestamp.now()
+            for signal in found {
+                let id = "sg" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased().prefix(16)
+                let inserted = try await sql.raw("""
+                    INSERT INTO surveillance_signal (id, disease, subdistrict, district, detector, signal_day, cases, detail, status, generated_at)
+                    VALUES (\(bind: id), \(bind: signal.disease), \(bind: signal.subdistrict), \(bind: district), \(bind: signal.detector), \(bind: day),
+                        \(bind: signal.cases), \(bind: signal.detail), 'pending', \(bind: now))
+                    ON CONFLICT (disease, subdistrict, detector, signal_day) DO NOTHING RETURNING id
+                    """).first()
+                if inserted != nil, let row = try await sql.raw("SELECT * FROM surveillance_signal WHERE id = \(bind: id)").first() { made.append(try Self.signal(row)) }
+            }
+            return made
+        }
+    }
+
+    /// Runs ``detectSignals(district:on:)`` for every district with case reports in the last 60 days (the
+    /// server's hourly run). Returns the number of new signals.
+    @discardableResult
+    public func detectSignalsEverywhere(on day: String = CalendarDay.today()) async throws -> Int {
+        let districts = try await database.read { sql in
+            try await sql.raw("SELECT DISTINCT district FROM surveillance_report WHERE district IS NOT NULL AND reported_at >= \(bind: CalendarDay.shift(day, days: -60))").all()
+                .map { try $0.decode(column: "district", as: String.self) }
+        }
+        var made = 0
+        for district in districts { made += try await detectSignals(district: district, on: day).count }
+        return made
+    }
+
+    /// The district's signals, newest first (optionally of one status).
+    public func signals(district: String, status: String? = nil) async throws -> [Signal] {
+        try await database.read { sql in
+            var filter: SQLQueryString = "district = \(bind: district)"
+            if let status { filter = "\(filter) AND status = \(bind: status)" }
+            return try await sql.raw("SELECT * FROM surveillance_signal WHERE \(filter) ORDER BY generated_at DESC, id LIMIT 500").all().map(Self.signal)
+        }
+    }
+
+    /// Moves a signal on: `verify` with `verdict` true or false (核实); `respond` with what was done (a true
+    /// signal); `close`. 409 when the step does not follow from the signal's status.
+    public func advance(signal id: String, step: String, verdict: Bool? = nil, note: String? = nil, actor: String, district: String) async throws -> Signal {
+        try await database.write { sql in
+            guard let row = try await sql.raw("SELECT * FROM surveillance_signal WHERE id = \(bind: id) AND district = \(bind: district)").first() else {
+                throw FHIRError.notFound("本区没有预警信号 \(id)")
+            }
+            let signal = try Self.signal(row)
+            let now = ISO8601Timestamp.now()
+            switch (step, signal.status) {
+            case ("verify", "pending"):
+                guard let verdict else { throw FHIRError.unprocessable([OutcomeIssue(code: "required", diagnostics: "核实须给出 verdict: true（真实预警）或 false（排除）", expression: "verdict")]) }
+                try await sql.raw("""
+                    UPDATE surveillance_signal SET status = 'verified', verified_at = \(bind: now), verified_by = \(bind: actor), verdict = \(bind: verdict ? "true" : "false")
+                    WHERE id = \(bind: id)
+                    """).run()
+            case ("respond", "verified"):
+                guard signal.verdict == "true" else { throw FHIRError.conflict("已排除的信号无需现场处置，可直接关闭") }
+                guard let note, !note.trimmingCharacters(in: .whitespaces).isEmpty else {
+                    throw FHIRError.unprocessable([OutcomeIssue(code: "required", diagnostics: "请填写处置情况 (note)", expression: "note")])
+                }
+                try await sql.raw("UPDATE surveillance_signal SET status = 'responded', responded_at = \(bind: now), response = \(bind: String(note.prefix(1000))) WHERE id = \(bind: id)").run()
+            case ("close", "responded"), ("close", "verified") where signal.status == "responded" || signal.verdict == "false":
+                // A true signal closes after its response; a false one straight after verification.
+                try await sql.raw("UPDATE surveillance_signal SET status = 'closed', closed_at = \(bind: now) WHERE id = \(bind: id)").run()
+            case ("verify", _), ("respond", _), ("close", _):
+                throw FHIRError.conflict("信号状态为 \(signal.status)，不能\(["verify": "核实", "respond": "处置", "close": "关闭"][step] ?? step)")
+            default:
+                throw FHIRError.badRequest("step 须为 verify、respond 或 close")
+            }
+            guard let updated = try await sql.raw("SELECT * FROM surveillance_signal WHERE id = \(bind: id)").first() else {
+                throw FHIRError(status: 500, code: "exception", "the signal disappeared")
+            }
+            return try Self.signal(updated)
+        }
+    }
+
+    /// The district's response to signals generated since `from`.
+    public func signalResponse(district: String, from: String) async throws -> SignalResponse {
+        guard CalendarDay.isValid(from) else { throw FHIRError.badRequest("from 须为 YYYY-MM-DD") }
+        let signals = try await database.read { sql in
+            try await sql.raw("SELECT * FROM surveillance_signal WHERE district = \(bind: district) AND generated_at >= \(bind: from)").all().map(Self.signal)
+        }
+        let hours = signals.compactMap { signal -> Double? in
+            guard let verified = signal.verifiedAt.flatMap(FHIRDateRange.parse), let generated = FHIRDateRange.parse(signal.generatedAt) else { return nil }
+            return Double(verified.low - generated.low) / 3_600_000
+        }.sorted()
+        let within = hours.filter { $0 <= 24 }.count
+        let median: Double? = hours.isEmpty ? nil : hours.count % 2 == 1 ? hours[hours.count / 2] : (hours[hours.count / 2 - 1] + hours[hours.count / 2]) / 2
+        return SignalResponse(signals: signals.count, verified: hours.count, verifiedWithin24Hours: within,
+                              responsePercent: signals.isEmpty ? 0 : within * 100 / signals.count, medianHoursToVerify: median.map { ($0 * 100).rounded() / 100 },
+                              trueSignals: signals.filter { $0.verdict == "true" }.count)
+    }
+
+    static func signal(_ row: any SQLRow) throws -> Signal {
+        Signal(id: try row.decode(column: "id", as: String.self), disease: try row.decode(column: "disease", as: String.self),
+               subdistrict: try row.decode(column: "subdistrict", as: String.self), district: try row.decode(column: "district", as: String.self),
+               detector: try row.decode(column: "detector", as: String.self), day: try row.decode(column: "signal_day", as: String.self),
+               cases: try row.decode(column: "cases", as: Int.self), detail: try row.decode(column: "detail", as: String.self),
+               status: try row.decode(column: "status", as: String.self), generatedAt: try row.decode(column: "generated_at", as: String.self),
+               verifiedAt: try row.decode(column: "verified_at", as: String?.self), verdict: try row.decode(column: "verdict", as: String?.self),
+               respondedAt: try row.decode(column: "responded_at", as: String?.self), response: try row.decode(column: "response", as: String?.self),
+               closedAt: try row.decode(column: "closed_at", as: String?.self))
+    }
+}
