@@ -39,9 +39,10 @@ public struct SignalResponse: Sendable, Codable, Equatable {
 
 extension SurveillanceService {
     /// Runs the detectors over the district's case reports (valid cards, by onset day, else diagnosis day) of
-    /// the 60 days up to `day`, per disease and 街道: any case of a class A or B-A disease; a cluster of
-    /// `cluster_cases` within `cluster_days`; EARS C3 on the daily counts. A signal is made once per
-    /// disease, 街道, detector and day, however often this runs. Returns the new signals.
+    /// the 60 days up to `day`, per disease and 街道: any case of a class A or B-A disease (on any day of the
+    /// window); a cluster of `cluster_cases` within `cluster_days` and EARS C3 on the daily counts (judged for
+    /// each of the last 7 days, as late reports arrive). A signal is made once per disease, 街道, detector and
+    /// day, however often this runs. Returns the new signals.
     @discardableResult
     public func detectSignals(district: String, on day: String = CalendarDay.today()) async throws -> [Signal] {
         guard CalendarDay.isValid(day) else { throw FHIRError.badRequest("日期须为 YYYY-MM-DD") }
@@ -63,21 +64,30 @@ extension SurveillanceService {
                 guard (0..<60).contains(index) else { continue }
                 series[key, default: [Double](repeating: 0, count: 60)][index] += Double(try row.decode(column: "n", as: Int.self))
             }
-            var found: [(disease: String, subdistrict: String, detector: String, cases: Int, detail: String)] = []
+            // Cases are reported after their onset, so the last 7 days are judged again on each run (a class A case
+            // on any day of the window); the unique key keeps one signal per disease, 街道, detector and day.
+            var found: [(disease: String, subdistrict: String, detector: String, day: String, cases: Int, detail: String)] = []
             for (key, counts) in series.sorted(by: { $0.key < $1.key }) {
                 let parts = key.split(separator: "|").map(String.init)
                 guard parts.count == 2, let disease = diseases[parts[0]] else { continue }
-                let today = Int(counts[59])
                 if disease.diseaseClass == "A" || disease.diseaseClass == "B-A" {
-                    if today > 0 { found.append((parts[0], parts[1], "any-case", today, "\(disease.name)：\(today) 例（甲类或按甲类管理，单病例即预警）")) }
+                    for index in counts.indices where counts[index] > 0 {
+                        found.append((parts[0], parts[1], "any-case", CalendarDay.shift(from, days: index), Int(counts[index]),
+                                      "\(disease.name)：\(Int(counts[index])) 例（甲类或按甲类管理，单病例即预警）"))
+                    }
                     continue
                 }
-                if FixedThreshold.cluster(counts, cases: Double(disease.cases), days: disease.days)[59] {
-                    let window = Int(counts.suffix(disease.days).reduce(0, +))
-                    found.append((parts[0], parts[1], "cluster", window, "\(disease.name)：\(disease.days) 天内 \(window) 例（阈值 \(disease.cases) 例）"))
-                }
-                if EARS.alarms(counts, method: .c3)[59] {
-                    found.append((parts[0], parts[1], "ears-c3", today, "\(disease.name)：当日 \(today) 例，EARS C3 超出基线"))
+                let cluster = FixedThreshold.cluster(counts, cases: Double(disease.cases), days: disease.days)
+                let ears = EARS.alarms(counts, method: .c3)
+                for index in 53..<60 {
+                    let date = CalendarDay.shift(from, days: index)
+                    if cluster[index] {
+                        let window = Int(counts[(index - disease.days + 1)...index].reduce(0, +))
+                        found.append((parts[0], parts[1], "cluster", date, window, "\(disease.name)：\(disease.days) 天内 \(window) 例（阈值 \(disease.cases) 例）"))
+                    }
+                    if ears[index] {
+                        found.append((parts[0], parts[1], "ears-c3", date, Int(counts[index]), "\(disease.name)：当日 \(Int(counts[index])) 例，EARS C3 超出基线"))
+                    }
                 }
             }
             var made: [Signal] = []
@@ -86,7 +96,7 @@ extension SurveillanceService {
                 let id = "sg" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased().prefix(16)
                 let inserted = try await sql.raw("""
                     INSERT INTO surveillance_signal (id, disease, subdistrict, district, detector, signal_day, cases, detail, status, generated_at)
-                    VALUES (\(bind: id), \(bind: signal.disease), \(bind: signal.subdistrict), \(bind: district), \(bind: signal.detector), \(bind: day),
+                    VALUES (\(bind: id), \(bind: signal.disease), \(bind: signal.subdistrict), \(bind: district), \(bind: signal.detector), \(bind: signal.day),
                         \(bind: signal.cases), \(bind: signal.detail), 'pending', \(bind: now))
                     ON CONFLICT (disease, subdistrict, detector, signal_day) DO NOTHING RETURNING id
                     """).first()
@@ -152,6 +162,27 @@ extension SurveillanceService {
                 throw FHIRError(status: 500, code: "exception", "the signal disappeared")
             }
             return try Self.signal(updated)
+        }
+    }
+
+    /// The epidemic curve of a disease in a district (流行曲线): valid cards per day (by onset, else diagnosis)
+    /// and 街道, for the `days` days up to `day`.
+    public func epidemicCurve(district: String, disease: String, to day: String, days: Int = 60) async throws -> [(day: String, subdistrict: String, cases: Int)] {
+        try await database.read { sql in
+            try await sql.raw("""
+                SELECT COALESCE(onset_date, SUBSTR(diagnosed_at, 1, 10)) AS d, COALESCE(subdistrict, '') AS s, COUNT(*) AS n FROM surveillance_report
+                WHERE district = \(bind: district) AND disease = \(bind: disease) AND status IN ('submitted', 'verified')
+                    AND COALESCE(onset_date, SUBSTR(diagnosed_at, 1, 10)) >= \(bind: CalendarDay.shift(day, days: -(days - 1)))
+                    AND COALESCE(onset_date, SUBSTR(diagnosed_at, 1, 10)) <= \(bind: day)
+                GROUP BY COALESCE(onset_date, SUBSTR(diagnosed_at, 1, 10)), COALESCE(subdistrict, '') ORDER BY 1, 2
+                """).all().map { (try $0.decode(column: "d", as: String.self), try $0.decode(column: "s", as: String.self), try $0.decode(column: "n", as: Int.self)) }
+        }
+    }
+
+    /// One signal of the district.
+    public func signal(id: String, district: String) async throws -> Signal? {
+        try await database.read { sql in
+            try await sql.raw("SELECT * FROM surveillance_signal WHERE id = \(bind: id) AND district = \(bind: district)").first().map(Self.signal)
         }
     }
 
