@@ -20,7 +20,7 @@ struct SurveillanceRoutes {
 
     struct CardView: ResponseEncodable { var report: CaseReport; var history: [CaseReportChange]; var possibleDuplicates: [CaseReport] }
     struct DetectRequest: Decodable {
-        /// `C1`, `C2`, `C3`, `cusum`, `any-case`, `cluster`, `moving-percentile`.
+        /// `C1`, `C2`, `C3`, `cusum`, `any-case`, `cluster`, `moving-percentile`, `farrington` (weekly counts).
         var method: String
         var counts: [Double]
         var alpha: Double?
@@ -162,8 +162,12 @@ struct SurveillanceRoutes {
             let percentile = body.percentile ?? 0.5
             guard percentile > 0, percentile < 1 else { throw HTTPError(.badRequest, message: "percentile 须在 0 与 1 之间") }
             return MovingPercentile.alarms(counts, percentile: percentile)
+        case "farrington":
+            // Weekly counts: at least 5 years and a few weeks.
+            guard counts.count >= 52 * 5 else { throw HTTPError(.badRequest, message: "farrington 须给出至少 260 周的周病例数") }
+            return Farrington.run(counts, alpha: body.alpha ?? 0.05).map { $0?.alarm ?? false }
         default:
-            throw HTTPError(.badRequest, message: "method 须为 C1、C2、C3、cusum、any-case、cluster 或 moving-percentile")
+            throw HTTPError(.badRequest, message: "method 须为 C1、C2、C3、cusum、any-case、cluster、moving-percentile 或 farrington")
         }
     }
 }

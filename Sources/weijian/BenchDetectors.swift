@@ -35,26 +35,38 @@ struct BenchDetectors: AsyncParsableCommand {
         }
         let fill = ContinuousClock.now - fillStart
         let workers = max(1, ProcessInfo.processInfo.activeProcessorCount)
-        let start = ContinuousClock.now
         let shared = series
-        let alarms = try await withThrowingTaskGroup(of: Int.self) { group in
-            for worker in 0..<workers {
-                group.addTask { await Self.detect(shared, worker: worker, workers: workers) }
+        func timed(_ weekly: Bool) async throws -> (Duration, Int) {
+            let start = ContinuousClock.now
+            let alarms = try await withThrowingTaskGroup(of: Int.self) { group in
+                for worker in 0..<workers {
+                    group.addTask { await Self.detect(shared, worker: worker, workers: workers, weekly: weekly) }
+                }
+                return try await group.reduce(0, +)
             }
-            return try await group.reduce(0, +)
+            return (ContinuousClock.now - start, alarms)
         }
-        let elapsed = ContinuousClock.now - start
+        let (daily, dailyAlarms) = try await timed(false)
+        let (weekly, weeklyAlarms) = try await timed(true)
         func seconds(_ duration: Duration) -> Double { Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18 }
         print("series: \(seriesCount) (\(subdistricts) 街镇 × \(diseases) diseases) × \(days) days = \(seriesCount * days) daily counts; \(workers) cores")
-        print(String(format: "generate:  %.2f s (not the benchmark)", seconds(fill)))
-        print(String(format: "detect:    %.2f s  EARS C1, C2, C3, CUSUM, moving percentile, 7-day cluster threshold: %d alarm days", seconds(elapsed), alarms))
+        print(String(format: "generate:    %.2f s (not the benchmark)", seconds(fill)))
+        print(String(format: "daily:       %.2f s  EARS C1, C2, C3, CUSUM, moving percentile, 7-day cluster threshold: %d alarm days", seconds(daily), dailyAlarms))
+        print(String(format: "farrington:  %.2f s  weekly sums (%d weeks per series), quasi-Poisson fits: %d alarm weeks", seconds(weekly), days / 7, weeklyAlarms))
+        print(String(format: "all:         %.2f s", seconds(daily + weekly)))
     }
 
-    /// One worker's share of the series (every `workers`-th), off the main actor so the workers run in parallel.
-    nonisolated static func detect(_ series: [[Double]], worker: Int, workers: Int) async -> Int {
+    /// One worker's share of the series (every `workers`-th), off the main actor so the workers run in parallel:
+    /// the daily detectors, or Farrington on the weekly sums.
+    nonisolated static func detect(_ series: [[Double]], worker: Int, workers: Int, weekly: Bool) async -> Int {
         var count = 0
         for index in stride(from: worker, to: series.count, by: workers) {
             let counts = series[index]
+            if weekly {
+                let weeks = stride(from: 0, to: counts.count - 6, by: 7).map { counts[$0..<($0 + 7)].reduce(0, +) }
+                count += Farrington.run(weeks).lazy.filter { $0?.alarm == true }.count
+                continue
+            }
             for alarms in EARS.alarms(counts, methods: EARS.Method.allCases) { count += alarms.lazy.filter { $0 }.count }
             count += CUSUM.alarms(counts, start: 365).lazy.filter { $0 }.count
             count += MovingPercentile.alarms(counts).lazy.filter { $0 }.count

@@ -1,4 +1,5 @@
-import Surveillance
+@testable import Surveillance
+import Foundation
 import Testing
 
 /// The detectors against values worked out by hand (the comparison with R's `surveillance` package is in
@@ -55,5 +56,27 @@ import Testing
         let alarms = MovingPercentile.alarms(counts)
         #expect(alarms.last == true)
         #expect(!alarms[0..<(counts.count - 7)].contains(true), "a steady series raises nothing")
+    }
+
+    @Test func studentTMatchesRsPt() {
+        // 2 * pt(-2.1, 30) and 2 * pt(-0.5, 33) in R.
+        #expect(abs(StudentT.twoSidedP(2.1, degrees: 30) - 0.0442424712623235) < 1e-12)
+        #expect(abs(StudentT.twoSidedP(-0.5, degrees: 33) - 0.620393017904191) < 1e-12)
+    }
+
+    @Test func farringtonFlagsAWeekFarAboveTheSameWeeksOfEarlierYears() {
+        // Six years of a seasonal weekly pattern, then 40 cases in a week that usually has about 10.
+        var weeks = (0..<(6 * 52)).map { (10 + 4 * sin(2 * Double.pi * Double($0) / 52)).rounded() }
+        let regular = Farrington.run(weeks)
+        #expect(!regular.contains { $0?.alarm == true }, "a series that repeats itself raises nothing")
+        weeks[weeks.count - 1] = 40
+        let results = Farrington.run(weeks)
+        let last = results.last.flatMap { $0 }
+        #expect(last?.alarm == true && (last?.upperBound ?? 0) > (last?.expected ?? 0))
+        #expect(results.prefix(256).allSatisfy { $0 == nil } && results[256] != nil, "judged from week 257 (five years less the half window), as R's default range")
+        // Fewer than 5 cases in the last 4 weeks: never an alarm, however unusual.
+        var quiet = [Double](repeating: 0, count: 6 * 52)
+        quiet[quiet.count - 1] = 3
+        #expect(Farrington.run(quiet).last??.alarm == false)
     }
 }

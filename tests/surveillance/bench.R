@@ -14,3 +14,14 @@ for (x in series) {
 }
 el <- proc.time()[["elapsed"]] - t0
 cat(sprintf("R: %d series of 3650 days, EARS C1-C3 + CUSUM: %.2f s; %.3f s per series; 8800 series: %.0f s\n", k, el, el / k, el / k * 8800))
+# Farrington (algo.farrington, b = 5, w = 3) on weekly sums of 20 such series, extrapolated likewise.
+k <- 20
+weekly <- lapply(series[1:k], function(x) sapply(seq(1, 3644, by = 7), function(i) sum(x[i:(i + 6)])))
+t0 <- proc.time()[["elapsed"]]
+for (x in weekly) {
+  n <- length(x)
+  dp <- suppressWarnings(create.disProg(week = 1:n, observed = x, state = rep(0, n), freq = 52))
+  invisible(suppressWarnings(algo.farrington(dp, control = list(b = 5, w = 3))))
+}
+el <- proc.time()[["elapsed"]] - t0
+cat(sprintf("R: %d weekly series of %d weeks, Farrington: %.2f s; %.3f s per series; 8800 series: %.0f s\n", k, length(weekly[[1]]), el, el / k, el / k * 8800))

@@ -16,3 +16,13 @@ for (lambda in c(1.5, 4, 9, 25, 60)) {
     writeLines(as.character(x), file.path(dir, sprintf("series-%02d.txt", i)))
   }
 }
+# Weekly series for Farrington: 10 years of weekly counts, seasonal, some with a trend and outbreaks.
+for (j in 1:12) {
+  n <- 520
+  t <- 1:n
+  level <- c(3, 8, 20, 50)[(j - 1) %% 4 + 1]
+  mu <- level * exp(0.5 * sin(2 * pi * t / 52) + (j > 6) * 0.002 * t)
+  x <- rnbinom(n, mu = mu, size = 10)
+  for (k in 1:3) { s <- sample(300:(n - 4), 1); x[s:(s + 2)] <- x[s:(s + 2)] + rpois(3, 2 * level) }
+  writeLines(as.character(x), file.path(dir, sprintf("weekly-%02d.txt", j)))
+}
