@@ -4,6 +4,7 @@ import Contracting
 import ArgumentParser
 import Foundation
 import Registry
+import Surveillance
 
 struct Seed: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Load the registries and a deterministic synthetic demo district.")
@@ -26,6 +27,8 @@ struct Seed: AsyncParsableCommand {
             let contractsStarted = Date()
             let contracts = try await ContractingService(store: platform.fhir).seedDemo(district: district)
             print("family-doctor contracts: \(contracts) in \(String(format: "%.1f", Date().timeIntervalSince(contractsStarted))) s")
+            let cards = try await SurveillanceService(store: platform.fhir).seedDemo(district: district)
+            print("infectious disease case reports: \(cards)")
             try await platform.audit.append([AuditRecord.byOperator("seed", action: "seed", entity: "demo district \(district)",
                                                                   reason: "\(report.residents) synthetic residents, \(report.resources) resources")])
             let made = try await DemoAccounts.create(platform: platform, district: district)

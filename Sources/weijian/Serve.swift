@@ -6,6 +6,7 @@ import Foundation
 import Hummingbird
 import Logging
 import Registry
+import Surveillance
 
 struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Run the HTTP server (FHIR R4 at /fhir/r4, health and metrics).")
@@ -44,6 +45,8 @@ struct Serve: AsyncParsableCommand {
                 ])
                 let contracts = try await ContractingService(store: platform.fhir).seedDemo(district: demoDistrict)
                 logger.info("demo family-doctor contracts", metadata: ["contracts": "\(contracts)"])
+                let cards = try await SurveillanceService(store: platform.fhir).seedDemo(district: demoDistrict)
+                logger.info("demo infectious disease case reports", metadata: ["cards": "\(cards)"])
                 let made = try await DemoAccounts.create(platform: platform, district: demoDistrict, bcryptCost: configuration.bcryptCost)
                 logger.info("demo accounts (password \(DemoAccounts.password)): \(made.map(\.username).joined(separator: ", "))")
             }

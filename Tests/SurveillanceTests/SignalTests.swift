@@ -78,4 +78,21 @@ import WeijianTesting
             }
         }
     }
+
+    @Test func theDemoDistrictHasAHistoryOfCasesAndAClusterToSignal() async throws {
+        try await TestDatabase.withPlatform { platform in
+            let seeder = DemoDistrictSeeder(store: platform.fhir, registry: RegistryService(database: platform.database, fhir: platform.fhir))
+            _ = try await seeder.seed(district: "310105", residents: 1500, randomSeed: 7)
+            let service = SurveillanceService(store: platform.fhir)
+            let made = try await service.seedDemo(district: "310105")
+            #expect(made > 20)
+            #expect(try await service.seedDemo(district: "310105") == 0, "once only")
+            let cards = try await service.reports(district: "310105", limit: 1000)
+            #expect(cards.count == made && cards.allSatisfy { $0.subdistrict != nil })
+            let late = cards.filter(\.late).count
+            #expect(late > 0 && late < made / 5, "about one in ten late: \(late) of \(made)")
+            let signals = try await service.detectSignals(district: "310105")
+            #expect(signals.contains { $0.disease == "hfmd" && $0.detector == "cluster" }, "\(signals.map(\.detail))")
+        }
+    }
 }

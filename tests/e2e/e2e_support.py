@@ -3,9 +3,11 @@ reading what the page says, and API calls made beside the browser."""
 
 from __future__ import annotations
 
+import os
 import re
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import requests
@@ -21,6 +23,19 @@ DEMO_PASSWORD = "weijian-demo-2026"
 RESIDENT_PATIENT = "p310105-0"
 SESSION_COOKIE = "weijian_session"
 LOGIN_CSRF_COOKIE = "weijian_login_csrf"
+
+ARTIFACTS = Path(os.environ.get("WEIJIAN_E2E_ARTIFACTS", Path(__file__).resolve().parents[2] / ".build" / "e2e-artifacts"))
+
+
+def keep_screenshot(driver: WebDriver, name: str) -> Path:
+    """Saves a screenshot of the page as ARTIFACTS/`name`.png (WEIJIAN_E2E_ARTIFACTS, default
+    .build/e2e-artifacts) and checks it is not empty."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    path = ARTIFACTS / f"{name}.png"
+    assert driver.save_screenshot(str(path)), f"could not save {path}"
+    assert path.stat().st_size > 1000, f"{path} is empty"
+    return path
+
 
 WAIT_MESSAGE = re.compile(r"请\s*(\d+)\s*秒后再试")
 

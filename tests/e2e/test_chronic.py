@@ -5,20 +5,10 @@ WEIJIAN_E2E_ARTIFACTS (default .build/e2e-artifacts/chronic-*.png)."""
 from __future__ import annotations
 
 import datetime
-import os
-from pathlib import Path
 
 from selenium.webdriver.common.by import By
 
-from e2e_support import DEMO_PASSWORD, RESIDENT_PATIENT, describe_page, login, open_page, page_text, submit
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def keep_screenshot(browser, name: str) -> None:
-    folder = Path(os.environ.get("WEIJIAN_E2E_ARTIFACTS", ROOT / ".build" / "e2e-artifacts"))
-    folder.mkdir(parents=True, exist_ok=True)
-    assert browser.save_screenshot(str(folder / f"chronic-{name}.png"))
+from e2e_support import DEMO_PASSWORD, RESIDENT_PATIENT, describe_page, keep_screenshot, login, open_page, page_text, submit
 
 
 def shanghai_today() -> datetime.date:
@@ -48,7 +38,7 @@ def test_a_follow_up_entered_in_the_browser_moves_the_next_due_day_and_the_workl
     # Never checked since enrolment: the yearly health check is due.
     annual = f"#checks-due li[data-patient='{RESIDENT_PATIENT}'][data-check='annual-check']"
     assert browser.find_elements(By.CSS_SELECTOR, annual), describe_page(browser)
-    keep_screenshot(browser, "1-worklist-before")
+    keep_screenshot(browser, "chronic-1-worklist-before")
 
     open_page(browser, f"{base_url}/chronic/followup/{RESIDENT_PATIENT}?programme=hypertension")
     # A bad reading is refused with a message, and nothing changes.
@@ -57,7 +47,7 @@ def test_a_follow_up_entered_in_the_browser_moves_the_next_due_day_and_the_workl
     submit(browser, "保存随访")
     assert browser.find_elements(By.ID, "problems"), describe_page(browser)
     assert "收缩压" in page_text(browser), describe_page(browser)
-    keep_screenshot(browser, "2-form-refused")
+    keep_screenshot(browser, "chronic-2-form-refused")
 
     systolic = browser.find_element(By.NAME, "systolic")
     systolic.clear()
@@ -72,7 +62,7 @@ def test_a_follow_up_entered_in_the_browser_moves_the_next_due_day_and_the_workl
     expected = (shanghai_today() + datetime.timedelta(days=90)).isoformat()
     assert browser.find_elements(By.ID, "saved"), describe_page(browser)
     assert browser.find_element(By.ID, "next-due").text == expected, describe_page(browser)
-    keep_screenshot(browser, "3-form-saved")
+    keep_screenshot(browser, "chronic-3-form-saved")
 
     open_page(browser, f"{base_url}/chronic")
     entry = browser.find_elements(By.CSS_SELECTOR, f"#managed li[data-patient='{RESIDENT_PATIENT}'][data-programme='hypertension']")
@@ -82,7 +72,7 @@ def test_a_follow_up_entered_in_the_browser_moves_the_next_due_day_and_the_workl
     assert not overdue, "still listed as overdue after the follow-up"
     assert not browser.find_elements(By.CSS_SELECTOR, annual), "the yearly health check done at the visit is still due"
     assert browser.find_elements(By.CSS_SELECTOR, f"#checks-due li[data-patient='{RESIDENT_PATIENT}'][data-check='kidney']"), describe_page(browser)
-    keep_screenshot(browser, "4-worklist-after")
+    keep_screenshot(browser, "chronic-4-worklist-after")
 
     # Screening the panel with the diabetes risk score reports what it did.
     submit(browser, "筛查签约居民（中国糖尿病风险评分）")
@@ -93,4 +83,4 @@ def test_a_follow_up_entered_in_the_browser_moves_the_next_due_day_and_the_workl
     login(browser, base_url, "manager", DEMO_PASSWORD)
     open_page(browser, f"{base_url}/chronic/rates")
     assert browser.find_elements(By.CSS_SELECTOR, "#rates-hypertension tbody tr"), describe_page(browser)
-    keep_screenshot(browser, "5-manager-rates")
+    keep_screenshot(browser, "chronic-5-manager-rates")

@@ -5,25 +5,12 @@ and worklist. A screenshot of each page is kept under WEIJIAN_E2E_ARTIFACTS (def
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select
 
-from e2e_support import DEMO_PASSWORD, RESIDENT_PATIENT, describe_page, login, open_page, page_text, path_of, submit
+from e2e_support import DEMO_PASSWORD, RESIDENT_PATIENT, describe_page, keep_screenshot, login, open_page, page_text, path_of, submit
 
-ROOT = Path(__file__).resolve().parents[2]
 PHONE = (390, 1200)
-
-
-def keep_screenshot(browser, name: str) -> Path:
-    folder = Path(os.environ.get("WEIJIAN_E2E_ARTIFACTS", ROOT / ".build" / "e2e-artifacts"))
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"contracting-{name}.png"
-    assert browser.save_screenshot(str(path)), f"could not save {path}"
-    assert path.stat().st_size > 1000, f"{path} is empty"
-    return path
 
 
 def test_resident_signs_online_and_the_doctor_sees_them_on_panel_and_worklist(browser, base_url, api):
@@ -35,14 +22,14 @@ def test_resident_signs_online_and_the_doctor_sees_them_on_panel_and_worklist(br
     browser.set_window_size(*PHONE)
     login(browser, base_url, "resident", DEMO_PASSWORD)
     open_page(browser, f"{base_url}/contracting")
-    keep_screenshot(browser, "1-resident-before")
+    keep_screenshot(browser, "contracting-1-resident-before")
     # The demo resident is already contracted: end that contract first (a reason is required).
     if browser.find_elements(By.ID, "contract"):
         browser.find_element(By.NAME, "reason").send_keys("测试：重新签约")
         submit(browser, "解约")
         assert "已解约" in page_text(browser), describe_page(browser)
     assert browser.find_elements(By.ID, "sign-form"), f"no signing form\n{describe_page(browser)}"
-    keep_screenshot(browser, "2-resident-choose-doctor")
+    keep_screenshot(browser, "contracting-2-resident-choose-doctor")
 
     radios = browser.find_elements(By.CSS_SELECTOR, f"input[name=practitioner][value='{practitioner}']")
     assert radios, f"the CHC's doctors do not include {practitioner}\n{describe_page(browser)}"
@@ -58,7 +45,7 @@ def test_resident_signs_online_and_the_doctor_sees_them_on_panel_and_worklist(br
     submit(browser, "确认签约")
     assert browser.find_elements(By.ID, "confirmation"), describe_page(browser)
     assert "签约成功" in page_text(browser), describe_page(browser)
-    keep_screenshot(browser, "3-resident-confirmation")
+    keep_screenshot(browser, "contracting-3-resident-confirmation")
 
     # The resident's page now shows the contract.
     open_page(browser, f"{base_url}/contracting")
@@ -75,18 +62,18 @@ def test_resident_signs_online_and_the_doctor_sees_them_on_panel_and_worklist(br
     link = f"a[href='/workstation/residents/{RESIDENT_PATIENT}']"
     assert browser.find_elements(By.CSS_SELECTOR, f"#new-signed {link}"), f"not in the worklist's new signings\n{describe_page(browser)}"
     assert browser.find_elements(By.CSS_SELECTOR, f"#panel-list {link}"), f"not on the panel\n{describe_page(browser)}"
-    keep_screenshot(browser, "4-doctor-workstation")
+    keep_screenshot(browser, "contracting-4-doctor-workstation")
 
     # The panel's filter narrows it; the resident's record opens as a timeline with the contract on it.
     Select(browser.find_element(By.NAME, "group")).select_by_value("elderly-65")
     submit(browser, "筛选")
     for age in browser.find_elements(By.CSS_SELECTOR, "#panel-list li"):
         assert "65岁及以上老年人" in age.text, age.text
-    keep_screenshot(browser, "5-doctor-panel-filtered")
+    keep_screenshot(browser, "contracting-5-doctor-panel-filtered")
     open_page(browser, f"{base_url}/workstation/residents/{RESIDENT_PATIENT}")
     timeline = page_text(browser)
     assert "签约" in timeline and "家庭医生签约服务" in timeline, describe_page(browser)
-    keep_screenshot(browser, "6-doctor-resident-timeline")
+    keep_screenshot(browser, "contracting-6-doctor-resident-timeline")
 
 
 def test_resident_rates_and_the_chc_desk_signs_a_resident_found_by_id_number(browser, base_url, api):
@@ -102,7 +89,7 @@ def test_resident_rates_and_the_chc_desk_signs_a_resident_found_by_id_number(bro
     browser.find_element(By.NAME, "comment").send_keys("医生很耐心")
     submit(browser, "提交评价")
     assert "感谢您的评价" in page_text(browser), describe_page(browser)
-    keep_screenshot(browser, "7-resident-rated")
+    keep_screenshot(browser, "contracting-7-resident-rated")
 
     # CHC staff find an unsigned resident of their CHC by ID number at the desk and sign them.
     staff = api.token("chc.staff", DEMO_PASSWORD)
@@ -124,9 +111,9 @@ def test_resident_rates_and_the_chc_desk_signs_a_resident_found_by_id_number(bro
     assert browser.find_elements(By.ID, "resident"), describe_page(browser)
     shown = page_text(browser)
     assert number not in shown and number[-4:] in shown, "the desk shows the number masked"
-    keep_screenshot(browser, "8-desk-found")
+    keep_screenshot(browser, "contracting-8-desk-found")
     submit(browser, "窗口签约")
     assert "签约成功" in page_text(browser), describe_page(browser)
-    keep_screenshot(browser, "9-desk-signed")
+    keep_screenshot(browser, "contracting-9-desk-signed")
     contracts = api.get(f"/api/v1/contracting/contracts?patient={unsigned[0]}", staff)
     assert contracts.status_code == 200 and contracts.json()[0]["channel"] == "desk", contracts.text[:300]

@@ -6,20 +6,10 @@ WEIJIAN_E2E_ARTIFACTS (default .build/e2e-artifacts/surveillance-*.png)."""
 from __future__ import annotations
 
 import datetime
-import os
-from pathlib import Path
 
 from selenium.webdriver.common.by import By
 
-from e2e_support import DEMO_PASSWORD, RESIDENT_PATIENT, describe_page, login, open_page, submit, wait_for_new_page
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def keep_screenshot(browser, name: str) -> None:
-    folder = Path(os.environ.get("WEIJIAN_E2E_ARTIFACTS", ROOT / ".build" / "e2e-artifacts"))
-    folder.mkdir(parents=True, exist_ok=True)
-    assert browser.save_screenshot(str(folder / f"surveillance-{name}.png"))
+from e2e_support import DEMO_PASSWORD, RESIDENT_PATIENT, describe_page, keep_screenshot, login, open_page, submit, wait_for_new_page
 
 
 def test_a_pushed_diagnosis_is_reviewed_and_its_signal_worked_through_by_the_cdc(browser, base_url, api):
@@ -41,7 +31,7 @@ def test_a_pushed_diagnosis_is_reviewed_and_its_signal_worked_through_by_the_cdc
     open_page(browser, f"{base_url}/surveillance")
     cards = [li for li in browser.find_elements(By.CSS_SELECTOR, "#cards li[data-card]") if "霍乱" in li.text]
     assert cards, f"no cholera card on the CDC worklist\n{describe_page(browser)}"
-    keep_screenshot(browser, "1-worklist")
+    keep_screenshot(browser, "surveillance-1-worklist")
     old = browser.find_element(By.TAG_NAME, "html")
     cards[0].find_element(By.XPATH, ".//button[text()='审核通过']").click()
     wait_for_new_page(browser, old)
@@ -55,7 +45,7 @@ def test_a_pushed_diagnosis_is_reviewed_and_its_signal_worked_through_by_the_cdc
     wait_for_new_page(browser, old)
     assert browser.find_elements(By.CSS_SELECTOR, "#epicurve rect.here"), describe_page(browser)
     assert browser.find_elements(By.CSS_SELECTOR, "#breakdown tbody tr"), describe_page(browser)
-    keep_screenshot(browser, "2-signal")
+    keep_screenshot(browser, "surveillance-2-signal")
 
     submit(browser, "核实：真实预警")
     assert browser.find_element(By.ID, "signal-status").text == "已核实", describe_page(browser)
@@ -64,4 +54,4 @@ def test_a_pushed_diagnosis_is_reviewed_and_its_signal_worked_through_by_the_cdc
     assert browser.find_element(By.ID, "signal-status").text == "已处置", describe_page(browser)
     submit(browser, "关闭信号")
     assert browser.find_element(By.ID, "signal-status").text == "已关闭", describe_page(browser)
-    keep_screenshot(browser, "3-closed")
+    keep_screenshot(browser, "surveillance-3-closed")
