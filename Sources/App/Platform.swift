@@ -32,7 +32,7 @@ public struct Platform: Sendable {
         do {
             try await Migrator(migrations).migrate(database, logger: logger)
             let cipher = FieldCipher(secrets: secrets)
-            let store = FHIRStore(database: database, hooks: [MasterPatientIndex(protection: cipher), ResidentDirectory(engine: database.engine), PopulationHook(engine: database.engine), ChronicHook(engine: database.engine), CaseReportHook(), AuditWriteHook()],
+            let store = FHIRStore(database: database, hooks: [MasterPatientIndex(protection: cipher), ResidentDirectory(engine: database.engine), PopulationHook(engine: database.engine), ChronicHook(engine: database.engine), CaseReportHook(), ImmunizationHook(engine: database.engine), AuditWriteHook()],
                                   commitHooks: [AuditCommitHook(engine: database.engine)], protection: cipher)
             let report = try await FieldKeys.ensureCurrent(store: store, cipher: cipher)
             if let report, report.versions + report.indexRows + report.registryRows > 0 {

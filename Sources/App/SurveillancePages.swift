@@ -15,6 +15,7 @@ extension SurveillanceRoutes {
         router.post("surveillance/signals/run") { request, context in try await pageAction(request, context) }
         router.post("surveillance/signals/:id/:step") { request, context in try await pageAction(request, context) }
         router.get("surveillance/signals/:id") { request, context in try await signalPage(context, message: request.uri.queryParameters["m"].map(String.init)) }
+        router.get("surveillance/vaccination") { request, context in try await coveragePage(request, context) }
     }
 
     static let certaintyLabels = ["suspected": "疑似", "clinical": "临床诊断", "confirmed": "实验室确诊", "carrier": "病原携带者"]
@@ -45,7 +46,7 @@ extension SurveillanceRoutes {
         let timeliness = try await surveillance.timeliness(district: district, from: CalendarDay.shift(CalendarDay.today(), days: -30))
         try await access.record(context, principal, action: "search", entity: "surveillance/report", patients: Array(Set(cards.map(\.patient))).sorted())
         var body = message.map { "<p class=\"ok\" id=\"saved\">\(HTML.escape($0))</p>" } ?? ""
-        body += "<p class=\"muted\">近30天报告卡 \(timeliness.reports) 张，及时率 \(timeliness.timelyPercent)%，迟报 \(timeliness.late) 张。</p>"
+        body += "<p class=\"muted\">近30天报告卡 \(timeliness.reports) 张，及时率 \(timeliness.timelyPercent)%，迟报 \(timeliness.late) 张。 <a href=\"/surveillance/vaccination\">预防接种率</a></p>"
         body += "<div class=\"card\" id=\"signals\"><h2>预警信号 \(signals.count)</h2>"
         body += "<form method=\"post\" action=\"/surveillance/signals/run\" class=\"inline\">\(Pages.csrfField(context))<button type=\"submit\">立即运行预警模型</button></form><ul class=\"plain\">"
         body += signals.map { signal in
@@ -126,6 +127,37 @@ extension SurveillanceRoutes {
         }
         body += "</div><p><a href=\"/surveillance\">返回监测预警工作台</a></p>"
         return Pages.page("预警信号", body)
+    }
+
+    /// 接种率 of a birth cohort: every scheduled dose in the district; one dose by 街道 when chosen.
+    func coveragePage(_ request: Request, _ context: Context) async throws -> Response {
+        guard context.principal != nil else { return HTML.redirect("/login") }
+        guard let (_, district) = try cdcDistrict(context) else {
+            return Pages.page("预防接种率", "<p class=\"error\">此页面供疾控中心人员使用。</p>", status: .forbidden)
+        }
+        let thisYear = Int(CalendarDay.today().prefix(4)) ?? 2026
+        let cohort = request.uri.queryParameters["cohort"].flatMap { Int($0) }.flatMap { (thisYear - 14...thisYear).contains($0) ? $0 : nil } ?? thisYear - 2
+        let chosen = request.uri.queryParameters["dose"].map(String.init)
+        let rows = try await surveillance.vaccinationCoverage(district: district, cohort: cohort, by: "district")
+        var body = "<form method=\"get\" class=\"inline\"><label>出生年份 <select name=\"cohort\">"
+        body += (thisYear - 14...thisYear).reversed().map { "<option value=\"\($0)\"\($0 == cohort ? " selected" : "")>\($0)</option>" }.joined()
+        body += "</select></label> <button type=\"submit\">查看</button></form>"
+        body += "<p class=\"muted\">应种：\(cohort) 年出生、已过该剂次补种月龄的本区常住儿童；实种：档案中已接种该剂次者。</p>"
+        body += "<div class=\"card\"><table id=\"coverage\"><thead><tr><th>疫苗</th><th>剂次</th><th>应种</th><th>实种</th><th>接种率</th></tr></thead><tbody>"
+        body += rows.map { row in
+            let key = "\(row.vaccine)-\(row.dose)"
+            return "<tr><td><a href=\"/surveillance/vaccination?cohort=\(cohort)&dose=\(Pages.queryEscape(key))\">\(HTML.escape(row.name))</a></td><td>\(row.dose)</td><td>\(row.eligible)</td><td>\(row.vaccinated)</td><td>\(row.percent)%</td></tr>"
+        }.joined() + (rows.isEmpty ? "<tr><td colspan=\"5\">该出生年份暂无已到补种月龄的儿童</td></tr>" : "") + "</tbody></table></div>"
+        if let chosen {
+            let places = try await surveillance.vaccinationCoverage(district: district, cohort: cohort, by: "subdistrict").filter { "\($0.vaccine)-\($0.dose)" == chosen }
+            if let first = places.first {
+                body += "<div class=\"card\"><h2>\(HTML.escape(first.name)) 第\(first.dose)剂 · 各街道</h2><table id=\"by-subdistrict\"><thead><tr><th>街道</th><th>应种</th><th>实种</th><th>接种率</th></tr></thead><tbody>"
+                body += places.map { "<tr><td>\(HTML.escape(Self.placeName($0.key)))</td><td>\($0.eligible)</td><td>\($0.vaccinated)</td><td>\($0.percent)%</td></tr>" }.joined()
+                body += "</tbody></table></div>"
+            }
+        }
+        body += "<p><a href=\"/surveillance\">返回监测预警工作台</a></p>"
+        return Pages.page("预防接种率", body)
     }
 
     /// Daily bars of the last 60 days: the signal's 街道 dark, the rest of the district light.

@@ -9,6 +9,8 @@ extension CaseReport: ResponseEncodable {}
 extension NotifiableDisease: ResponseEncodable {}
 extension ReportTimeliness: ResponseEncodable {}
 extension Signal: ResponseEncodable {}
+extension VaccinationCoverage: ResponseEncodable {}
+extension OverdueDose: ResponseEncodable {}
 extension SignalResponse: ResponseEncodable {}
 
 /// Infectious disease reporting under `/api/v1/surveillance`: the notifiable list, cards entered by hand by
@@ -34,6 +36,7 @@ struct SurveillanceRoutes {
     }
     struct DetectResponse: ResponseEncodable { var method: String; var alarmDays: [Int] }
     struct SignalStep: Decodable { var verdict: Bool?; var note: String? }
+    struct LotDose: ResponseEncodable { var patient: String; var vaccine: String; var dose: Int; var givenOn: String }
 
     func register(on router: Router<Context>) {
         let api = router.group("api/v1/surveillance")
@@ -123,6 +126,31 @@ struct SurveillanceRoutes {
             let district = try Pages.district(of: principal, asked: request.uri.queryParameters["district"].map(String.init))
             let from = request.uri.queryParameters["from"].map(String.init) ?? CalendarDay.shift(CalendarDay.today(), days: -365)
             return try await apiErrors { try await surveillance.signalResponse(district: district, from: from) }
+        }
+
+        // 预防接种: coverage by birth cohort (CDC, commission), children overdue (CHC staff: their CHC; CDC: the
+        // district), the doses of a vaccine lot (CDC).
+        api.get("vaccination/coverage") { request, context -> [VaccinationCoverage] in
+            let principal = try context.require(.cdcEpidemiologist, .commissionManager)
+            let district = try Pages.district(of: principal, asked: request.uri.queryParameters["district"].map(String.init))
+            guard let cohort = request.uri.queryParameters["cohort"].flatMap({ Int($0) }) else { throw HTTPError(.badRequest, message: "请给出出生年份 cohort，如 2024") }
+            return try await apiErrors {
+                try await surveillance.vaccinationCoverage(district: district, cohort: cohort, by: request.uri.queryParameters["by"].map(String.init) ?? "subdistrict")
+            }
+        }
+        api.get("vaccination/overdue") { _, context -> [OverdueDose] in
+            let principal = try context.require(.cdcEpidemiologist, .chcStaff, .chcManager)
+            let district = try Pages.district(of: principal, asked: nil)
+            let overdue = try await surveillance.overdueDoses(district: district, organization: principal.role == .cdcEpidemiologist ? nil : principal.institution)
+            try await access.record(context, principal, action: "search", entity: "surveillance/vaccination", patients: Array(Set(overdue.map(\.patient))).sorted())
+            return overdue
+        }
+        api.get("vaccination/lots/:lot") { _, context -> [LotDose] in
+            let principal = try context.require(.cdcEpidemiologist)
+            let district = try Pages.district(of: principal, asked: nil)
+            let doses = try await surveillance.doses(lot: try context.parameters.require("lot"), district: district)
+            try await access.record(context, principal, action: "search", entity: "surveillance/vaccination", patients: Array(Set(doses.map(\.patient))).sorted())
+            return doses.map { LotDose(patient: $0.patient, vaccine: $0.vaccine, dose: $0.dose, givenOn: $0.givenOn) }
         }
 
         // The detectors on a posted series (days numbered from 0): for checking a method's parameters.

@@ -48,5 +48,16 @@ public enum SurveillanceMigrations {
                 "CREATE INDEX surveillance_signal_district ON surveillance_signal (district, status, generated_at)",
             ]
         },
+        Migration(id: "0702_surveillance_immunization") { _ in
+            [
+                // 预防接种: one row per completed Immunization in the record (the schedule is `Vaccination.schedule`).
+                """
+                CREATE TABLE surveillance_immunization (source TEXT PRIMARY KEY, patient_id TEXT NOT NULL, vaccine TEXT NOT NULL, dose INTEGER NOT NULL,
+                    given_on TEXT NOT NULL, lot TEXT)
+                """,
+                "CREATE INDEX surveillance_immunization_patient ON surveillance_immunization (patient_id, vaccine, dose)",
+                "CREATE INDEX surveillance_immunization_lot ON surveillance_immunization (lot)",
+            ]
+        },
     ]
 }

@@ -128,6 +128,10 @@ import WeijianTesting
         Case(method: .get, uri: "/api/v1/surveillance/signals", expected: ["anonymous": .unauthorized, "cdc": .ok]),
         Case(method: .post, uri: "/api/v1/surveillance/signals/none/verify", body: #"{"verdict":true}"#, expected: ["anonymous": .unauthorized, "cdc": .notFound]),
         Case(method: .get, uri: "/api/v1/surveillance/signals/response", expected: ["anonymous": .unauthorized, "cdc": .ok, "manager": .ok]),
+        Case(method: .get, uri: "/api/v1/surveillance/vaccination/coverage?cohort=2024", expected: ["anonymous": .unauthorized, "cdc": .ok, "manager": .ok]),
+        Case(method: .get, uri: "/api/v1/surveillance/vaccination/overdue", expected: ["anonymous": .unauthorized, "cdc": .ok]),  // the matrix's CHCs are not in the catalogue, so CHC staff get 403 here; VaccinationTests covers them
+        Case(method: .get, uri: "/api/v1/surveillance/vaccination/lots/L1", expected: ["anonymous": .unauthorized, "cdc": .ok]),
+        Case(method: .get, uri: "/surveillance/vaccination", expected: ["anonymous": .seeOther, "cdc": .ok]),
         Case(method: .post, uri: "/api/v1/surveillance/detect", body: #"{"method":"C1","counts":[1,2,1,2,1,2,1,9]}"#, expected: ["anonymous": .unauthorized, "cdc": .ok]),
         Case(method: .get, uri: "/api/v1/divisions?parent=310105", expected: Dictionary(uniqueKeysWithValues: (["anonymous"] + principals.keys).map { ($0, .ok) })),
     ]
