@@ -78,4 +78,43 @@ extension SurveillanceService {
         }
         return sources.count
     }
+
+    /// The demo district's childhood vaccinations: every child under 8 gets the programme's doses due by
+    /// `day`, each on its due day, from a lot per vaccine and year, except that about one child in twenty
+    /// misses a dose (and all after it of that vaccine), so the coverage table and the overdue lists show
+    /// something. Deterministic; does nothing when the district already has doses. Returns the doses.
+    public func seedDemoVaccinations(district: String, today day: String = CalendarDay.today()) async throws -> Int {
+        let children = try await database.read { sql in
+            guard try await sql.raw("""
+                SELECT COUNT(*) AS n FROM surveillance_immunization i JOIN registry_resident d ON d.patient_id = i.patient_id WHERE d.district = \(bind: district)
+                """).first()?.decode(column: "n", as: Int.self) == 0 else { return [(String, String)]() }
+            return try await sql.raw("""
+                SELECT patient_id, birth_date FROM registry_resident WHERE district = \(bind: district) AND active = 1 AND birth_date >= \(bind: Vaccination.monthsBefore(day, 96))
+                ORDER BY patient_id
+                """).all().map { (try $0.decode(column: "patient_id", as: String.self), try $0.decode(column: "birth_date", as: String?.self) ?? "") }
+        }
+        var made = 0
+        try await store.write { writer in
+            for (patient, birth) in children where CalendarDay.isValid(birth) {
+                let number = patient.utf8.reduce(0) { ($0 &* 31 &+ Int($1)) & 0x7FFF_FFFF }
+                // One child in twenty stops one vaccine's series at a dose.
+                let skipped = number % 20 == 0 ? Vaccination.schedule[number / 20 % Vaccination.schedule.count] : nil
+                for dose in Vaccination.schedule {
+                    let due = Vaccination.monthsBefore(birth, -dose.dueMonths)
+                    guard due <= day else { continue }
+                    if let skipped, skipped.vaccine == dose.vaccine, dose.dose >= skipped.dose { continue }
+                    _ = try await writer.create(.object([
+                        "resourceType": .string("Immunization"), "status": .string("completed"),
+                        "vaccineCode": .object(["coding": .array([.object(["system": .string(Vaccination.system), "code": .string(dose.vaccine), "display": .string(dose.name)])])]),
+                        "patient": .object(["reference": .string("Patient/\(patient)")]),
+                        "occurrenceDateTime": .string(due),
+                        "lotNumber": .string("\(dose.vaccine)-\(due.prefix(4))-\(number % 3 + 1)"),
+                        "protocolApplied": .array([.object(["doseNumberPositiveInt": .integer(Int64(dose.dose))])]),
+                    ]))
+                    made += 1
+                }
+            }
+        }
+        return made
+    }
 }

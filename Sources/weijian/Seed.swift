@@ -29,6 +29,8 @@ struct Seed: AsyncParsableCommand {
             print("family-doctor contracts: \(contracts) in \(String(format: "%.1f", Date().timeIntervalSince(contractsStarted))) s")
             let cards = try await SurveillanceService(store: platform.fhir).seedDemo(district: district)
             print("infectious disease case reports: \(cards)")
+            let doses = try await SurveillanceService(store: platform.fhir).seedDemoVaccinations(district: district)
+            print("childhood vaccinations: \(doses) doses")
             try await platform.audit.append([AuditRecord.byOperator("seed", action: "seed", entity: "demo district \(district)",
                                                                   reason: "\(report.residents) synthetic residents, \(report.resources) resources")])
             let made = try await DemoAccounts.create(platform: platform, district: district)

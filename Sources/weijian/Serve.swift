@@ -47,6 +47,8 @@ struct Serve: AsyncParsableCommand {
                 logger.info("demo family-doctor contracts", metadata: ["contracts": "\(contracts)"])
                 let cards = try await SurveillanceService(store: platform.fhir).seedDemo(district: demoDistrict)
                 logger.info("demo infectious disease case reports", metadata: ["cards": "\(cards)"])
+                let doses = try await SurveillanceService(store: platform.fhir).seedDemoVaccinations(district: demoDistrict)
+                logger.info("demo childhood vaccinations", metadata: ["doses": "\(doses)"])
                 let made = try await DemoAccounts.create(platform: platform, district: demoDistrict, bcryptCost: configuration.bcryptCost)
                 logger.info("demo accounts (password \(DemoAccounts.password)): \(made.map(\.username).joined(separator: ", "))")
             }

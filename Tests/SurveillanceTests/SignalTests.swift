@@ -93,6 +93,14 @@ import WeijianTesting
             #expect(late > 0 && late < made / 5, "about one in ten late: \(late) of \(made)")
             let signals = try await service.detectSignals(district: "310105")
             #expect(signals.contains { $0.disease == "hfmd" && $0.detector == "cluster" }, "\(signals.map(\.detail))")
+            // Childhood vaccinations: most children fully vaccinated, a few with a dose missing.
+            let doses = try await service.seedDemoVaccinations(district: "310105")
+            #expect(doses > 100)
+            #expect(try await service.seedDemoVaccinations(district: "310105") == 0, "once only")
+            let year = Int(CalendarDay.today().prefix(4)) ?? 2026
+            let hepB = try await service.vaccinationCoverage(district: "310105", cohort: year - 3, by: "district").filter { $0.vaccine == "HepB" }
+            #expect(hepB.count == 3 && hepB.allSatisfy { $0.percent > 80 && $0.eligible > 0 }, "\(hepB)")
+            #expect(try await !service.overdueDoses(district: "310105", organization: nil).isEmpty)
         }
     }
 }
