@@ -34,6 +34,9 @@ public struct AppConfiguration: Sendable {
     public var notificationSender: any NotificationSender = ConsoleSender()
     /// Seconds between runs of the notification dispatcher.
     public var notificationSeconds: Int = 30
+    /// Whether the hourly jobs run (chronic reminders, early-warning detection); tests that drive them
+    /// themselves turn them off so that a run cannot race their setup.
+    public var hourlyJobs: Bool = true
 
     /// Creates a configuration.
     public init(host: String = "127.0.0.1", port: Int = 8080, database: DatabaseConfiguration, maxBodyBytes: Int = 16 * 1024 * 1024,

@@ -14,13 +14,15 @@ struct ScheduledWork: Service {
     let surveillance: SurveillanceService
     let dispatcher: NotificationDispatcher
     let interval: Int
+    let hourlyJobs: Bool
     let logger: Logger
 
-    init(platform: Platform, sender: any NotificationSender, interval: Int, logger: Logger) {
+    init(platform: Platform, sender: any NotificationSender, interval: Int, hourlyJobs: Bool, logger: Logger) {
         chronic = ChronicService(store: platform.fhir)
         surveillance = SurveillanceService(store: platform.fhir)
         dispatcher = NotificationDispatcher(database: platform.database, sender: sender, address: ResidentAddressBook(store: platform.fhir).mobile)
         self.interval = max(1, interval)
+        self.hourlyJobs = hourlyJobs
         self.logger = logger
     }
 
@@ -29,7 +31,7 @@ struct ScheduledWork: Service {
             var lastReminders = ContinuousClock.now - .seconds(7200)
             while true {
                 do {
-                    if ContinuousClock.now - lastReminders >= .seconds(3600) {
+                    if hourlyJobs, ContinuousClock.now - lastReminders >= .seconds(3600) {
                         let considered = try await chronic.enqueueReminders()
                         let signals = try await surveillance.detectSignalsEverywhere()
                         lastReminders = ContinuousClock.now

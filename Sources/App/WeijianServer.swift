@@ -44,7 +44,8 @@ public enum WeijianServer {
             router: router,
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "weijian"),
             services: [PlatformLifecycle(platform: platform), sessions, ContractExpiry(contracting: ContractingService(store: platform.fhir), logger: logger),
-                       ScheduledWork(platform: platform, sender: configuration.notificationSender, interval: configuration.notificationSeconds, logger: logger)],
+                       ScheduledWork(platform: platform, sender: configuration.notificationSender, interval: configuration.notificationSeconds,
+                                     hourlyJobs: configuration.hourlyJobs, logger: logger)],
             logger: logger
         )
     }

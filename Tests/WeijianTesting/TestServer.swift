@@ -55,7 +55,8 @@ public struct TestServer: Sendable {
                                                     scopes: ScopeSet([Scope(context: .system, resourceType: "*", read: true, write: true)]))
 
     /// Runs `body` against a live server over real HTTP; the database is removed afterwards.
-    /// Notifications go to `notificationSender` (by default a sender that drops them), dispatched every second.
+    /// Notifications go to `notificationSender` (by default a sender that drops them), dispatched every second;
+    /// the hourly jobs do not run (tests call them).
     public static func run(maxBodyBytes: Int = 64 * 1024, writeBurst: Int = 600, notificationSender: any NotificationSender = DroppingSender(),
                            _ body: @escaping @Sendable (TestServer) async throws -> Void) async throws {
         let (configuration, remove) = try await TestDatabase.fresh()
@@ -65,6 +66,7 @@ public struct TestServer: Sendable {
         settings.writeBurst = writeBurst
         settings.notificationSender = notificationSender
         settings.notificationSeconds = 1
+        settings.hourlyJobs = false
         let tokens = await TokenService(secrets: secrets, database: platform.database, hasher: PasswordHasher(cost: 4))
         do {
             let app = try await WeijianServer.application(platform: platform, configuration: settings)
