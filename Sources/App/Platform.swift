@@ -2,6 +2,7 @@ public import Access
 import ChronicCare
 import Contracting
 public import FHIR
+import Referral
 import Registry
 import Logging
 public import Storage
@@ -17,6 +18,7 @@ public struct Platform: Sendable {
 
     /// Every migration of every target, applied in id order.
     public static let migrations: [Migration] = FHIRMigrations.all + RegistryMigrations.all + AccessMigrations.all + ContractingMigrations.all + ChronicMigrations.all
+        + ReferralMigrations.all
 
     /// The key file's keys: token signing, field protection, keyed hashes.
     public let secrets: AccessSecrets

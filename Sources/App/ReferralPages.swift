@@ -1,0 +1,5 @@
+import Hummingbird
+
+extension ReferralRoutes {
+    func registerPages(on router: Router<Context>) {}
+}
