@@ -110,10 +110,16 @@ struct ReferralRoutes {
             let body = try await request.decode(as: BookBody.self, context: context)
             if principal.role != .resident { try await requireResident(body.patient) }
             let channel = try await bookingChannel(principal, patient: body.patient)
+            // The audit entry is appended in the booking's own transaction (one write instead of two).
+            var record = AuditRecord(by: principal, action: "create", entity: "appointment", source: context.clientAddress)
+            record.patient = body.patient
+            let engine = referral.database.engine
             let appointment = try await apiErrors {
-                try await referral.book(BookingRequest(slot: body.slot, patient: body.patient, channel: channel, department: body.department, actor: principal.subject))
+                try await referral.book(BookingRequest(slot: body.slot, patient: body.patient, channel: channel, department: body.department, actor: principal.subject)) { booked, sql in
+                    record.entity = "appointment/\(booked.id)"
+                    try await AuditLog.append([record], sql: sql, engine: engine)
+                }
             }
-            try await audit(context, principal, action: "create", entity: "appointment/\(appointment.id)", patients: [body.patient])
             return try Pages.json(appointment, status: .created)
         }
 

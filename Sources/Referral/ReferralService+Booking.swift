@@ -1,6 +1,6 @@
 import FHIR
 import Foundation
-import SQLKit
+public import SQLKit
 import Storage
 
 extension ReferralService {
@@ -9,10 +9,15 @@ extension ReferralService {
     /// Books one slot for one resident (预约). Refuses, changing nothing: 404 for an unknown resident or slot,
     /// 422 for a slot in the past or of another department than asked, 409 for a slot already taken, a
     /// reserved slot before its release to a public booker, or a resident who already holds a slot of the schedule.
-    public func book(_ request: BookingRequest, now: Date = Date()) async throws -> Appointment {
+    ///
+    /// `recording`, when given, runs in the booking's transaction after it succeeded (the routes append the
+    /// audit entry there, so the booking and its audit entry commit together in one transaction).
+    public func book(_ request: BookingRequest, now: Date = Date(), recording: ((Appointment, any SQLDatabase) async throws -> Void)? = nil) async throws -> Appointment {
         do {
             return try await store.write { writer in
-                try await book(request, now: now, writer: writer)
+                let appointment = try await book(request, now: now, writer: writer)
+                try await recording?(appointment, writer.sql)
+                return appointment
             }
         } catch let error where Self.isUniqueViolation(error) {
             throw FHIRError.conflict("该居民已预约此排班的号源，或号源刚被他人约走 (the resident already holds a slot of this schedule, or the slot was just taken)")

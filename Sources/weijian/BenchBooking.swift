@@ -81,6 +81,7 @@ struct BenchBooking: AsyncParsableCommand {
         let next = Counter()
         let results = LatencyLog()
         let slotIDs = slots, total = bookings
+        let cpuBefore = BenchIngest.cpuSeconds()
         let elapsed = try await clock.measure {
             try await withThrowingTaskGroup(of: Void.self) { group in
                 for _ in 0..<max(1, concurrency) {
@@ -103,6 +104,7 @@ struct BenchBooking: AsyncParsableCommand {
                 try await group.waitForAll()
             }
         }
+        let cpu = BenchIngest.cpuSeconds() - cpuBefore
         let (latencies, failed) = results.snapshot()
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
         func percentile(_ p: Double) -> Double {
@@ -114,8 +116,8 @@ struct BenchBooking: AsyncParsableCommand {
                 (try $0.decode(column: "n", as: Int.self), try $0.decode(column: "d", as: Int.self))
             } ?? (0, 0)
         }
-        print(String(format: "bookings/s: %.0f  p50: %.1f ms  p99: %.1f ms  (%d booked on %d distinct slots, %d refused, %.1f s)",
-                     Double(latencies.count - failed) / seconds, percentile(0.5), percentile(0.99), booked.0, booked.1, failed, seconds))
+        print(String(format: "bookings/s: %.0f  p50: %.1f ms  p99: %.1f ms  (%d booked on %d distinct slots, %d refused, %.1f s; CPU of server and client %.2f ms per booking)",
+                     Double(latencies.count - failed) / seconds, percentile(0.5), percentile(0.99), booked.0, booked.1, failed, seconds, cpu * 1000 / Double(max(1, total))))
         try await client.shutdown()
         server.cancel()
         _ = await server.result
