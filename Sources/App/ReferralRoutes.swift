@@ -12,6 +12,9 @@ extension Appointment: ResponseEncodable {}
 extension Referral: ResponseEncodable {}
 extension ReferralRates: ResponseEncodable {}
 extension WaitlistPlace: ResponseEncodable {}
+extension RecognitionCheck: ResponseEncodable {}
+extension TestOrder: ResponseEncodable {}
+extension RecognitionRate: ResponseEncodable {}
 
 /// Two-way referral and the slot pool under `/api/v1/referral`: schedules and slots (hospitals publish them),
 /// booking (family doctors from the reserved pool, residents from the public pool), cancellation, rescheduling,
@@ -27,6 +30,7 @@ struct ReferralRoutes {
     struct ReasonBody: Decodable { var reason: String }
     struct SummaryBody: Decodable { var summary: String }
     struct WaitlistBody: Decodable { var schedule: String; var patient: String; var referral: String? }
+    struct OrderBody: Decodable { var patient: String; var code: String; var system: String?; var recognise: Bool?; var reason: String? }
 
     func audit(_ context: Context, _ principal: Principal, action: String, entity: String, patients: [String]) async throws {
         try await access.record(context, principal, action: action, entity: entity, patients: patients)
@@ -248,6 +252,37 @@ struct ReferralRoutes {
         api.post("referrals/:id/withdraw") { _, context -> Referral in
             let principal = try context.require(.hospitalClinician, .familyDoctor)
             return try await act(context, principal) { try await referral.withdraw($0, by: try Self.actor(principal)) }
+        }
+
+        // 检查检验结果互认: before ordering a test, a clinician with the resident's record in reach checks for a result that stands.
+        api.post("orders/check") { request, context -> RecognitionCheck in
+            let principal = try context.require(.hospitalClinician, .familyDoctor, .chcStaff, .chcManager)
+            let body = try await request.decode(as: OrderBody.self, context: context)
+            try await requireResident(body.patient)
+            guard try await access.policy.relationship(principal, patient: body.patient) != nil else { throw HTTPError(.forbidden, message: "无权查看该居民的检查检验结果") }
+            let check = try await apiErrors { try await referral.checkOrder(patient: body.patient, system: body.system ?? "http://loinc.org", code: body.code) }
+            try await audit(context, principal, action: "read", entity: "recognition/\(body.code)", patients: [body.patient])
+            return check
+        }
+        api.post("orders") { request, context -> Response in
+            let principal = try context.require(.hospitalClinician, .familyDoctor, .chcStaff, .chcManager)
+            let body = try await request.decode(as: OrderBody.self, context: context)
+            try await requireResident(body.patient)
+            guard try await access.policy.relationship(principal, patient: body.patient) != nil else { throw HTTPError(.forbidden, message: "无权为该居民开检查") }
+            let order = try await apiErrors {
+                try await referral.recordOrder(patient: body.patient, system: body.system ?? "http://loinc.org", code: body.code, recognise: body.recognise ?? false,
+                                               reason: body.reason, organization: try Self.actor(principal).organization, actor: principal.subject)
+            }
+            try await audit(context, principal, action: "create", entity: "test-order/\(order.id)", patients: [body.patient])
+            return try Pages.json(order, status: .created)
+        }
+        api.get("recognition-rate") { request, context -> RecognitionRate in
+            let principal = try context.require(.commissionManager, .chcManager)
+            let query = request.uri.queryParameters
+            let district = try Pages.district(of: principal, asked: query["district"].map(String.init))
+            let to = query["to"].map(String.init) ?? CalendarDay.today()
+            let from = query["from"].map(String.init) ?? CalendarDay.shift(to, days: -29)
+            return try await apiErrors { try await referral.recognitionRate(district: district, from: from, to: to) }
         }
 
         // 转诊及时率、闭环率: aggregates for the commission (district) and CHC managers (their CHC's district).

@@ -56,5 +56,28 @@ public enum ReferralMigrations {
                 "CREATE INDEX referral_request_district ON referral_request (district, requested_ms)",
             ]
         },
+        // 检查检验结果互认: which tests are recognised for how many days, and each order's outcome (for the rate).
+        Migration(id: "0601_result_recognition") { _ in
+            [
+                """
+                CREATE TABLE referral_recognition_rule (code_system TEXT NOT NULL, code TEXT NOT NULL, label TEXT NOT NULL,
+                    window_days INTEGER NOT NULL, PRIMARY KEY (code_system, code))
+                """,
+                "INSERT INTO referral_recognition_rule VALUES ('http://loinc.org', '58410-2', '血常规', 7)",
+                "INSERT INTO referral_recognition_rule VALUES ('http://loinc.org', '24325-3', '肝功能', 14)",
+                "INSERT INTO referral_recognition_rule VALUES ('http://loinc.org', '24362-6', '肾功能', 14)",
+                "INSERT INTO referral_recognition_rule VALUES ('http://loinc.org', '57698-3', '血脂', 30)",
+                "INSERT INTO referral_recognition_rule VALUES ('http://loinc.org', '4548-4', '糖化血红蛋白', 90)",
+                "INSERT INTO referral_recognition_rule VALUES ('http://loinc.org', '1558-6', '空腹血糖', 7)",
+                "INSERT INTO referral_recognition_rule VALUES ('http://loinc.org', '24627-2', '胸部CT', 30)",
+                "INSERT INTO referral_recognition_rule VALUES ('http://loinc.org', '30746-2', '胸部X线', 30)",
+                """
+                CREATE TABLE referral_test_order (id TEXT PRIMARY KEY, patient_id TEXT NOT NULL, code_system TEXT NOT NULL, code TEXT NOT NULL,
+                    organization_id TEXT NOT NULL, district TEXT NOT NULL, ordered_by TEXT NOT NULL, ordered_at TEXT NOT NULL, ordered_ms BIGINT NOT NULL,
+                    outcome TEXT NOT NULL, earlier_result TEXT, reason TEXT)
+                """,
+                "CREATE INDEX referral_test_order_district ON referral_test_order (district, ordered_ms)",
+            ]
+        },
     ]
 }

@@ -16,7 +16,11 @@ extension ReferralService {
         do {
             return try await store.write { writer in
                 let appointment = try await book(request, now: now, writer: writer)
-                try await recording?(appointment, writer.sql)
+                if let recording {
+                    // Last before the commit: on PostgreSQL the audit chain's lock is then held only briefly.
+                    try await writer.flush()
+                    try await recording(appointment, writer.sql)
+                }
                 return appointment
             }
         } catch let error where Self.isUniqueViolation(error) {

@@ -301,6 +301,41 @@ extension TestResponse {
             #expect(try await service.markNoShow(second.id, now: start.addingTimeInterval(1800)).status == "noshow")
         }
     }
+    /// Result mutual recognition: an HbA1c done 30 days ago at 同仁医院 stands (90-day window) and is offered with a
+    /// warning; one from a CHC or older than the window does not; the rate counts recognised against repeated orders.
+    @Test func anOrderForATestDoneRecentlyAtARecognisedHospitalGetsTheEarlierResult() async throws {
+        try await TestServer.run { server in
+            let patients = try await ReferralWorld.setUp(server.platform, residents: 2)
+            let today = CalendarDay.today()
+            for (id, patient, days, organization, value) in [("a1c-1", patients[0], 30, "cn-tongren", 7.2), ("a1c-2", patients[1], 10, ReferralWorld.chc, 6.8),
+                                                             ("a1c-3", patients[1], 120, "cn-tongren", 8.1)] {
+                _ = try await server.platform.fhir.update(try JSONValue.parse(Data("""
+                    {"resourceType":"Observation","id":"\(id)","status":"final","code":{"coding":[{"system":"http://loinc.org","code":"4548-4"}],"text":"糖化血红蛋白"},
+                     "subject":{"reference":"Patient/\(patient)"},"effectiveDateTime":"\(CalendarDay.shift(today, days: -days))",
+                     "performer":[{"reference":"Organization/\(organization)"}],"valueQuantity":{"value":\(value),"unit":"%"}}
+                    """.utf8)), type: "Observation", id: id)
+            }
+            let clinician = try await server.client(as: ReferralWorld.doctor)
+            let check = try await clinician.execute(uri: "/api/v1/referral/orders/check", method: .post, headers: ReferralWorld.jsonHeaders,
+                                                    body: ByteBuffer(string: #"{"patient":"\#(patients[0])","code":"4548-4"}"#)) { try $0.decoded(RecognitionCheck.self) }
+            #expect(check.earlier?.reference == "Observation/a1c-1" && check.warning?.contains("同仁医院") == true && check.earlier?.summary.contains("7.2") == true)
+            let none = try await clinician.execute(uri: "/api/v1/referral/orders/check", method: .post, headers: ReferralWorld.jsonHeaders,
+                                                   body: ByteBuffer(string: #"{"patient":"\#(patients[1])","code":"4548-4"}"#)) { try $0.decoded(RecognitionCheck.self) }
+            #expect(none.earlier == nil && none.warning == nil && none.rule?.windowDays == 90)
+            try await clinician.execute(uri: "/api/v1/referral/orders", method: .post, headers: ReferralWorld.jsonHeaders,
+                                        body: ByteBuffer(string: #"{"patient":"\#(patients[0])","code":"4548-4","recognise":false}"#)) {
+                #expect($0.status == .unprocessableContent, "a repeat needs a reason: \($0.text)")
+            }
+            for body in [#"{"patient":"\#(patients[0])","code":"4548-4","recognise":true}"#, #"{"patient":"\#(patients[0])","code":"4548-4","recognise":false,"reason":"病情变化"}"#,
+                         #"{"patient":"\#(patients[1])","code":"4548-4","recognise":false}"#] {
+                try await clinician.execute(uri: "/api/v1/referral/orders", method: .post, headers: ReferralWorld.jsonHeaders, body: ByteBuffer(string: body)) {
+                    #expect($0.status == .created, "\($0.text)")
+                }
+            }
+            let rate = try await server.client(as: ReferralWorld.manager).execute(uri: "/api/v1/referral/recognition-rate", method: .get) { try $0.decoded(RecognitionRate.self) }
+            #expect(rate.recognised == 1 && rate.repeated == 1 && rate.new == 1 && rate.percent == 50)
+        }
+    }
 }
 
 /// A migrated platform on a fresh database, for service-level tests.
