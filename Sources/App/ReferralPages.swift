@@ -12,7 +12,10 @@ import Storage
 /// too) and residents (public slots).
 extension ReferralRoutes {
     func registerPages(on router: Router<Context>) {
-        router.get("referral") { request, context in try await deskPage(context, message: request.uri.queryParameters["m"].map(String.init)) }
+        router.get("referral") { request, context in
+            let query = request.uri.queryParameters
+            return try await deskPage(context, message: query["m"].map(String.init), prefill: (query["patient"].map(String.init), query["reason"].map(String.init)))
+        }
         router.post("referral/new") { request, context in
             try await form(request, context) { fields, principal in
                 let sent = try await referral.send(ReferralRequest(
@@ -130,7 +133,22 @@ extension ReferralRoutes {
         return html
     }
 
-    func deskPage(_ context: Context, message: String?) async throws -> Response {
+    /// Referrals the chronic-care module suggests for a doctor's panel: draft ServiceRequests of intent `proposal`
+    /// (建议转诊), newest first, at most 20.
+    func suggestions(panel: Set<String>) async throws -> [(patient: String, reason: String)] {
+        var search = try SearchRequest(type: "ServiceRequest", query: [("intent", "proposal"), ("status", "draft"), ("_sort", "-_lastUpdated")],
+                                       definitions: referral.store.definitions, strict: true)
+        search.count = 200
+        return try await referral.store.search(search).matches.compactMap { match in
+            let resource = try JSONValue.parse(Data(match.content.utf8))
+            guard let subject = resource["subject"]?["reference"]?.stringValue, subject.hasPrefix("Patient/"),
+                  panel.contains(String(subject.dropFirst("Patient/".count))) else { return nil }
+            let reason = resource["reasonCode"]?.items.first?["text"]?.stringValue ?? resource["code"]?["text"]?.stringValue ?? resource["note"]?.items.first?["text"]?.stringValue ?? "建议转诊"
+            return (String(subject.dropFirst("Patient/".count)), reason)
+        }.prefix(20).map { $0 }
+    }
+
+    func deskPage(_ context: Context, message: String?, prefill: (patient: String?, reason: String?) = (nil, nil)) async throws -> Response {
         guard let principal = context.principal else { return HTML.redirect("/login") }
         var body = message.map { "<p class=\"ok\" id=\"saved\">\(HTML.escape($0))</p>" } ?? ""
         switch principal.role {
@@ -140,17 +158,25 @@ extension ReferralRoutes {
             let residents = try await panel(practitioner)
             let names = try await residentNames(list.map(\.patient))
             let hospitals = Catalog.institutions.filter { ["hospital", "tcm-hospital", "maternal-child"].contains($0.type) && $0.district == Pages.districtOf(principal) }
+            let suggested = try await suggestions(panel: Set(residents.map(\.0)))
+            let panelNames = Dictionary(residents, uniquingKeysWith: { first, _ in first })
+            if !suggested.isEmpty {
+                body += "<div class=\"card\"><h2>慢病管理建议转诊</h2><ul class=\"plain\" id=\"suggested\">" + suggested.map {
+                    "<li>\(HTML.escape(panelNames[$0.patient] ?? $0.patient)) <span class=\"muted\">\(HTML.escape($0.reason))</span> "
+                        + "<a href=\"/referral?patient=\(Pages.queryEscape($0.patient))&amp;reason=\(Pages.queryEscape($0.reason))#referral-form\">转为转诊申请</a></li>"
+                }.joined() + "</ul></div>"
+            }
             body += "<div class=\"card\"><h2>我的转诊</h2><ul class=\"plain\" id=\"my-referrals\">" + list.map { item($0, names: names) + "</li>" }.joined()
             body += list.isEmpty ? "<li>暂无</li>" : ""
             body += "</ul></div>"
             body += """
             <form method="post" action="/referral/new" class="card" id="referral-form">\(Pages.csrfField(context))<h2>新建上转</h2>
-            <label>居民 <select name="patient">\(residents.map { "<option value=\"\(HTML.escape($0.0))\">\(HTML.escape($0.1))</option>" }.joined())</select></label>
+            <label>居民 <select name="patient">\(residents.map { "<option value=\"\(HTML.escape($0.0))\"\($0.0 == prefill.patient ? " selected" : "")>\(HTML.escape($0.1))</option>" }.joined())</select></label>
             <label>接收医院 <select name="toOrganization">\(hospitals.map { "<option value=\"\(HTML.escape($0.id))\">\(HTML.escape($0.name))</option>" }.joined())</select></label>
             <label>接收科室 <select name="department">\(Department.all.map { "<option value=\"\($0.code)\">\(HTML.escape($0.name))</option>" }.joined())</select></label>
             <label>诊断编码（ICD-10） <input type="text" name="diagnosisCode" maxlength="8" placeholder="如 I10"></label>
             <label>诊断 <input type="text" name="diagnosisText" maxlength="100"></label>
-            <label>转诊原因 <input type="text" name="reason" maxlength="2000" required></label>
+            <label>转诊原因 <input type="text" name="reason" maxlength="2000" value="\(HTML.escape(prefill.reason ?? ""))" required></label>
             <button type="submit">发送转诊</button></form>
             <p><a href="/referral/book">预约专家号（社区预留号源）</a> · <a href="/workstation">家庭医生工作台</a></p>
             """

@@ -5,6 +5,7 @@ import ArgumentParser
 import Foundation
 import Hummingbird
 import Logging
+import Referral
 import Registry
 
 struct Serve: AsyncParsableCommand {
@@ -44,6 +45,8 @@ struct Serve: AsyncParsableCommand {
                 ])
                 let contracts = try await ContractingService(store: platform.fhir).seedDemo(district: demoDistrict)
                 logger.info("demo family-doctor contracts", metadata: ["contracts": "\(contracts)"])
+                let schedules = try await ReferralService(store: platform.fhir).seedDemo(district: demoDistrict)
+                logger.info("demo schedules", metadata: ["schedules": "\(schedules)"])
                 let made = try await DemoAccounts.create(platform: platform, district: demoDistrict, bcryptCost: configuration.bcryptCost)
                 logger.info("demo accounts (password \(DemoAccounts.password)): \(made.map(\.username).joined(separator: ", "))")
             }

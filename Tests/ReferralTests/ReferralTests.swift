@@ -336,6 +336,27 @@ extension TestResponse {
             #expect(rate.recognised == 1 && rate.repeated == 1 && rate.new == 1 && rate.percent == 50)
         }
     }
+    /// The chronic module's suggested referral (a draft ServiceRequest of intent `proposal`) shows on the family
+    /// doctor's referral desk with a link that fills in the form; another doctor's panel does not see it.
+    @Test func suggestedReferralsFromChronicCareShowOnTheDoctorsDesk() async throws {
+        try await TestServer.run { server in
+            let patients = try await ReferralWorld.setUp(server.platform, residents: 2)
+            _ = try await server.platform.fhir.update(try JSONValue.parse(Data("""
+                {"resourceType":"ServiceRequest","id":"suggest1","status":"draft","intent":"proposal","subject":{"reference":"Patient/\(patients[1])"},
+                 "category":[{"coding":[{"system":"http://snomed.info/sct","code":"3457005"}]}],"reasonCode":[{"text":"连续两次血压未控制"}]}
+                """.utf8)), type: "ServiceRequest", id: "suggest1")
+            let doctor = try await server.client(as: ReferralWorld.doctor)
+            try await doctor.execute(uri: "/referral", method: .get) { response in
+                #expect(response.status == .ok)
+                #expect(response.text.contains("慢病管理建议转诊") && response.text.contains("连续两次血压未控制") && response.text.contains("patient=\(patients[1])"))
+            }
+            try await doctor.execute(uri: "/referral?patient=\(patients[1])&reason=x", method: .get) { response in
+                #expect(response.text.contains("value=\"\(patients[1])\" selected"))
+            }
+            let other = Principal(subject: "u-fd2", role: .familyDoctor, displayName: "另一医生", institution: ReferralWorld.chc, practitioner: "fd2")
+            try await server.client(as: other).execute(uri: "/referral", method: .get) { #expect(!$0.text.contains("连续两次血压未控制")) }
+        }
+    }
 }
 
 /// A migrated platform on a fresh database, for service-level tests.

@@ -3,9 +3,11 @@ reading what the page says, and API calls made beside the browser."""
 
 from __future__ import annotations
 
+import os
 import re
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import requests
@@ -94,6 +96,15 @@ def path_of(driver: WebDriver) -> str:
 
 def cookie(driver: WebDriver, name: str) -> dict | None:
     return next((c for c in driver.get_cookies() if c["name"] == name), None)
+
+
+def keep_screenshot(driver: WebDriver, prefix: str, name: str) -> Path:
+    """Saves the page as WEIJIAN_E2E_ARTIFACTS/<prefix>-<name>.png (default .build/e2e-artifacts), pass or fail."""
+    folder = Path(os.environ.get("WEIJIAN_E2E_ARTIFACTS", Path(__file__).resolve().parents[2] / ".build" / "e2e-artifacts"))
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{prefix}-{name}.png"
+    assert driver.save_screenshot(str(path)), f"could not save {path}"
+    return path
 
 
 def describe_page(driver: WebDriver) -> str:

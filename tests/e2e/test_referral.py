@@ -6,25 +6,23 @@ WEIJIAN_E2E_ARTIFACTS (default .build/e2e-artifacts/referral-*.png)."""
 
 from __future__ import annotations
 
-import os
+import re
 import time
 from pathlib import Path
+
+import requests
 
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select
 
 from e2e_support import DEMO_PASSWORD, RESIDENT_PATIENT, describe_page, login, open_page, page_text, wait_for_new_page
+from e2e_support import keep_screenshot as support_screenshot
 
-ROOT = Path(__file__).resolve().parents[2]
 PHONE = (390, 1400)
 
 
 def keep_screenshot(browser, name: str) -> Path:
-    folder = Path(os.environ.get("WEIJIAN_E2E_ARTIFACTS", ROOT / ".build" / "e2e-artifacts"))
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"referral-{name}.png"
-    assert browser.save_screenshot(str(path)), f"could not save {path}"
-    return path
+    return support_screenshot(browser, "referral", name)
 
 
 def press(browser, scope, label: str) -> None:
@@ -36,16 +34,35 @@ def press(browser, scope, label: str) -> None:
     wait_for_new_page(browser, old)
 
 
+def switch_to(browser, base_url: str, sessions: dict, username: str) -> None:
+    """Signs in as `username` once, then reuses that session's cookies (sign-ins per account are rate limited)."""
+    browser.delete_all_cookies()
+    if username in sessions:
+        open_page(browser, f"{base_url}/login")
+        for cookie in sessions[username]:
+            browser.add_cookie({k: v for k, v in cookie.items() if k in ("name", "value", "path", "secure", "httpOnly", "sameSite")})
+    else:
+        login(browser, base_url, username, DEMO_PASSWORD)
+        sessions[username] = browser.get_cookies()
+
+
+def session_get(browser, base_url: str, path: str) -> requests.Response:
+    """An API read with the browser's session (no new sign-in)."""
+    cookies = {c["name"]: c["value"] for c in browser.get_cookies()}
+    return requests.get(f"{base_url}{path}", cookies=cookies, timeout=30, headers={"Accept": "application/fhir+json"})
+
+
 def referral_item(browser, referral_id: str):
     items = browser.find_elements(By.ID, f"referral-{referral_id}")
     assert items, f"referral {referral_id} is not listed\n{describe_page(browser)}"
     return items[0]
 
 
-def test_family_doctor_request_to_discharge_summary_in_the_worklist(browser, base_url, api):
+def test_family_doctor_request_to_discharge_summary_in_the_worklist(browser, base_url):
     browser.set_window_size(*PHONE)
+    sessions: dict = {}
     # The hospital publishes tomorrow's cardiology expert session: 14 quarter-hour slots, 20% reserved for CHCs.
-    login(browser, base_url, "clinician", DEMO_PASSWORD)
+    switch_to(browser, base_url, sessions, "clinician")
     open_page(browser, f"{base_url}/referral/schedules")
     form = browser.find_element(By.ID, "schedule-form")
     Select(form.find_element(By.NAME, "department")).select_by_value("cardiology")
@@ -55,8 +72,7 @@ def test_family_doctor_request_to_discharge_summary_in_the_worklist(browser, bas
     keep_screenshot(browser, "1-hospital-schedule")
 
     # The family doctor refers the demo resident up to 同仁医院 cardiology.
-    browser.delete_all_cookies()
-    login(browser, base_url, "doctor", DEMO_PASSWORD)
+    switch_to(browser, base_url, sessions, "doctor")
     open_page(browser, f"{base_url}/referral")
     form = browser.find_element(By.ID, "referral-form")
     Select(form.find_element(By.NAME, "patient")).select_by_value(RESIDENT_PATIENT)
@@ -68,15 +84,12 @@ def test_family_doctor_request_to_discharge_summary_in_the_worklist(browser, bas
     press(browser, form, "发送转诊")
     assert "转诊已发送" in page_text(browser), describe_page(browser)
     keep_screenshot(browser, "2-doctor-sent")
-    token = api.token("doctor", DEMO_PASSWORD)
-    sent = api.get("/api/v1/referral/referrals/worklist", token)
-    assert sent.status_code == 200, sent.text[:300]
-    referral = next(r for r in sent.json() if r["patient"] == RESIDENT_PATIENT and r["status"] == "requested")
-    referral_id = referral["id"]
+    found = re.search(r"转诊已发送（(r[0-9a-f]+)）", page_text(browser))
+    assert found, describe_page(browser)
+    referral_id = found.group(1)
 
     # The hospital accepts it into a reserved slot, records the visit and sends the discharge summary.
-    browser.delete_all_cookies()
-    login(browser, base_url, "clinician", DEMO_PASSWORD)
+    switch_to(browser, base_url, sessions, "clinician")
     open_page(browser, f"{base_url}/referral")
     item = referral_item(browser, referral_id)
     assert "待接收" in item.text, item.text
@@ -97,8 +110,7 @@ def test_family_doctor_request_to_discharge_summary_in_the_worklist(browser, bas
     keep_screenshot(browser, "4-hospital-summary-sent")
 
     # The discharge summary is back with the family doctor: on the referral desk and in the workstation's worklist.
-    browser.delete_all_cookies()
-    login(browser, base_url, "doctor", DEMO_PASSWORD)
+    switch_to(browser, base_url, sessions, "doctor")
     open_page(browser, f"{base_url}/referral")
     item = referral_item(browser, referral_id)
     assert "已反馈" in item.text and summary in item.text, item.text
@@ -109,9 +121,9 @@ def test_family_doctor_request_to_discharge_summary_in_the_worklist(browser, bas
     keep_screenshot(browser, "6-doctor-worklist")
 
     # The record agrees: the referral's ServiceRequest is completed and the appointment fulfilled.
-    done = api.get(f"/api/v1/referral/referrals/{referral_id}", token).json()
+    done = session_get(browser, base_url, f"/api/v1/referral/referrals/{referral_id}").json()
     assert done["status"] == "completed" and done["summary"] == summary, done
-    request = api.get(f"/fhir/r4/ServiceRequest/ref-{referral_id}", token)
+    request = session_get(browser, base_url, f"/fhir/r4/ServiceRequest/ref-{referral_id}")
     assert request.status_code == 200 and request.json()["status"] == "completed", request.text[:300]
-    appointment = api.get(f"/fhir/r4/Appointment/{done['appointment']}", token)
+    appointment = session_get(browser, base_url, f"/fhir/r4/Appointment/{done['appointment']}")
     assert appointment.status_code == 200 and appointment.json()["status"] == "fulfilled", appointment.text[:300]
