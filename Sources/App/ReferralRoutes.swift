@@ -57,7 +57,10 @@ struct ReferralRoutes {
         case .resident where relationship == .own || relationship == .consent: return .resident
         case .familyDoctor where relationship == .panel: return .familyDoctor
         case .chcStaff, .chcManager where relationship == .institution: return .familyDoctor
-        default: throw HTTPError(.forbidden, message: "只能为本人（或已授权的家庭成员）、本人签约居民或本中心居民预约")
+        default:
+            // Only when refused: tell a clinical user that the resident does not exist (404) rather than 403.
+            if relationship == nil, principal.role != .resident { try await requireResident(patient) }
+            throw HTTPError(.forbidden, message: "只能为本人（或已授权的家庭成员）、本人签约居民或本中心居民预约")
         }
     }
 
@@ -112,7 +115,6 @@ struct ReferralRoutes {
         api.post("appointments") { request, context -> Response in
             let principal = try context.require(.resident, .familyDoctor, .chcStaff, .chcManager)
             let body = try await request.decode(as: BookBody.self, context: context)
-            if principal.role != .resident { try await requireResident(body.patient) }
             let channel = try await bookingChannel(principal, patient: body.patient)
             // The audit entry is appended in the booking's own transaction (one write instead of two).
             var record = AuditRecord(by: principal, action: "create", entity: "appointment", source: context.clientAddress)
@@ -169,7 +171,6 @@ struct ReferralRoutes {
         api.post("waitlist") { request, context -> Response in
             let principal = try context.require(.resident, .familyDoctor, .chcStaff, .chcManager)
             let body = try await request.decode(as: WaitlistBody.self, context: context)
-            if principal.role != .resident { try await requireResident(body.patient) }
             let channel = try await bookingChannel(principal, patient: body.patient)
             let place = try await apiErrors {
                 try await referral.joinWaitlist(schedule: body.schedule, patient: body.patient, channel: channel, referral: body.referral, actor: principal.subject)
