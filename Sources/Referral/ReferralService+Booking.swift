@@ -253,8 +253,12 @@ extension ReferralService {
                 continue
             }
             let referral = try entry.decode(column: "referral_id", as: String?.self)
-            let booked = try await book(BookingRequest(slot: slot, patient: patient, channel: .waitlist, referral: referral, actor: actor),
-                                        now: now, writer: writer)
+            guard let record = try await writer.read(type: "Patient", id: patient), record["active"] != .bool(false) else {
+                // The resident's record was meanwhile merged or removed: the entry lapses, the next one is offered the slot.
+                try await sql.raw("UPDATE referral_waitlist SET status = 'lapsed' WHERE id = \(bind: entryID)").run()
+                continue
+            }
+            let booked = try await book(BookingRequest(slot: slot, patient: patient, channel: .waitlist, referral: referral, actor: actor), now: now, writer: writer)
             try await sql.raw("UPDATE referral_waitlist SET status = 'booked', appointment_id = \(bind: booked.id) WHERE id = \(bind: entryID)").run()
             if let referral {
                 try await moveReferral(referral, from: ["accepted"], to: "booked", appointment: .some(booked.id), now: now, writer: writer)

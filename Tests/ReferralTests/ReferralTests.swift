@@ -357,6 +357,26 @@ extension TestResponse {
             try await server.client(as: other).execute(uri: "/referral", method: .get) { #expect(!$0.text.contains("连续两次血压未控制")) }
         }
     }
+    /// A waiting resident whose record was meanwhile deactivated (merged) is passed over; the next one gets the slot.
+    @Test func aWaitingEntryWhoseRecordWasDeactivatedLapses() async throws {
+        try await TestPlatform.run { platform in
+            let patients = try await ReferralWorld.setUp(platform, residents: 3)
+            let service = ReferralService(store: platform.fhir)
+            let schedule = try await service.createSchedule(SchedulePlan(organization: ReferralWorld.hospital, department: "ophthalmology", day: ReferralWorld.day(2),
+                                                                         start: "08:00", end: "08:10", slotMinutes: 10), actor: "t")
+            let slot = try #require(try await service.slots(schedule: schedule.id).first)
+            let booked = try await service.book(BookingRequest(slot: slot.id, patient: patients[0], channel: .resident, actor: "t"))
+            _ = try await service.joinWaitlist(schedule: schedule.id, patient: patients[1], channel: .resident, actor: "t")
+            _ = try await service.joinWaitlist(schedule: schedule.id, patient: patients[2], channel: .resident, actor: "t")
+            _ = try await platform.fhir.update(try JSONValue.parse(Data("""
+                {"resourceType":"Patient","id":"\(patients[1])","active":false,"name":[{"text":"居民1"}]}
+                """.utf8)), type: "Patient", id: patients[1])
+            _ = try await service.cancel(booked.id, actor: "t")
+            #expect(try await service.appointments(patient: patients[2]).first?.slot == slot.id)
+            #expect(try await service.appointments(patient: patients[1]).isEmpty)
+            #expect(try await ReferralWorld.count(platform, "SELECT COUNT(*) AS n FROM referral_waitlist WHERE status = 'lapsed'") == 1)
+        }
+    }
 }
 
 /// A migrated platform on a fresh database, for service-level tests.
