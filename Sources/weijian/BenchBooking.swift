@@ -78,30 +78,20 @@ struct BenchBooking: AsyncParsableCommand {
         let url = "http://127.0.0.1:\(port)/api/v1/referral/appointments"
         try await Self.waitUntilReady(client, port: port)
 
-        let next = Counter()
         let results = LatencyLog()
         let slotIDs = slots, total = bookings
         let cpuBefore = BenchIngest.cpuSeconds()
         let elapsed = try await clock.measure {
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                for _ in 0..<max(1, concurrency) {
-                    group.addTask {
-                        while true {
-                            let index = next.increment() - 1
-                            guard index < total else { return }
-                            var request = HTTPClientRequest(url: url)
-                            request.method = .POST
-                            request.headers.add(name: "Authorization", value: "Bearer \(token)")
-                            request.headers.add(name: "Content-Type", value: "application/json")
-                            request.body = .bytes(ByteBuffer(string: #"{"slot":"\#(slotIDs[index])","patient":"bench-r\#(index)"}"#))
-                            let started = ContinuousClock.now
-                            let response = try await client.execute(request, timeout: .seconds(30))
-                            _ = try await response.body.collect(upTo: 1 << 20)
-                            results.add(ContinuousClock.now - started, ok: response.status.code == 201)
-                        }
-                    }
-                }
-                try await group.waitForAll()
+            try await BenchIngest.forEachIndex(total, concurrency: concurrency) { index in
+                var request = HTTPClientRequest(url: url)
+                request.method = .POST
+                request.headers.add(name: "Authorization", value: "Bearer \(token)")
+                request.headers.add(name: "Content-Type", value: "application/json")
+                request.body = .bytes(ByteBuffer(string: #"{"slot":"\#(slotIDs[index])","patient":"bench-r\#(index)"}"#))
+                let started = ContinuousClock.now
+                let response = try await client.execute(request, timeout: .seconds(30))
+                _ = try await response.body.collect(upTo: 1 << 20)
+                results.add(ContinuousClock.now - started, ok: response.status.code == 201)
             }
         }
         let cpu = BenchIngest.cpuSeconds() - cpuBefore
