@@ -75,13 +75,19 @@ public struct SchedulePlan: Sendable, Codable {
 
 /// A published schedule (排班) with its slot counts.
 public struct Schedule: Sendable, Codable, Equatable {
+    /// The schedule's id, also `Schedule/<id>` in FHIR.
     public var id: String
+    /// The hospital (Organization id), the department's code and Chinese name.
     public var organization: String
     public var department: String
     public var departmentName: String
+    /// The named expert (Practitioner id), nil for a department session.
     public var practitioner: String?
+    /// `outpatient` or `inpatient`.
     public var service: String
+    /// The day (YYYY-MM-DD, Asia/Shanghai).
     public var day: String
+    /// The share reserved for CHCs (percent) and how many hours before a slot's start it opens to the public.
     public var reservedPercent: Int
     public var releaseHours: Int
     /// Slots in all, free ones, and the reserved ones among them.
@@ -92,7 +98,9 @@ public struct Schedule: Sendable, Codable, Equatable {
 
 /// A slot (号源) as a booker sees it.
 public struct Slot: Sendable, Codable, Equatable {
+    /// The slot's id, also `Slot/<id>` in FHIR.
     public var id: String
+    /// Its schedule, hospital and department.
     public var schedule: String
     public var organization: String
     public var department: String
@@ -126,8 +134,10 @@ public enum BookingChannel: String, Sendable, Codable {
 
 /// A request to book one slot for one resident.
 public struct BookingRequest: Sendable {
+    /// The slot and the resident (Patient id).
     public var slot: String
     public var patient: String
+    /// Who books, which decides the pools open to the booking.
     public var channel: BookingChannel
     /// The department the booker means; a slot of another department is refused.
     public var department: String?
@@ -149,14 +159,18 @@ public struct BookingRequest: Sendable {
 
 /// An appointment (预约) in a slot.
 public struct Appointment: Sendable, Codable, Equatable {
+    /// The appointment's id, also `Appointment/<id>` in FHIR.
     public var id: String
+    /// The slot, its schedule and the resident (Patient id).
     public var slot: String
     public var schedule: String
     public var patient: String
+    /// The ``BookingChannel`` it came through, and the referral it serves.
     public var channel: String
     public var referral: String?
     /// `booked`, `cancelled`, `rescheduled`, `fulfilled` or `noshow`.
     public var status: String
+    /// The slot's start, hospital and department.
     public var start: String
     public var organization: String
     public var department: String
@@ -164,6 +178,7 @@ public struct Appointment: Sendable, Codable, Equatable {
 
 /// The answer to joining a waiting list: the place in the queue (1 = next).
 public struct WaitlistPlace: Sendable, Codable, Equatable {
+    /// The schedule, the resident, and the place (1 = next).
     public var schedule: String
     public var patient: String
     public var position: Int

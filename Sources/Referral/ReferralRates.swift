@@ -8,6 +8,7 @@ public struct ReferralRates: Sendable, Codable, Equatable {
     /// First and last day of the period (requests sent then).
     public var from: String
     public var to: String
+    /// Referrals sent in the period, and how many were accepted (whatever came after), declined and withdrawn.
     public var sent: Int
     public var accepted: Int
     public var declined: Int

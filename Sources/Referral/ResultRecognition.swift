@@ -6,6 +6,7 @@ import Storage
 
 /// A test the rules recognise across institutions (互认项目): its code and for how many days a result stands.
 public struct RecognitionRule: Sendable, Codable, Equatable {
+    /// The code (LOINC by default), its Chinese label, and the days a result stands.
     public var system: String
     public var code: String
     public var label: String
@@ -16,6 +17,7 @@ public struct RecognitionRule: Sendable, Codable, Equatable {
 public struct EarlierResult: Sendable, Codable, Equatable {
     /// `Observation/<id>` or `DiagnosticReport/<id>`.
     public var reference: String
+    /// When and where (Organization id and name) it was done.
     public var date: String
     public var organization: String
     public var organizationName: String
@@ -25,6 +27,7 @@ public struct EarlierResult: Sendable, Codable, Equatable {
 
 /// The answer to an order about to be placed: a warning with the earlier result when one stands.
 public struct RecognitionCheck: Sendable, Codable, Equatable {
+    /// The rule for the test (nil when it is not a recognised test) and the latest result that stands.
     public var rule: RecognitionRule?
     public var earlier: EarlierResult?
     /// The warning to show (nil when nothing stands).
@@ -34,6 +37,7 @@ public struct RecognitionCheck: Sendable, Codable, Equatable {
 /// What became of an order (for the rate): `recognised` (the earlier result accepted, no repeat), `repeated`
 /// (ordered again although a result stood), `new` (nothing stood).
 public struct TestOrder: Sendable, Codable, Equatable {
+    /// The order's id, the resident, the test code, the outcome and the earlier result it refers to.
     public var id: String
     public var patient: String
     public var code: String
@@ -43,6 +47,7 @@ public struct TestOrder: Sendable, Codable, Equatable {
 
 /// The recognition rate of a district in a period (互认率): recognised ÷ (recognised + repeated).
 public struct RecognitionRate: Sendable, Codable, Equatable {
+    /// The district and the period (days, inclusive); the orders by outcome; the rate as a whole percent (rounded down).
     public var district: String
     public var from: String
     public var to: String

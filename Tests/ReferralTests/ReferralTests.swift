@@ -1,5 +1,6 @@
 import Access
 import App
+import AsyncHTTPClient
 import FHIR
 import Foundation
 import HTTPTypes
@@ -93,17 +94,31 @@ extension TestResponse {
                                                                          start: "08:00", end: "16:20", slotMinutes: 10), actor: "test")
             let slots = try await service.slots(schedule: schedule.id)
             #expect(slots.count == 50)
-            let doctor = try await server.client(as: ReferralWorld.doctor)
+            // The test server's own client sends everything over one connection, one request after another; this client
+            // opens a connection per request in flight, so the 500 attempts really run at once.
+            let port = try #require(server.client.port)
+            let token = try await server.token(ReferralWorld.doctor)
+            var configuration = HTTPClient.Configuration()
+            configuration.connectionPool = .init(idleTimeout: .seconds(30), concurrentHTTP1ConnectionsPerHostSoftLimit: 500)
+            let http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
             let outcomes = try await withThrowingTaskGroup(of: (String, HTTPResponse.Status, String).self) { group in
                 for (index, patient) in patients.enumerated() {
                     let slot = slots[index % slots.count].id
                     group.addTask {
-                        try await doctor.execute(uri: "/api/v1/referral/appointments", method: .post, headers: ReferralWorld.jsonHeaders,
-                                                 body: ByteBuffer(string: #"{"slot":"\#(slot)","patient":"\#(patient)"}"#)) { ($0.status == .created ? slot : "", $0.status, $0.text) }
+                        var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)/api/v1/referral/appointments")
+                        request.method = .POST
+                        request.headers.add(name: "Authorization", value: "Bearer \(token)")
+                        request.headers.add(name: "Content-Type", value: "application/json")
+                        request.body = .bytes(ByteBuffer(string: #"{"slot":"\#(slot)","patient":"\#(patient)"}"#))
+                        let response = try await http.execute(request, timeout: .seconds(120))
+                        let text = String(buffer: try await response.body.collect(upTo: 1 << 20))
+                        let status = HTTPResponse.Status(code: Int(response.status.code))
+                        return (status == .created ? slot : "", status, text)
                     }
                 }
                 return try await group.reduce(into: []) { $0.append($1) }
             }
+            try await http.shutdown()
             let booked = outcomes.filter { $0.1 == .created }
             #expect(booked.count == 50, "\(Dictionary(grouping: outcomes, by: { $0.1.code }).mapValues(\.count))")
             #expect(Set(booked.map(\.0)).count == 50)
@@ -376,6 +391,40 @@ extension TestResponse {
             #expect(try await service.appointments(patient: patients[1]).isEmpty)
             #expect(try await ReferralWorld.count(platform, "SELECT COUNT(*) AS n FROM referral_waitlist WHERE status = 'lapsed'") == 1)
         }
+    }
+    /// Two platforms on one database (as two server processes would be: separate connection pools, on SQLite two
+    /// writers) book the same 50 slots at once, 250 attempts each: still exactly 50 bookings on 50 distinct slots.
+    @Test func twoProcessesBookingTheSameSlotsNeverDoubleBook() async throws {
+        let (configuration, remove) = try await TestDatabase.fresh()
+        let secrets = AccessSecrets.generate()
+        let first = try await Platform.open(configuration, secrets: secrets)
+        let second = try await Platform.open(configuration, secrets: secrets)
+        do {
+            let patients = try await ReferralWorld.setUp(first, residents: 500)
+            let schedule = try await ReferralService(store: first.fhir).createSchedule(SchedulePlan(
+                organization: ReferralWorld.hospital, department: "respiratory", day: ReferralWorld.day(3), start: "08:00", end: "16:20", slotMinutes: 10), actor: "t")
+            let slots = try await ReferralService(store: first.fhir).slots(schedule: schedule.id).map(\.id)
+            let services = [ReferralService(store: first.fhir), ReferralService(store: second.fhir)]
+            let booked = try await withThrowingTaskGroup(of: String?.self) { group in
+                for (index, patient) in patients.enumerated() {
+                    group.addTask {
+                        do {
+                            return try await services[index % 2].book(BookingRequest(slot: slots[index % slots.count], patient: patient, channel: .familyDoctor, actor: "t")).slot
+                        } catch let error as FHIRError where error.status == 409 {
+                            return nil
+                        }
+                    }
+                }
+                return try await group.reduce(into: []) { $0.append($1) }.compactMap { $0 }
+            }
+            #expect(booked.count == 50 && Set(booked).count == 50)
+            #expect(try await ReferralWorld.count(first, "SELECT COUNT(*) AS n FROM referral_appointment WHERE status = 'booked'") == 50)
+            #expect(try await ReferralWorld.count(first, "SELECT COUNT(*) AS n FROM fhir_resource WHERE res_type = 'Appointment'") == 50)
+        } catch {
+            await second.shutdown(); await first.shutdown(); await remove()
+            throw error
+        }
+        await second.shutdown(); await first.shutdown(); await remove()
     }
 }
 
