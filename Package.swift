@@ -23,6 +23,8 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird-auth.git", from: "2.5.0"),
         .package(url: "https://github.com/vapor/jwt-kit.git", from: "5.7.1"),
         .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
+        // Already built for HummingbirdTesting; `weijian bench booking` uses it as its HTTP client.
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
     ],
     targets: [
         .target(
@@ -79,9 +81,14 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "Referral",
+            dependencies: ["Storage", "FHIR", "Registry"],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "App",
             dependencies: [
-                "Storage", "FHIR", "Registry", "Access", "Messaging", "Contracting", "ChronicCare", "Surveillance",
+                "Storage", "FHIR", "Registry", "Access", "Messaging", "Contracting", "ChronicCare", "Surveillance", "Referral",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdAuth", package: "hummingbird-auth"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -92,8 +99,9 @@ let package = Package(
         .executableTarget(
             name: "weijian",
             dependencies: [
-                "App", "Storage", "FHIR", "Registry", "Access", "Contracting", "ChronicCare", "Surveillance",
+                "App", "Storage", "FHIR", "Registry", "Access", "Contracting", "ChronicCare", "Surveillance", "Referral",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -124,6 +132,12 @@ let package = Package(
         .testTarget(
             name: "SurveillanceTests",
             dependencies: ["Surveillance", "Access", "FHIR", "Storage", "App", "Registry", "WeijianTesting", .product(name: "HummingbirdTesting", package: "hummingbird")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "ReferralTests",
+            dependencies: ["Referral", "Access", "FHIR", "Storage", "App", "Registry", "WeijianTesting", .product(name: "HummingbirdTesting", package: "hummingbird"),
+                           .product(name: "AsyncHTTPClient", package: "async-http-client")],
             swiftSettings: swiftSettings
         ),
         .testTarget(

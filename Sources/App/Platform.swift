@@ -2,6 +2,7 @@ public import Access
 import ChronicCare
 import Contracting
 public import FHIR
+import Referral
 import Registry
 import Logging
 import Messaging
@@ -19,6 +20,7 @@ public struct Platform: Sendable {
 
     /// Every migration of every target, applied in id order.
     public static let migrations: [Migration] = FHIRMigrations.all + RegistryMigrations.all + MessagingMigrations.all + AccessMigrations.all + ContractingMigrations.all + ChronicMigrations.all + SurveillanceMigrations.all
+        + ReferralMigrations.all
 
     /// The key file's keys: token signing, field protection, keyed hashes.
     public let secrets: AccessSecrets

@@ -2,6 +2,7 @@ import Access
 import ChronicCare
 import Contracting
 import FHIR
+import Referral
 import Registry
 import Surveillance
 public import Hummingbird
@@ -39,6 +40,9 @@ public enum WeijianServer {
         let chronic = ChronicRoutes(access: access, chronic: ChronicService(store: platform.fhir))
         chronic.register(on: router)
         chronic.registerPages(on: router)
+        let referral = ReferralRoutes(access: access, referral: ReferralService(store: platform.fhir))
+        referral.register(on: router)
+        referral.registerPages(on: router)
         HomeRoutes<AppRequestContext>().register(on: router)
         return Application(
             router: router,

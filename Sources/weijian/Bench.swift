@@ -7,7 +7,7 @@ import Registry
 import Storage
 
 struct Bench: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Benchmarks that print figures (not tests).", subcommands: [BenchIngest.self, BenchAudit.self, BenchChronic.self, BenchDetectors.self])
+    static let configuration = CommandConfiguration(abstract: "Benchmarks that print figures (not tests).", subcommands: [BenchIngest.self, BenchAudit.self, BenchChronic.self, BenchDetectors.self, BenchBooking.self])
 }
 
 /// `weijian bench ingest`: synthetic residents with their records, each as one transaction Bundle
@@ -47,22 +47,12 @@ struct BenchIngest: AsyncParsableCommand {
         let service = FHIRService(store: platform.fhir)
         let clock = ContinuousClock()
         let cpuBefore = Self.cpuSeconds()
-        let next = Counter()
         let failures = Counter()
         let elapsed = try await clock.measure {
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                for _ in 0..<max(1, concurrency) {
-                    group.addTask {
-                        while true {
-                            let index = next.increment() - 1
-                            guard index < bundles.count else { return }
-                            let body = try JSONValue.parse(bundles[index])
-                            let response = await service.handle(FHIRRequest(method: "POST", path: [], body: body), base: "http://bench/fhir/r4")
-                            if response.status != 200 { _ = failures.increment() }
-                        }
-                    }
-                }
-                try await group.waitForAll()
+            try await Self.forEachIndex(bundles.count, concurrency: concurrency) { index in
+                let body = try JSONValue.parse(bundles[index])
+                let response = await service.handle(FHIRRequest(method: "POST", path: [], body: body), base: "http://bench/fhir/r4")
+                if response.status != 200 { _ = failures.increment() }
             }
         }
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
@@ -100,6 +90,23 @@ struct BenchIngest: AsyncParsableCommand {
         getrusage(RUSAGE_SELF.rawValue, &usage)
         func seconds(_ time: timeval) -> Double { Double(time.tv_sec) + Double(time.tv_usec) / 1e6 }
         return seconds(usage.ru_utime) + seconds(usage.ru_stime)
+    }
+
+    /// Runs `body` for every index below `total`, `concurrency` at a time (each worker takes the next index).
+    static func forEachIndex(_ total: Int, concurrency: Int, _ body: @escaping @Sendable (Int) async throws -> Void) async throws {
+        let next = Counter()
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for _ in 0..<max(1, concurrency) {
+                group.addTask {
+                    while true {
+                        let index = next.increment() - 1
+                        guard index < total else { return }
+                        try await body(index)
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
     }
 
     /// A fresh database for one run: a new SQLite file, or a new PostgreSQL schema.

@@ -3,6 +3,7 @@ import App
 import Contracting
 import ArgumentParser
 import Foundation
+import Referral
 import Registry
 import Surveillance
 
@@ -33,6 +34,8 @@ struct Seed: AsyncParsableCommand {
             print("childhood vaccinations: \(doses) doses")
             try await platform.audit.append([AuditRecord.byOperator("seed", action: "seed", entity: "demo district \(district)",
                                                                   reason: "\(report.residents) synthetic residents, \(report.resources) resources")])
+            let schedules = try await ReferralService(store: platform.fhir).seedDemo(district: district)
+            print("demo schedules (号源): \(schedules)")
             let made = try await DemoAccounts.create(platform: platform, district: district)
             if !made.isEmpty { print("demo accounts (password \(DemoAccounts.password)): \(made.map(\.username).joined(separator: ", "))") }
         } catch {

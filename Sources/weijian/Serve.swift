@@ -5,6 +5,7 @@ import ArgumentParser
 import Foundation
 import Hummingbird
 import Logging
+import Referral
 import Registry
 import Surveillance
 
@@ -49,6 +50,8 @@ struct Serve: AsyncParsableCommand {
                 logger.info("demo infectious disease case reports", metadata: ["cards": "\(cards)"])
                 let doses = try await SurveillanceService(store: platform.fhir).seedDemoVaccinations(district: demoDistrict)
                 logger.info("demo childhood vaccinations", metadata: ["doses": "\(doses)"])
+                let schedules = try await ReferralService(store: platform.fhir).seedDemo(district: demoDistrict)
+                logger.info("demo schedules", metadata: ["schedules": "\(schedules)"])
                 let made = try await DemoAccounts.create(platform: platform, district: demoDistrict, bcryptCost: configuration.bcryptCost)
                 logger.info("demo accounts (password \(DemoAccounts.password)): \(made.map(\.username).joined(separator: ", "))")
             }

@@ -133,6 +133,17 @@ import WeijianTesting
         Case(method: .get, uri: "/api/v1/surveillance/vaccination/lots/L1", expected: ["anonymous": .unauthorized, "cdc": .ok]),
         Case(method: .get, uri: "/surveillance/vaccination", expected: ["anonymous": .seeOther, "cdc": .ok]),
         Case(method: .post, uri: "/api/v1/surveillance/detect", body: #"{"method":"C1","counts":[1,2,1,2,1,2,1,9]}"#, expected: ["anonymous": .unauthorized, "cdc": .ok]),
+        // Referral: the family doctor's referrals and every clinical institution's inbox; rates for managers; a referral up
+        // only by the resident's own family doctor (here refused as content: 同仁医院 is not in this small world's record).
+        Case(method: .get, uri: "/api/v1/referral/referrals/worklist", expected: ["anonymous": .unauthorized, "doctorA": .ok, "doctorB": .ok]),
+        Case(method: .get, uri: "/api/v1/referral/referrals/inbox", expected: [
+            "anonymous": .unauthorized, "doctorA": .ok, "doctorB": .ok, "chcStaffA": .ok, "chcManagerB": .ok, "clinician": .ok]),
+        Case(method: .get, uri: "/api/v1/referral/rates", expected: ["anonymous": .unauthorized, "manager": .ok]),
+        Case(method: .get, uri: "/api/v1/referral/appointments?patient=A", expected: ["anonymous": .unauthorized, "residentA": .ok, "doctorA": .ok, "chcStaffA": .ok, "cdc": .ok]),
+        Case(method: .post, uri: "/api/v1/referral/referrals", body: #"{"patient":"A","toOrganization":"cn-tongren","department":"cardiology","reason":"血压未控制"}"#, expected: [
+            "anonymous": .unauthorized, "doctorA": .unprocessableContent]),
+        Case(method: .get, uri: "/referral", expected: [
+            "anonymous": .seeOther, "residentA": .seeOther, "residentA2": .seeOther, "doctorA": .ok, "doctorB": .ok, "chcStaffA": .ok, "chcManagerB": .ok, "clinician": .ok]),
         Case(method: .get, uri: "/api/v1/divisions?parent=310105", expected: Dictionary(uniqueKeysWithValues: (["anonymous"] + principals.keys).map { ($0, .ok) })),
     ]
 
