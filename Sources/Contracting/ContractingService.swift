@@ -44,7 +44,7 @@ public struct ContractingService: Sendable {
                 }
                 return signed
             }
-        } catch let error where Self.isUniqueViolation(error) {
+        } catch let error where Database.isUniqueViolation(error) {
             throw FHIRError.conflict("该居民刚刚已签约 (the resident has just been signed by another request)")
         }
     }
@@ -210,7 +210,7 @@ public struct ContractingService: Sendable {
                 try await fillFromWaitlist(practitioner: ended.practitioner, actor: actor, day: day, writer: writer)
                 return next
             }
-        } catch let error where Self.isUniqueViolation(error) {
+        } catch let error where Database.isUniqueViolation(error) {
             throw FHIRError.conflict("该居民的签约刚被另一请求改变 (changed by another request meanwhile)")
         }
     }
@@ -240,7 +240,7 @@ public struct ContractingService: Sendable {
                 }
                 return moved
             }
-        } catch let error where Self.isUniqueViolation(error) {
+        } catch let error where Database.isUniqueViolation(error) {
             throw FHIRError.conflict("签约刚被另一请求改变，请重试 (changed by another request meanwhile)")
         }
     }
@@ -401,11 +401,6 @@ public struct ContractingService: Sendable {
         "c" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased().prefix(16)
     }
 
-    /// A unique index refused a row: two requests raced for one resident.
-    static func isUniqueViolation(_ error: any Error) -> Bool {
-        let text = String(describing: error)
-        return text.contains("UNIQUE constraint failed") || text.contains("23505") || text.contains("unique_violation") || text.contains("duplicate key")
-    }
 }
 
 extension String {

@@ -23,7 +23,7 @@ extension ReferralService {
                 }
                 return appointment
             }
-        } catch let error where Self.isUniqueViolation(error) {
+        } catch let error where Database.isUniqueViolation(error) {
             throw FHIRError.conflict("该居民已预约此排班的号源，或号源刚被他人约走 (the resident already holds a slot of this schedule, or the slot was just taken)")
         }
     }
@@ -100,7 +100,7 @@ extension ReferralService {
                 }
                 return next
             }
-        } catch let error where Self.isUniqueViolation(error) {
+        } catch let error where Database.isUniqueViolation(error) {
             throw FHIRError.conflict("新号源刚被他人约走 (the new slot was just taken)")
         }
     }
@@ -147,7 +147,7 @@ extension ReferralService {
                     """).first()
                 return WaitlistPlace(schedule: schedule, patient: patient, position: try row?.decode(column: "n", as: Int.self) ?? 0)
             }
-        } catch let error where Self.isUniqueViolation(error) {
+        } catch let error where Database.isUniqueViolation(error) {
             throw FHIRError.conflict("该居民已在此排班的候补名单中 (already waiting)")
         }
     }

@@ -73,7 +73,7 @@ extension ReferralService {
                 _ = try await writer.create(ReferralResources.task(referral, lastModified: referral.requestedAt), id: referral.taskID)
                 return referral
             }
-        } catch let error where Self.isUniqueViolation(error) {
+        } catch let error where Database.isUniqueViolation(error) {
             throw FHIRError.conflict("该居民已有一份转往\(receiver.name)\(department.isEmpty ? "" : Department.name(department))的转诊尚未完成，不能重复转诊 (double referral)")
         }
     }
@@ -267,7 +267,7 @@ extension ReferralService {
     func bookingConflicts<T>(_ body: () async throws -> T) async throws -> T {
         do {
             return try await body()
-        } catch let error where Self.isUniqueViolation(error) {
+        } catch let error where Database.isUniqueViolation(error) {
             throw FHIRError.conflict("号源刚被他人约走，或该居民已预约此排班 (slot just taken)")
         }
     }

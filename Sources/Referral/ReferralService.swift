@@ -34,11 +34,6 @@ public struct ReferralService: Sendable {
         FHIRError.unprocessable([OutcomeIssue(code: "value", diagnostics: text, expression: expression)])
     }
 
-    /// A unique index refused a row: two requests raced for one slot, resident or referral.
-    static func isUniqueViolation(_ error: any Error) -> Bool {
-        let text = String(describing: error) + String(reflecting: error)
-        return text.contains("UNIQUE constraint failed") || text.contains("23505") || text.contains("unique_violation") || text.contains("duplicate key")
-    }
 
     // MARK: schedules
 
