@@ -26,8 +26,9 @@ extension SurveillanceRoutes {
         return (principal, district)
     }
 
+    /// The names of the diseases and of the signal streams (a signal names one or the other).
     func diseaseNames() async throws -> [String: String] {
-        Dictionary(uniqueKeysWithValues: try await surveillance.diseases().map { ($0.code, $0.name) })
+        Dictionary(try await surveillance.diseases().map { ($0.code, $0.name) } + surveillance.streams().map { ($0.code, $0.name) }, uniquingKeysWith: { first, _ in first })
     }
 
     static func placeName(_ code: String?) -> String {

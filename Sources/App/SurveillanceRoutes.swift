@@ -11,6 +11,8 @@ extension ReportTimeliness: ResponseEncodable {}
 extension Signal: ResponseEncodable {}
 extension VaccinationCoverage: ResponseEncodable {}
 extension OverdueDose: ResponseEncodable {}
+extension SignalStream: ResponseEncodable {}
+extension StreamTotal: ResponseEncodable {}
 extension SignalResponse: ResponseEncodable {}
 
 /// Infectious disease reporting under `/api/v1/surveillance`: the notifiable list, cards entered by hand by
@@ -36,6 +38,8 @@ struct SurveillanceRoutes {
     }
     struct DetectResponse: ResponseEncodable { var method: String; var alarmDays: [Int] }
     struct SignalStep: Decodable { var verdict: Bool?; var note: String? }
+    struct StreamItem: Decodable { var subdistrict: String; var day: String; var text: String }
+    struct Recorded: ResponseEncodable { var recorded: Int; var id: String? }
     struct LotDose: ResponseEncodable { var patient: String; var vaccine: String; var dose: Int; var givenOn: String }
 
     func register(on router: Router<Context>) {
@@ -126,6 +130,42 @@ struct SurveillanceRoutes {
             let district = try Pages.district(of: principal, asked: request.uri.queryParameters["district"].map(String.init))
             let from = request.uri.queryParameters["from"].map(String.init) ?? CalendarDay.shift(CalendarDay.today(), days: -365)
             return try await apiErrors { try await surveillance.signalResponse(district: district, from: from) }
+        }
+
+        // 多渠道监测: the streams; counts from sentinel clinics, laboratories, schools and pharmacies (their staff,
+        // the CDC, or a district exchange system); tip-offs and media items; totals by day or week, 街道 or district.
+        api.get("streams") { _, context -> [SignalStream] in
+            _ = try context.require(.cdcEpidemiologist, .chcStaff, .chcManager, .hospitalClinician, .commissionManager, .systemClient)
+            return try await surveillance.streams()
+        }
+        api.post("streams/:stream/counts") { request, context -> Response in
+            let principal = try context.require(.cdcEpidemiologist, .chcStaff, .chcManager, .hospitalClinician, .systemClient)
+            let district = try Pages.district(of: principal, asked: nil)
+            let counts = try await request.decode(as: [StreamCount].self, context: context)
+            let recorded = try await apiErrors {
+                try await surveillance.recordCounts(stream: try context.parameters.require("stream"), district: district, counts: counts, reporter: principal.subject)
+            }
+            return try Pages.json(Recorded(recorded: recorded, id: nil), status: .created)
+        }
+        api.post("streams/:stream/items") { request, context -> Response in
+            let principal = try context.require(.cdcEpidemiologist, .chcStaff, .chcManager, .hospitalClinician, .systemClient)
+            let district = try Pages.district(of: principal, asked: nil)
+            let item = try await request.decode(as: StreamItem.self, context: context)
+            let id = try await apiErrors {
+                try await surveillance.recordItem(stream: try context.parameters.require("stream"), district: district, subdistrict: item.subdistrict, day: item.day,
+                                                  text: item.text, reporter: principal.subject)
+            }
+            return try Pages.json(Recorded(recorded: 1, id: id), status: .created)
+        }
+        api.get("streams/:stream") { request, context -> [StreamTotal] in
+            let principal = try context.require(.cdcEpidemiologist, .commissionManager)
+            let district = try Pages.district(of: principal, asked: request.uri.queryParameters["district"].map(String.init))
+            let query = request.uri.queryParameters
+            let to = query["to"].map(String.init) ?? CalendarDay.today()
+            return try await apiErrors {
+                try await surveillance.streamTotals(stream: try context.parameters.require("stream"), district: district, from: query["from"].map(String.init) ?? CalendarDay.shift(to, days: -59),
+                                                    to: to, byWeek: query["period"] == "week", bySubdistrict: query["by"] != "district")
+            }
         }
 
         // 预防接种: coverage by birth cohort (CDC, commission), children overdue (CHC staff: their CHC; CDC: the

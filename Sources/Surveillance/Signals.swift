@@ -90,6 +90,40 @@ extension SurveillanceService {
                     }
                 }
             }
+            // The count streams (sentinels, laboratories, absenteeism, pharmacies) by 街道: EARS C2 on the daily
+            // totals; the item streams (tip-offs, media): any report, for the CDC to look at.
+            let streams = try await sql.raw("SELECT code, name, kind FROM surveillance_stream").all().map {
+                (code: try $0.decode(column: "code", as: String.self), name: try $0.decode(column: "name", as: String.self), kind: try $0.decode(column: "kind", as: String.self))
+            }
+            var streamSeries: [String: [Double]] = [:]
+            for (table, value) in [("surveillance_stream_count", "SUM(count)"), ("surveillance_stream_item", "COUNT(*)")] {
+                for row in try await sql.raw("""
+                    SELECT stream, subdistrict, day, \(unsafeRaw: value) AS n FROM \(unsafeRaw: table)
+                    WHERE district = \(bind: district) AND day >= \(bind: from) AND day <= \(bind: day) GROUP BY stream, subdistrict, day
+                    """).all() {
+                    let key = try row.decode(column: "stream", as: String.self) + "|" + row.decode(column: "subdistrict", as: String.self)
+                    let index = CalendarDay.days(from: from, to: try row.decode(column: "day", as: String.self))
+                    guard (0..<60).contains(index) else { continue }
+                    streamSeries[key, default: [Double](repeating: 0, count: 60)][index] += Double(try row.decode(column: "n", as: Int.self))
+                }
+            }
+            for (key, counts) in streamSeries.sorted(by: { $0.key < $1.key }) {
+                let parts = key.split(separator: "|").map(String.init)
+                guard parts.count == 2, let stream = streams.first(where: { $0.code == parts[0] }) else { continue }
+                if stream.kind == "item" {
+                    for index in 53..<60 where counts[index] > 0 {
+                        found.append((stream.code, parts[1], "report", CalendarDay.shift(from, days: index), Int(counts[index]), "\(stream.name)：\(Int(counts[index])) 条，待核实"))
+                    }
+                    continue
+                }
+                // C2 (a two-day gap before the 7-day baseline) flags a day's jump at once; C3 would wait for the
+                // excess of the days before it.
+                let ears = EARS.alarms(counts, method: .c2)
+                for index in 53..<60 where ears[index] {
+                    found.append((stream.code, parts[1], "stream-ears-c2", CalendarDay.shift(from, days: index), Int(counts[index]),
+                                  "\(stream.name)：当日 \(Int(counts[index]))，EARS C2 超出基线"))
+                }
+            }
             var made: [Signal] = []
             let now = ISO8601Timestamp.now()
             for signal in found {
@@ -168,7 +202,12 @@ extension SurveillanceService {
     /// The epidemic curve of a disease in a district (流行曲线): valid cards per day (by onset, else diagnosis)
     /// and 街道, for the `days` days up to `day`.
     public func epidemicCurve(district: String, disease: String, to day: String, days: Int = 60) async throws -> [(day: String, subdistrict: String, cases: Int)] {
-        try await database.read { sql in
+        if let stream = try await streams().first(where: { $0.code == disease }) {
+            // A stream's signal: its daily totals by 街道 instead.
+            let from = CalendarDay.shift(day, days: -(days - 1))
+            return try await streamTotals(stream: stream.code, district: district, from: from, to: day, byWeek: false, bySubdistrict: true).map { ($0.period, $0.area, $0.count) }
+        }
+        return try await database.read { sql in
             try await sql.raw("""
                 SELECT COALESCE(onset_date, SUBSTR(diagnosed_at, 1, 10)) AS d, COALESCE(subdistrict, '') AS s, COUNT(*) AS n FROM surveillance_report
                 WHERE district = \(bind: district) AND disease = \(bind: disease) AND status IN ('submitted', 'verified')

@@ -59,5 +59,29 @@ public enum SurveillanceMigrations {
                 "CREATE INDEX surveillance_immunization_lot ON surveillance_immunization (lot)",
             ]
         },
+        Migration(id: "0703_surveillance_streams") { _ in
+            [
+                // 多渠道监测: the signal streams beside case reports, as data. `count` streams take daily counts per
+                // reporting site (a sentinel clinic, a school, a pharmacy, a laboratory); `item` streams take
+                // single reports (a tip-off, a media item).
+                "CREATE TABLE surveillance_stream (code TEXT PRIMARY KEY, name TEXT NOT NULL, kind TEXT NOT NULL, unit TEXT NOT NULL)",
+                """
+                INSERT INTO surveillance_stream VALUES ('fever-clinic', '发热门诊就诊人次', 'count', '人次'), ('ili', '流感样病例', 'count', '例'),
+                    ('diarrhoea-clinic', '肠道门诊就诊人次', 'count', '人次'), ('lab-positive', '病原学检测阳性', 'count', '份'),
+                    ('school-absence', '学校及托幼机构因病缺勤', 'count', '人'), ('pharmacy-antipyretic', '药店退热止泻药销售', 'count', '盒'),
+                    ('tip-off', '群众举报线索', 'item', '条'), ('media', '媒体舆情', 'item', '条')
+                """,
+                """
+                CREATE TABLE surveillance_stream_count (stream TEXT NOT NULL, site TEXT NOT NULL, subdistrict TEXT NOT NULL, district TEXT NOT NULL,
+                    day TEXT NOT NULL, count INTEGER NOT NULL, reported_by TEXT NOT NULL, PRIMARY KEY (stream, site, day))
+                """,
+                "CREATE INDEX surveillance_stream_count_area ON surveillance_stream_count (district, stream, day)",
+                """
+                CREATE TABLE surveillance_stream_item (id TEXT PRIMARY KEY, stream TEXT NOT NULL, subdistrict TEXT NOT NULL, district TEXT NOT NULL,
+                    day TEXT NOT NULL, text TEXT NOT NULL, reported_by TEXT NOT NULL, created_at TEXT NOT NULL)
+                """,
+                "CREATE INDEX surveillance_stream_item_area ON surveillance_stream_item (district, stream, day)",
+            ]
+        },
     ]
 }

@@ -132,6 +132,11 @@ import WeijianTesting
         Case(method: .get, uri: "/api/v1/surveillance/vaccination/overdue", expected: ["anonymous": .unauthorized, "cdc": .ok]),  // the matrix's CHCs are not in the catalogue, so CHC staff get 403 here; VaccinationTests covers them
         Case(method: .get, uri: "/api/v1/surveillance/vaccination/lots/L1", expected: ["anonymous": .unauthorized, "cdc": .ok]),
         Case(method: .get, uri: "/surveillance/vaccination", expected: ["anonymous": .seeOther, "cdc": .ok]),
+        Case(method: .get, uri: "/api/v1/surveillance/streams", expected: [
+            "anonymous": .unauthorized, "cdc": .ok, "chcStaffA": .ok, "chcManagerB": .ok, "clinician": .ok, "manager": .ok]),
+        Case(method: .post, uri: "/api/v1/surveillance/streams/fever-clinic/counts", body: #"[{"site":"s1","subdistrict":"310105001","day":"2026-01-05","count":3}]"#,
+             expected: ["anonymous": .unauthorized, "cdc": .created]),  // the matrix's CHCs and hospital are not in the catalogue: no district, 403
+        Case(method: .get, uri: "/api/v1/surveillance/streams/fever-clinic", expected: ["anonymous": .unauthorized, "cdc": .ok, "manager": .ok]),
         Case(method: .post, uri: "/api/v1/surveillance/detect", body: #"{"method":"C1","counts":[1,2,1,2,1,2,1,9]}"#, expected: ["anonymous": .unauthorized, "cdc": .ok]),
         // Referral: the family doctor's referrals and every clinical institution's inbox; rates for managers; a referral up
         // only by the resident's own family doctor (here refused as content: 同仁医院 is not in this small world's record).
