@@ -109,6 +109,23 @@ enum CaseReports {
         return id
     }
 
+    /// Withdraws the cards of these sources still in force (`rejected`, history: withdrawn by the record), in
+    /// one statement per 500 sources.
+    static func withdraw(sources: [String], sql: any SQLDatabase) async throws {
+        guard !sources.isEmpty else { return }
+        let now = ISO8601Timestamp.now()
+        var start = 0
+        while start < sources.count {
+            let chunk = Array(sources[start..<min(sources.count, start + 500)])
+            let ids = try await sql.raw("""
+                UPDATE surveillance_report SET status = 'rejected', revision = revision + 1
+                WHERE source IN (\(binds: chunk)) AND status IN ('submitted', 'verified') RETURNING id
+                """).all().map { try $0.decode(column: "id", as: String.self) }
+            for id in ids { try await history(id, actor: "emr", action: "withdrawn", detail: "病历中的诊断已删除、排除或更正为非法定传染病", at: now, sql: sql) }
+            start += 500
+        }
+    }
+
     static func history(_ id: String, actor: String, action: String, detail: String, at: String, sql: any SQLDatabase) async throws {
         try await sql.raw("""
             INSERT INTO surveillance_report_history (report_id, seq, at, actor, action, detail)

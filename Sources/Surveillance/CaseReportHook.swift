@@ -5,7 +5,8 @@ import Storage
 
 /// Direct push from the EMR (直报): inside every FHIR write, a Condition or an Encounter (its reason codes)
 /// with a notifiable ICD-10 code creates the case report card, prefilled from the record, in the same
-/// transaction; a later version of the Condition revises the card (its history keeps the change). A
+/// transaction; a later version of the Condition revises the card (its history keeps the change), and one
+/// that no longer makes a notifiable diagnosis (deleted, refuted, entered in error) withdraws it. A
 /// notifiable diagnosis whose onset is after the diagnosis is refused (422), with nothing stored.
 public struct CaseReportHook: ResourceWriteHook {
     public let resourceTypes: Set<String> = ["Condition", "Encounter"]
@@ -16,8 +17,15 @@ public struct CaseReportHook: ResourceWriteHook {
 
     public func didWrite(_ versions: [WrittenVersion], sql: any SQLDatabase) async throws {
         var diseases: [NotifiableDisease]?
+        // Conditions that no longer make a notifiable diagnosis (deleted, refuted, entered in error, resolved
+        // to another code): a card they made is withdrawn (history: withdrawn by the record).
+        var withdrawn: [String] = []
         for version in versions {
-            guard let resource = version.resource, let patient = Self.reference(resource["subject"], "Patient") else { continue }
+            let source = "\(version.type)/\(version.id)"
+            guard let resource = version.resource, let patient = Self.reference(resource["subject"], "Patient") else {
+                if version.type == "Condition" { withdrawn.append(source) }
+                continue
+            }
             let codes: [String]
             if version.type == "Condition" {
                 codes = Diagnosis.activeICD10Codes(of: resource)
@@ -25,9 +33,16 @@ public struct CaseReportHook: ResourceWriteHook {
                 guard resource["status"]?.stringValue != "entered-in-error", resource["status"]?.stringValue != "cancelled" else { continue }
                 codes = (resource["reasonCode"]?.items ?? []).flatMap { Diagnosis.icd10Codes(in: $0) }
             }
-            guard !codes.isEmpty else { continue }
+            guard !codes.isEmpty else {
+                if version.type == "Condition" { withdrawn.append(source) }
+                continue
+            }
             if diseases == nil { diseases = try await CaseReports.diseases(sql: sql) }
-            guard let (code, disease) = codes.lazy.compactMap({ code in NotifiableDisease.matching(code, in: diseases ?? []).map { (code, $0) } }).first else { continue }
+            guard let (code, disease) = codes.lazy.compactMap({ code in NotifiableDisease.matching(code, in: diseases ?? []).map { (code, $0) } }).first else {
+                if version.type == "Condition" { withdrawn.append(source) }
+                continue
+            }
+            withdrawn.removeAll { $0 == source }
             let diagnosedText = version.type == "Condition"
                 ? resource["recordedDate"]?.stringValue ?? resource["onsetDateTime"]?.stringValue
                 : resource["period"]?["start"]?.stringValue
@@ -47,6 +62,7 @@ public struct CaseReportHook: ResourceWriteHook {
                 certainty: version.type == "Condition" ? Self.certainty(resource) : "clinical", reporter: reporter, encounter: encounter
             ), actor: reporter.map { "Practitioner/\($0)" } ?? "emr", sql: sql, now: now)
         }
+        try await CaseReports.withdraw(sources: withdrawn, sql: sql)
     }
 
     /// The certainty of a diagnosis: provisional or differential → suspected; confirmed with evidence from a

@@ -96,6 +96,13 @@ import WeijianTesting
             #expect(try JSONDecoder().decode([CaseReport].self, from: Data(text.utf8)).map(\.id) == [cholera.id])
             (_, text) = try await Self.send(cdc, .get, "/api/v1/surveillance/timeliness?from=\(CalendarDay.shift(today, days: -1))")
             #expect(text.contains(#""reports":2"#) && text.contains(#""late":1"#) && text.contains(#""timelyPercent":50"#), "\(text)")
+            // The EMR marks the diagnosis entered in error: its card is withdrawn, with the reason in its history.
+            revised["verificationStatus"] = .object(["coding": .array([.object(["system": .string("http://terminology.hl7.org/CodeSystem/condition-ver-status"), "code": .string("entered-in-error")])])])
+            _ = try await platform.fhir.update(revised, type: "Condition", id: conditionID)
+            (_, text) = try await Self.send(cdc, .get, "/api/v1/surveillance/reports/\(diarrhoea.id)")
+            let withdrawnCard = try JSONValue.parse(Data(text.utf8))
+            #expect(withdrawnCard["report"]?["status"]?.stringValue == "rejected")
+            #expect(withdrawnCard["history"]?.arrayValue?.last?["action"]?.stringValue == "withdrawn", "\(text)")
         }
     }
 
