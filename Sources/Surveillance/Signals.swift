@@ -49,8 +49,10 @@ extension SurveillanceService {
         let from = CalendarDay.shift(day, days: -59)
         return try await database.write { sql in
             let diseases = Dictionary(uniqueKeysWithValues: try await sql.raw("SELECT code, name, class, cluster_cases, cluster_days FROM surveillance_disease").all().map {
+                // The thresholds are data: kept within what the 60-day window can judge (1–50 days, at least 1 case).
                 (try $0.decode(column: "code", as: String.self), (name: try $0.decode(column: "name", as: String.self), diseaseClass: try $0.decode(column: "class", as: String.self),
-                                                                   cases: try $0.decode(column: "cluster_cases", as: Int.self), days: try $0.decode(column: "cluster_days", as: Int.self)))
+                                                                   cases: max(1, try $0.decode(column: "cluster_cases", as: Int.self)),
+                                                                   days: min(50, max(1, try $0.decode(column: "cluster_days", as: Int.self)))))
             })
             var series: [String: [Double]] = [:]  // disease|街道 → 60 daily counts
             for row in try await sql.raw("""
