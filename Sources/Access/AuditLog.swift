@@ -105,13 +105,14 @@ public struct AuditLog: Sendable {
     }
 
     /// Appends records inside the caller's transaction (so a change and its audit entry commit together).
-    /// On PostgreSQL a transaction-scoped advisory lock keeps the chain linear under concurrent writers;
-    /// SQLite has one writer already.
+    /// On PostgreSQL a transaction-scoped advisory lock keeps the chain linear under concurrent writers; the
+    /// lock is the schema's (the chain lives in it), so databases sharing a server by schema do not wait on
+    /// each other's chains. SQLite has one writer already.
     @discardableResult
     public static func append(_ records: [AuditRecord], sql: any SQLDatabase, engine: DatabaseEngine) async throws -> [AuditEntry] {
         guard !records.isEmpty else { return [] }
         if engine == .postgres {
-            try await sql.raw("SELECT pg_advisory_xact_lock(7310105)").run()
+            try await sql.raw("SELECT pg_advisory_xact_lock(7310105, hashtext(current_schema()))").run()
         }
         var seq: Int64 = 0
         var previous = genesis
