@@ -80,11 +80,8 @@ public enum ChronicCheck {
         }
         guard let patients else { return try await sql.raw(query("")).all().map(decode) }
         var found: [CheckDue] = []
-        var start = 0
-        while start < patients.count {
-            let chunk = patients[start..<min(patients.count, start + 500)]
+        for chunk in patients.chunked(500) {
             found += try await sql.raw(query(" AND e.patient_id IN (" + chunk.map(ChronicSchedule.literal).joined(separator: ", ") + ")")).all().map(decode)
-            start += 500
         }
         return found
     }

@@ -99,9 +99,8 @@ public struct ChronicHook: ResourceWriteHook {
         // Two elevated pressures on different days: suspected hypertension for those not yet registered.
         var suspected = BatchInsert(table: "chronic_enrolment", columns: Self.enrolmentColumns, suffix: "ON CONFLICT (patient_id, programme) DO NOTHING")
         let candidates = elevated.sorted()
-        var start = 0
-        while start < candidates.count {
-            let chunk = Array(candidates[start..<min(candidates.count, start + 500)])
+        for slice in candidates.chunked(500) {
+            let chunk = Array(slice)
             for row in try await sql.raw("""
                 SELECT patient_id, MIN(taken_on) AS first FROM chronic_reading WHERE patient_id IN (\(binds: chunk)) AND kind = 'bp' AND (value1 >= 140 OR value2 >= 90)
                 GROUP BY patient_id HAVING COUNT(DISTINCT taken_on) >= 2
@@ -109,7 +108,6 @@ public struct ChronicHook: ResourceWriteHook {
                 suspected.append([.text(try row.decode(column: "patient_id", as: String.self)), .text("hypertension"), .text("suspected"), .text("readings"),
                                   .text(CalendarDay.today()), .int(0), .int(0)])
             }
-            start += 500
         }
         try await suspected.flush(sql, engine: engine)
         try await ChronicSchedule.recompute(sql: sql, engine: engine, day: CalendarDay.today(), patients: touched.sorted())

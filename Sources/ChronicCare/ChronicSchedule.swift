@@ -31,11 +31,8 @@ enum ChronicSchedule {
 
     /// Recomputes the enrolments of the given residents (in chunks of 500).
     static func recompute(sql: any SQLDatabase, engine: DatabaseEngine, day: String, patients: [String]) async throws {
-        var start = 0
-        while start < patients.count {
-            let chunk = patients[start..<min(patients.count, start + 500)]
+        for chunk in patients.chunked(500) {
             try await recompute(sql: sql, engine: engine, day: day, filter: "patient_id IN (" + chunk.map(literal).joined(separator: ", ") + ")")
-            start += 500
         }
     }
 

@@ -64,7 +64,7 @@ public struct ChronicService: Sendable {
                 """).first(), try row.decode(column: "status", as: String.self) != "dismissed" else {
                 throw FHIRError.conflict("该居民未登记于 \(form.programme) 管理，不能登记随访 (not enrolled in this programme)")
             }
-            let id = "fu" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased().prefix(16)
+            let id = RecordID.make("fu")
             let time = form.date + "T10:00:00+08:00"
             let subject: JSONValue = .object(["reference": .string("Patient/\(form.patient)")])
             let encounterID = "\(id)-visit"
@@ -153,9 +153,8 @@ public struct ChronicService: Sendable {
 
     static func enrolments(sql: any SQLDatabase, patients: [String]) async throws -> [Enrolment] {
         var found: [Enrolment] = []
-        var start = 0
-        while start < patients.count {
-            let chunk = Array(patients[start..<min(patients.count, start + 500)])
+        for slice in patients.chunked(500) {
+            let chunk = Array(slice)
             for row in try await sql.raw("SELECT * FROM chronic_enrolment WHERE patient_id IN (\(binds: chunk)) ORDER BY patient_id, programme").all() {
                 found.append(Enrolment(
                     patient: try row.decode(column: "patient_id", as: String.self), programme: try row.decode(column: "programme", as: String.self),
@@ -166,7 +165,6 @@ public struct ChronicService: Sendable {
                     uncontrolledStreak: try row.decode(column: "uncontrolled_streak", as: Int.self)
                 ))
             }
-            start += 500
         }
         return found
     }

@@ -119,7 +119,7 @@ extension ChronicService {
             let existing = try await writer.sql.raw("""
                 SELECT careplan_id FROM chronic_careplan WHERE patient_id = \(bind: plan.patient) AND programme = \(bind: plan.programme)
                 """).first().map { try $0.decode(column: "careplan_id", as: String.self) }
-            let id = existing ?? ("cp" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased().prefix(16))
+            let id = existing ?? (RecordID.make("cp"))
             var earlier: JSONValue?
             if let existing { earlier = try await writer.read(type: "CarePlan", id: existing) }
             let outcomes = (earlier?["activity"]?.arrayValue ?? []).first(where: CoManagement.isCommunity)?["outcomeReference"]
@@ -239,9 +239,8 @@ extension ChronicService {
     public func referralSuggestions(patients: [String], today: String = CalendarDay.today()) async throws -> [String: String] {
         try await database.read { sql in
             var found: [String: String] = [:]
-            var start = 0
-            while start < patients.count {
-                let chunk = Array(patients[start..<min(patients.count, start + 500)])
+            for slice in patients.chunked(500) {
+                let chunk = Array(slice)
                 for row in try await sql.raw("""
                     SELECT patient_id, programme, service_request_id FROM chronic_referral_suggestion
                     WHERE patient_id IN (\(binds: chunk)) AND suggested_on >= \(bind: CalendarDay.shift(today, days: -90)) ORDER BY suggested_on
@@ -249,7 +248,6 @@ extension ChronicService {
                     found[try row.decode(column: "patient_id", as: String.self) + "|" + row.decode(column: "programme", as: String.self)] =
                         try row.decode(column: "service_request_id", as: String.self)
                 }
-                start += 500
             }
             return found
         }

@@ -45,15 +45,13 @@ extension ChronicService {
         let run = ScreeningRun(screened: scores.count, highRisk: scores.filter { $0.score.highRisk }.count, notApplicable: notApplicable)
         try await store.write { writer in
             var earlier: [String: (status: String, closedOn: String?)] = [:]
-            var start = 0
-            while start < scores.count {
-                let chunk = scores[start..<min(scores.count, start + 500)].map(\.patient)
+            for slice in scores.chunked(500) {
+                let chunk = slice.map(\.patient)
                 for row in try await writer.sql.raw("""
                     SELECT patient_id, status, closed_on FROM chronic_screening WHERE kind = 'diabetes-risk' AND patient_id IN (\(binds: chunk))
                     """).all() {
                     earlier[try row.decode(column: "patient_id", as: String.self)] = (try row.decode(column: "status", as: String.self), try row.decode(column: "closed_on", as: String?.self))
                 }
-                start += 500
             }
             var rows = BatchInsert(table: "chronic_screening", columns: ["patient_id", "kind", "screened_on", "points", "missing", "status", "outcome", "closed_on", "assessment_id"], suffix: """
                 ON CONFLICT (patient_id, kind) DO UPDATE SET screened_on = excluded.screened_on, points = excluded.points, missing = excluded.missing,
@@ -123,9 +121,8 @@ extension ChronicService {
 
     static func screenings(sql: any SQLDatabase, patients: [String]) async throws -> [Screening] {
         var found: [Screening] = []
-        var start = 0
-        while start < patients.count {
-            let chunk = Array(patients[start..<min(patients.count, start + 500)])
+        for slice in patients.chunked(500) {
+            let chunk = Array(slice)
             for row in try await sql.raw("SELECT * FROM chronic_screening WHERE patient_id IN (\(binds: chunk)) ORDER BY patient_id, kind").all() {
                 let missing = try row.decode(column: "missing", as: String.self)
                 found.append(Screening(
@@ -134,7 +131,6 @@ extension ChronicService {
                     missing: missing.isEmpty ? [] : missing.split(separator: ",").map(String.init), status: try row.decode(column: "status", as: String.self),
                     outcome: try row.decode(column: "outcome", as: String?.self), assessment: try row.decode(column: "assessment_id", as: String.self)))
             }
-            start += 500
         }
         return found
     }

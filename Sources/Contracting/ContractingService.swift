@@ -398,7 +398,7 @@ public struct ContractingService: Sendable {
     }
 
     static func newID() -> String {
-        "c" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased().prefix(16)
+        RecordID.make("c")
     }
 
 }

@@ -28,7 +28,7 @@ public enum Outbox {
                                suffix: "ON CONFLICT (dedupe_key) DO NOTHING")
         var seen = Set<String>()
         for draft in drafts where seen.insert(draft.dedupeKey).inserted {
-            rows.append([.text("m" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()), .text(draft.recipient), .text("sms"),
+            rows.append([.text(RecordID.make("m", length: 32)), .text(draft.recipient), .text("sms"),
                          .text(draft.topic), .text(draft.body), .text(draft.dedupeKey), .text(now), .text("pending"), .int(0)])
         }
         try await rows.flush(sql, engine: engine)

@@ -27,7 +27,7 @@ public struct ReferralService: Sendable {
     static let hospitalTypes: Set<String> = ["hospital", "tcm-hospital", "maternal-child"]
 
     static func newID(_ prefix: String) -> String {
-        prefix + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased().prefix(16)
+        RecordID.make(prefix)
     }
 
     static func invalid(_ text: String, _ expression: String? = nil) -> FHIRError {

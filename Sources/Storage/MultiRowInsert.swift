@@ -6,9 +6,8 @@ public enum MultiRowInsert {
     /// Runs `statement` once per chunk of `values` (at most 500), with the chunk bound as `IN (…)` where the
     /// statement says `{in}`: e.g. `DELETE FROM t WHERE source IN {in}`.
     public static func forEachChunk(_ sql: any SQLDatabase, _ values: [String], _ statement: String) async throws {
-        var start = 0
-        while start < values.count {
-            let chunk = Array(values[start..<min(values.count, start + 500)])
+        for slice in values.chunked(500) {
+            let chunk = Array(slice)
             let parts = statement.components(separatedBy: "{in}")
             var query = SQLQueryString(stringLiteral: parts[0])
             for part in parts.dropFirst() {
@@ -18,7 +17,6 @@ public enum MultiRowInsert {
                 query.appendLiteral(part)
             }
             try await sql.raw(query).run()
-            start += 500
         }
     }
 }

@@ -93,7 +93,7 @@ enum CaseReports {
             try await history(id, actor: actor, action: "updated", detail: "\(before.joined(separator: " ")) → \(after.joined(separator: " "))", at: reported, sql: sql)
             return id
         }
-        let id = "ir" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased().prefix(16)
+        let id = RecordID.make("ir")
         let deadline = draft.diagnosedAt + Int64(draft.disease.deadlineHours) * 3_600_000
         let late = Int64(now.timeIntervalSince1970 * 1000) > deadline
         let place = try await sql.raw("SELECT subdistrict, district FROM registry_resident WHERE patient_id = \(bind: draft.patient)").first()
@@ -114,15 +114,13 @@ enum CaseReports {
     static func withdraw(sources: [String], sql: any SQLDatabase) async throws {
         guard !sources.isEmpty else { return }
         let now = ISO8601Timestamp.now()
-        var start = 0
-        while start < sources.count {
-            let chunk = Array(sources[start..<min(sources.count, start + 500)])
+        for slice in sources.chunked(500) {
+            let chunk = Array(slice)
             let ids = try await sql.raw("""
                 UPDATE surveillance_report SET status = 'rejected', revision = revision + 1
                 WHERE source IN (\(binds: chunk)) AND status IN ('submitted', 'verified') RETURNING id
                 """).all().map { try $0.decode(column: "id", as: String.self) }
             for id in ids { try await history(id, actor: "emr", action: "withdrawn", detail: "病历中的诊断已删除、排除或更正为非法定传染病", at: now, sql: sql) }
-            start += 500
         }
     }
 

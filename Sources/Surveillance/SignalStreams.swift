@@ -94,7 +94,7 @@ extension SurveillanceService {
         let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
         if trimmed.isEmpty || trimmed.count > 2000 { issues.append(OutcomeIssue(code: "value", diagnostics: "内容须为 1–2000 字", expression: "text")) }
         guard issues.isEmpty else { throw FHIRError.unprocessable(issues) }
-        let id = "si" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased().prefix(16)
+        let id = RecordID.make("si")
         try await database.write { sql in
             try await sql.raw("""
                 INSERT INTO surveillance_stream_item (id, stream, subdistrict, district, day, text, reported_by, created_at)

@@ -129,7 +129,7 @@ extension SurveillanceService {
             var made: [Signal] = []
             let now = ISO8601Timestamp.now()
             for signal in found {
-                let id = "sg" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased().prefix(16)
+                let id = RecordID.make("sg")
                 let inserted = try await sql.raw("""
                     INSERT INTO surveillance_signal (id, disease, subdistrict, district, detector, signal_day, cases, detail, status, generated_at)
                     VALUES (\(bind: id), \(bind: signal.disease), \(bind: signal.subdistrict), \(bind: district), \(bind: signal.detector), \(bind: signal.day),
@@ -238,7 +238,7 @@ extension SurveillanceService {
             return Double(verified.low - generated.low) / 3_600_000
         }.sorted()
         let within = hours.filter { $0 <= 24 }.count
-        let median: Double? = hours.isEmpty ? nil : hours.count % 2 == 1 ? hours[hours.count / 2] : (hours[hours.count / 2 - 1] + hours[hours.count / 2]) / 2
+        let median: Double? = Statistics.median(sorted: hours)
         return SignalResponse(signals: signals.count, verified: hours.count, verifiedWithin24Hours: within,
                               responsePercent: signals.isEmpty ? 0 : within * 100 / signals.count, medianHoursToVerify: median.map { ($0 * 100).rounded() / 100 },
                               trueSignals: signals.filter { $0.verdict == "true" }.count)

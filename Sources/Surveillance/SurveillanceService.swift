@@ -226,7 +226,7 @@ public struct SurveillanceService: Sendable {
             return Double(reported.low - diagnosed.low) / 3_600_000
         }.sorted()
         let late = rows.filter { $0.2 != 0 }.count
-        let median: Double? = hours.isEmpty ? nil : hours.count % 2 == 1 ? hours[hours.count / 2] : (hours[hours.count / 2 - 1] + hours[hours.count / 2]) / 2
+        let median: Double? = Statistics.median(sorted: hours)
         return ReportTimeliness(reports: rows.count, late: late, timelyPercent: rows.isEmpty ? 0 : (rows.count - late) * 100 / rows.count,
                                 medianHours: median.map { ($0 * 10).rounded() / 10 })
     }

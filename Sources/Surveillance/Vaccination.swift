@@ -154,13 +154,11 @@ extension SurveillanceService {
         }
         var given = Set<String>()
         try await database.read { sql in
-            var start = 0
-            while start < children.count {
-                let chunk = children[start..<min(children.count, start + 500)].map(\.0)
+            for slice in children.chunked(500) {
+                let chunk = slice.map(\.0)
                 for row in try await sql.raw("SELECT patient_id, vaccine, dose FROM surveillance_immunization WHERE patient_id IN (\(binds: chunk))").all() {
                     given.insert("\(try row.decode(column: "patient_id", as: String.self))|\(try row.decode(column: "vaccine", as: String.self))|\(try row.decode(column: "dose", as: Int.self))")
                 }
-                start += 500
             }
         }
         var overdue: [OverdueDose] = []

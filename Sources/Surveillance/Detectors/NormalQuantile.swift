@@ -42,6 +42,13 @@ enum Statistics {
         return (values.reduce(0) { $0 + ($1 - m) * ($1 - m) } / Double(values.count - 1)).squareRoot()
     }
 
+    /// The median of values already sorted; nil for none.
+    static func median(sorted values: [Double]) -> Double? {
+        guard !values.isEmpty else { return nil }
+        let middle = values.count / 2
+        return values.count % 2 == 1 ? values[middle] : (values[middle - 1] + values[middle]) / 2
+    }
+
     /// R's `pmax(0, x)`: NaN stays NaN.
     static func positivePart(_ x: Double) -> Double {
         x.isNaN ? .nan : Swift.max(0, x)
