@@ -367,6 +367,9 @@ struct AccessRoutes {
         if principal.role == .familyDoctor { body += "<li><a href=\"/workstation\">家庭医生工作台</a></li><li><a href=\"/chronic\">慢病工作台</a></li>" }
         if principal.role == .commissionManager || principal.role == .chcManager { body += "<li><a href=\"/chronic/rates\">慢病管理率与控制率</a></li>" }
         if principal.role == .chcStaff || principal.role == .chcManager { body += "<li><a href=\"/desk\">窗口签约</a></li>" }
+        if principal.role == .cdcEpidemiologist { body += "<li><a href=\"/surveillance\">传染病监测预警</a></li><li><a href=\"/surveillance/incidents\">应急指挥</a></li>" }
+        if principal.role == .commissionManager { body += "<li><a href=\"/surveillance/incidents\">应急指挥</a></li>" }
+        if principal.role == .hospitalClinician || principal.role == .chcManager { body += "<li><a href=\"/surveillance/resources\">应急资源填报</a></li>" }
         body += "<li><a href=\"/fhir/r4/metadata\">FHIR 接口能力声明</a></li></ul>"
         body += """
         <form method="post" action="/logout"><input type="hidden" name="csrf" value="\(HTML.escape(csrf))"><button type="submit">退出登录</button></form>

@@ -42,6 +42,11 @@ struct AppRequestContext: RequestContext, SessionRequestContext, RemoteAddressRe
 
     /// The principal if it has one of `roles`, else 403.
     func require(_ roles: Role...) throws -> Principal {
+        try require(roles)
+    }
+
+    /// The principal if it has one of `roles`, else 403.
+    func require(_ roles: [Role]) throws -> Principal {
         let principal = try requirePrincipal()
         guard roles.contains(principal.role) else { throw HTTPError(.forbidden, message: "\(principal.role.label)无权执行此操作") }
         return principal

@@ -16,6 +16,7 @@ extension SurveillanceRoutes {
         router.post("surveillance/signals/:id/:step") { request, context in try await pageAction(request, context) }
         router.get("surveillance/signals/:id") { request, context in try await signalPage(context, message: request.uri.queryParameters["m"].map(String.init)) }
         router.get("surveillance/vaccination") { request, context in try await coveragePage(request, context) }
+        registerEmergencyPages(on: router)
     }
 
     static let certaintyLabels = ["suspected": "疑似", "clinical": "临床诊断", "confirmed": "实验室确诊", "carrier": "病原携带者"]
@@ -47,7 +48,7 @@ extension SurveillanceRoutes {
         let timeliness = try await surveillance.timeliness(district: district, from: CalendarDay.shift(CalendarDay.today(), days: -30))
         try await access.record(context, principal, action: "search", entity: "surveillance/report", patients: Array(Set(cards.map(\.patient))).sorted())
         var body = message.map { "<p class=\"ok\" id=\"saved\">\(HTML.escape($0))</p>" } ?? ""
-        body += "<p class=\"muted\">近30天报告卡 \(timeliness.reports) 张，及时率 \(timeliness.timelyPercent)%，迟报 \(timeliness.late) 张。 <a href=\"/surveillance/vaccination\">预防接种率</a></p>"
+        body += "<p class=\"muted\">近30天报告卡 \(timeliness.reports) 张，及时率 \(timeliness.timelyPercent)%，迟报 \(timeliness.late) 张。 <a href=\"/surveillance/vaccination\">预防接种率</a> · <a href=\"/surveillance/incidents\">应急指挥</a> · <a href=\"/surveillance/vector\">蚊媒监测</a></p>"
         body += "<div class=\"card\" id=\"signals\"><h2>预警信号 \(signals.count)</h2>"
         body += "<form method=\"post\" action=\"/surveillance/signals/run\" class=\"inline\">\(Pages.csrfField(context))<button type=\"submit\">立即运行预警模型</button></form><ul class=\"plain\">"
         body += signals.map { signal in
@@ -125,6 +126,16 @@ extension SurveillanceRoutes {
             body += "<form method=\"post\" class=\"inline\" action=\"\(action)/close\">\(Pages.csrfField(context))<button type=\"submit\">关闭信号</button></form>"
         default:
             body += "<p class=\"muted\">已关闭。</p>"
+        }
+        if signal.verdict == "true" {
+            // A true signal may call for an emergency response (应急响应), once.
+            if let incident = try await surveillance.incidents(district: district).first(where: { $0.signal == signal.id }) {
+                body += "<p><a id=\"incident\" href=\"/surveillance/incidents/\(HTML.escape(incident.id))\">应急事件：\(HTML.escape(incident.title))</a></p>"
+            } else {
+                body += "<form method=\"post\" action=\"/surveillance/incidents\">\(Pages.csrfField(context))<input type=\"hidden\" name=\"signal\" value=\"\(HTML.escape(signal.id))\">"
+                body += "<label>级别 <select name=\"level\">" + Emergency.levels.sorted { $0.key > $1.key }.map { "<option value=\"\($0.key)\">\($0.value)</option>" }.joined() + "</select></label>"
+                body += "<button type=\"submit\">启动应急响应</button></form>"
+            }
         }
         body += "</div><p><a href=\"/surveillance\">返回监测预警工作台</a></p>"
         return Pages.page("预警信号", body)

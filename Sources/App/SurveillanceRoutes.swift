@@ -43,6 +43,8 @@ struct SurveillanceRoutes {
     struct LotDose: ResponseEncodable { var patient: String; var vaccine: String; var dose: Int; var givenOn: String }
 
     func register(on router: Router<Context>) {
+        registerEmergency(on: router)
+        registerVector(on: router)
         let api = router.group("api/v1/surveillance")
 
         api.get("diseases") { _, context -> [NotifiableDisease] in

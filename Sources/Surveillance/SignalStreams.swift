@@ -53,7 +53,10 @@ extension SurveillanceService {
         guard let stream = try await streams().first(where: { $0.code == code }) else {
             throw FHIRError.notFound("没有监测渠道 '\(code)'")
         }
-        guard stream.kind == kind else { throw FHIRError.badRequest("渠道 '\(code)' 接收\(stream.kind == "count" ? "每日计数" : "单条报告")") }
+        guard stream.kind == kind else {
+            throw FHIRError.badRequest(stream.kind == "vector" ? "蚊媒密度请按监测点报告：POST /api/v1/surveillance/vector/reports"
+                                                              : "渠道 '\(code)' 接收\(stream.kind == "count" ? "每日计数" : "单条报告")")
+        }
         return stream
     }
 

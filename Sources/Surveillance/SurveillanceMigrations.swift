@@ -83,5 +83,46 @@ public enum SurveillanceMigrations {
                 "CREATE INDEX surveillance_stream_item_area ON surveillance_stream_item (district, stream, day)",
             ]
         },
+        Migration(id: "0704_surveillance_emergency") { _ in
+            [
+                // 应急指挥: incidents (one per signal at most), their tasks for the response teams, their log.
+                """
+                CREATE TABLE surveillance_incident (id TEXT PRIMARY KEY, district TEXT NOT NULL, title TEXT NOT NULL, level INTEGER NOT NULL,
+                    disease TEXT, subdistrict TEXT, signal_id TEXT UNIQUE, status TEXT NOT NULL, opened_at TEXT NOT NULL, opened_by TEXT NOT NULL,
+                    closed_at TEXT, summary TEXT)
+                """,
+                "CREATE INDEX surveillance_incident_district ON surveillance_incident (district, status, opened_at)",
+                """
+                CREATE TABLE surveillance_incident_task (id TEXT PRIMARY KEY, incident_id TEXT NOT NULL REFERENCES surveillance_incident (id), team TEXT NOT NULL,
+                    title TEXT NOT NULL, assignee TEXT, due TEXT, status TEXT NOT NULL, note TEXT, created_at TEXT NOT NULL, updated_at TEXT NOT NULL)
+                """,
+                "CREATE INDEX surveillance_incident_task_incident ON surveillance_incident_task (incident_id)",
+                """
+                CREATE TABLE surveillance_incident_log (incident_id TEXT NOT NULL REFERENCES surveillance_incident (id), seq INTEGER NOT NULL, at TEXT NOT NULL,
+                    actor TEXT NOT NULL, text TEXT NOT NULL, PRIMARY KEY (incident_id, seq))
+                """,
+                // What each institution has at hand, one row per kind (beds, ICU beds, fever clinics, stockpiles).
+                """
+                CREATE TABLE surveillance_resource (organization TEXT NOT NULL, kind TEXT NOT NULL, district TEXT NOT NULL, total INTEGER NOT NULL,
+                    available INTEGER NOT NULL, updated_at TEXT NOT NULL, updated_by TEXT NOT NULL, PRIMARY KEY (organization, kind))
+                """,
+                "CREATE INDEX surveillance_resource_district ON surveillance_resource (district)",
+            ]
+        },
+        Migration(id: "0705_surveillance_vector") { _ in
+            [
+                // 病媒生物监测: monitoring sites per 街道 and their Aedes surveys (Breteau or ovitrap index), graded.
+                "CREATE TABLE surveillance_vector_site (id TEXT PRIMARY KEY, district TEXT NOT NULL, subdistrict TEXT NOT NULL, name TEXT NOT NULL, kind TEXT NOT NULL)",
+                "CREATE INDEX surveillance_vector_site_district ON surveillance_vector_site (district, subdistrict)",
+                """
+                CREATE TABLE surveillance_vector_report (site_id TEXT NOT NULL REFERENCES surveillance_vector_site (id), day TEXT NOT NULL, method TEXT NOT NULL,
+                    district TEXT NOT NULL, subdistrict TEXT NOT NULL, examined INTEGER NOT NULL, positive INTEGER NOT NULL, index_value DOUBLE PRECISION NOT NULL,
+                    level INTEGER NOT NULL, reported_by TEXT NOT NULL, reported_at TEXT NOT NULL, PRIMARY KEY (site_id, day, method))
+                """,
+                "CREATE INDEX surveillance_vector_report_area ON surveillance_vector_report (district, day)",
+                // Its signals name it as a stream, so that the worklist and signal pages can name them.
+                "INSERT INTO surveillance_stream VALUES ('mosquito', '蚊媒密度（伊蚊）', 'vector', '指数')",
+            ]
+        },
     ]
 }

@@ -137,6 +137,25 @@ import WeijianTesting
         Case(method: .post, uri: "/api/v1/surveillance/streams/fever-clinic/counts", body: #"[{"site":"s1","subdistrict":"310105001","day":"2026-01-05","count":3}]"#,
              expected: ["anonymous": .unauthorized, "cdc": .created]),  // the matrix's CHCs and hospital are not in the catalogue: no district, 403
         Case(method: .get, uri: "/api/v1/surveillance/streams/fever-clinic", expected: ["anonymous": .unauthorized, "cdc": .ok, "manager": .ok]),
+        // Emergency command: the CDC and the commission; resources also for hospitals and CHC managers of catalogued institutions.
+        Case(method: .get, uri: "/api/v1/surveillance/incidents", expected: ["anonymous": .unauthorized, "cdc": .ok, "manager": .ok]),
+        Case(method: .post, uri: "/api/v1/surveillance/incidents", body: #"{"title":"演练"}"#, expected: ["anonymous": .unauthorized, "cdc": .created, "manager": .created]),
+        Case(method: .get, uri: "/api/v1/surveillance/incidents/none", expected: ["anonymous": .unauthorized, "cdc": .notFound, "manager": .notFound]),
+        Case(method: .post, uri: "/api/v1/surveillance/incidents/none/tasks", body: #"{"team":"vector","title":"灭蚊"}"#, expected: ["anonymous": .unauthorized, "cdc": .notFound, "manager": .notFound]),
+        Case(method: .post, uri: "/api/v1/surveillance/incidents/none/tasks/none", body: #"{"status":"done"}"#, expected: ["anonymous": .unauthorized, "cdc": .notFound, "manager": .notFound]),
+        Case(method: .post, uri: "/api/v1/surveillance/incidents/none/notes", body: #"{"text":"进展"}"#, expected: ["anonymous": .unauthorized, "cdc": .notFound, "manager": .notFound]),
+        Case(method: .post, uri: "/api/v1/surveillance/incidents/none/close", body: #"{"summary":"结束"}"#, expected: ["anonymous": .unauthorized, "cdc": .notFound, "manager": .notFound]),
+        Case(method: .get, uri: "/api/v1/surveillance/resources", expected: ["anonymous": .unauthorized, "cdc": .ok, "manager": .ok]),  // the matrix's hospital and CHCs are not catalogued: 403
+        Case(method: .put, uri: "/api/v1/surveillance/resources/nowhere", body: #"[{"kind":"beds","total":1,"available":1}]"#, expected: ["anonymous": .unauthorized, "cdc": .notFound, "manager": .notFound]),
+        Case(method: .get, uri: "/surveillance/incidents", expected: ["anonymous": .seeOther, "cdc": .ok, "manager": .ok]),
+        Case(method: .get, uri: "/surveillance/resources", expected: ["anonymous": .seeOther, "cdc": .ok, "manager": .ok]),
+        // Mosquito surveillance: sites are the CDC's; surveys by the CDC and CHC staff; areas for the CDC and the commission.
+        Case(method: .get, uri: "/api/v1/surveillance/vector/sites", expected: ["anonymous": .unauthorized, "cdc": .ok, "manager": .ok]),
+        Case(method: .post, uri: "/api/v1/surveillance/vector/sites", body: #"{"subdistrict":"310105001","name":"公园","kind":"park"}"#, expected: ["anonymous": .unauthorized, "cdc": .created]),
+        Case(method: .post, uri: "/api/v1/surveillance/vector/reports", body: #"{"site":"none","day":"2026-01-05","method":"breteau","examined":10,"positive":1}"#,
+             expected: ["anonymous": .unauthorized, "cdc": .notFound]),
+        Case(method: .get, uri: "/api/v1/surveillance/vector/areas", expected: ["anonymous": .unauthorized, "cdc": .ok, "manager": .ok]),
+        Case(method: .get, uri: "/surveillance/vector", expected: ["anonymous": .seeOther, "cdc": .ok]),
         Case(method: .post, uri: "/api/v1/surveillance/detect", body: #"{"method":"C1","counts":[1,2,1,2,1,2,1,9]}"#, expected: ["anonymous": .unauthorized, "cdc": .ok]),
         // Referral: the family doctor's referrals and every clinical institution's inbox; rates for managers; a referral up
         // only by the resident's own family doctor (here refused as content: 同仁医院 is not in this small world's record).
