@@ -77,7 +77,7 @@ let package = Package(
         ),
         .target(
             name: "Surveillance",
-            dependencies: ["Storage", "FHIR"],
+            dependencies: ["Storage", "FHIR", "Messaging"],
             swiftSettings: swiftSettings
         ),
         .target(
@@ -93,6 +93,7 @@ let package = Package(
                 .product(name: "HummingbirdAuth", package: "hummingbird-auth"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -131,7 +132,8 @@ let package = Package(
         ),
         .testTarget(
             name: "SurveillanceTests",
-            dependencies: ["Surveillance", "Access", "FHIR", "Storage", "App", "Registry", "WeijianTesting", .product(name: "HummingbirdTesting", package: "hummingbird")],
+            dependencies: ["Surveillance", "Access", "FHIR", "Storage", "App", "Registry", "Messaging", "WeijianTesting",
+                           .product(name: "Hummingbird", package: "hummingbird"), .product(name: "HummingbirdTesting", package: "hummingbird")],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -32,6 +32,11 @@ public struct AppConfiguration: Sendable {
     public var writeBurst: Int = 600
     /// What delivers notifications to residents (an SMS gateway); the demo's prints to the console.
     public var notificationSender: any NotificationSender = ConsoleSender()
+    /// Where new early-warning signals are posted as JSON (`WEIJIAN_SIGNAL_WEBHOOK`, an http(s) URL); nil: they
+    /// wait in the outbox, marked undeliverable.
+    public var signalWebhook: String?
+    /// What posts to the webhook.
+    public var webhookSender: any NotificationSender = WebhookSender()
     /// Seconds between runs of the notification dispatcher.
     public var notificationSeconds: Int = 30
     /// Whether the hourly jobs run (chronic reminders, early-warning detection); tests that drive them
@@ -111,6 +116,12 @@ public struct AppConfiguration: Sendable {
                 throw InvalidSetting(description: "WEIJIAN_MAX_BODY_BYTES must be a whole number of bytes ≥ 1024, not '\(text)'")
             }
             configuration.maxBodyBytes = bytes
+        }
+        if let hook = environment["WEIJIAN_SIGNAL_WEBHOOK"], !hook.isEmpty {
+            guard let url = URL(string: hook), ["http", "https"].contains(url.scheme ?? ""), url.host != nil else {
+                throw InvalidSetting(description: "WEIJIAN_SIGNAL_WEBHOOK must be an http:// or https:// URL, not '\(hook)'")
+            }
+            configuration.signalWebhook = hook
         }
         if let base = environment["WEIJIAN_BASE_URL"], !base.isEmpty {
             guard base.hasPrefix("http://") || base.hasPrefix("https://") else {

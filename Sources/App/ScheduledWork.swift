@@ -17,10 +17,10 @@ struct ScheduledWork: Service {
     let hourlyJobs: Bool
     let logger: Logger
 
-    init(platform: Platform, sender: any NotificationSender, interval: Int, hourlyJobs: Bool, logger: Logger) {
+    init(platform: Platform, sender: any NotificationSender, webhook: (url: String, sender: any NotificationSender)?, interval: Int, hourlyJobs: Bool, logger: Logger) {
         chronic = ChronicService(store: platform.fhir)
         surveillance = SurveillanceService(store: platform.fhir)
-        dispatcher = NotificationDispatcher(database: platform.database, sender: sender, address: ResidentAddressBook(store: platform.fhir).mobile)
+        dispatcher = NotificationDispatcher(database: platform.database, sender: sender, address: ResidentAddressBook(store: platform.fhir).mobile, webhook: webhook)
         self.interval = max(1, interval)
         self.hourlyJobs = hourlyJobs
         self.logger = logger

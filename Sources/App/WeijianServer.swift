@@ -48,7 +48,8 @@ public enum WeijianServer {
             router: router,
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "weijian"),
             services: [PlatformLifecycle(platform: platform), sessions, ContractExpiry(contracting: ContractingService(store: platform.fhir), logger: logger),
-                       ScheduledWork(platform: platform, sender: configuration.notificationSender, interval: configuration.notificationSeconds,
+                       ScheduledWork(platform: platform, sender: configuration.notificationSender,
+                                     webhook: configuration.signalWebhook.map { ($0, configuration.webhookSender) }, interval: configuration.notificationSeconds,
                                      hourlyJobs: configuration.hourlyJobs, logger: logger)],
             logger: logger
         )

@@ -11,14 +11,18 @@ public struct NotificationDispatcher: Sendable {
     public let sender: any NotificationSender
     /// The address of a resident (their mobile phone), nil when the record has none.
     public let address: @Sendable (String) async throws -> String?
+    /// Where `webhook` messages go (a URL) and what posts them; nil: they are marked undeliverable.
+    public let webhook: (url: String, sender: any NotificationSender)?
     /// Attempts before a message is marked failed.
     public static let maxAttempts = 5
 
     /// Creates a dispatcher.
-    public init(database: Database, sender: any NotificationSender, address: @escaping @Sendable (String) async throws -> String?) {
+    public init(database: Database, sender: any NotificationSender, address: @escaping @Sendable (String) async throws -> String?,
+                webhook: (url: String, sender: any NotificationSender)? = nil) {
         self.database = database
         self.sender = sender
         self.address = address
+        self.webhook = webhook
     }
 
     /// What one run did.
@@ -53,7 +57,13 @@ public struct NotificationDispatcher: Sendable {
             let now = ISO8601Timestamp.now()
             let status: String
             var error: String?
-            if let address = try await address(message.recipient), !address.isEmpty {
+            let route: (address: String, sender: any NotificationSender)?
+            if message.channel == "webhook" {
+                route = webhook.map { ($0.url, $0.sender) }
+            } else {
+                route = try await address(message.recipient).flatMap { $0.isEmpty ? nil : ($0, sender) }
+            }
+            if let (address, sender) = route {
                 do {
                     try await sender.send(message, to: address)
                     status = "sent"
@@ -66,7 +76,7 @@ public struct NotificationDispatcher: Sendable {
                 }
             } else {
                 status = "undeliverable"
-                error = "no mobile phone on the record"
+                error = message.channel == "webhook" ? "no webhook configured" : "no mobile phone on the record"
                 report.undeliverable += 1
             }
             try await database.write { sql in

@@ -6,29 +6,33 @@ public import Storage
 /// The outbox of notifications (消息发件箱). Domains enqueue inside their own transaction, so a message
 /// exists exactly when the change that caused it was committed; the dispatcher sends afterwards.
 public enum Outbox {
-    /// A message to enqueue: recipient (Patient id), topic, text, and the key that makes it unique.
+    /// A message to enqueue: recipient, topic, text, the key that makes it unique, and the channel: `sms` to a
+    /// resident (the recipient a Patient id, the text plain), or `webhook` to a system (the recipient names
+    /// what it concerns, e.g. `district:310105`, the text JSON without personal data).
     public struct Draft: Sendable, Equatable {
         public var recipient: String
         public var topic: String
         public var body: String
         public var dedupeKey: String
+        public var channel: String
 
         /// Creates a draft.
-        public init(recipient: String, topic: String, body: String, dedupeKey: String) {
+        public init(recipient: String, topic: String, body: String, dedupeKey: String, channel: String = "sms") {
             self.recipient = recipient
             self.topic = topic
             self.body = body
             self.dedupeKey = dedupeKey
+            self.channel = channel
         }
     }
 
-    /// Enqueues `drafts` as SMS, ignoring any whose dedupe key is already in the outbox.
+    /// Enqueues `drafts`, ignoring any whose dedupe key is already in the outbox.
     public static func enqueue(_ drafts: [Draft], sql: any SQLDatabase, engine: DatabaseEngine, now: String = ISO8601Timestamp.now()) async throws {
         var rows = BatchInsert(table: "message_outbox", columns: ["id", "recipient", "channel", "topic", "body", "dedupe_key", "created_at", "status", "attempts"],
                                suffix: "ON CONFLICT (dedupe_key) DO NOTHING")
         var seen = Set<String>()
         for draft in drafts where seen.insert(draft.dedupeKey).inserted {
-            rows.append([.text(RecordID.make("m", length: 32)), .text(draft.recipient), .text("sms"),
+            rows.append([.text(RecordID.make("m", length: 32)), .text(draft.recipient), .text(draft.channel),
                          .text(draft.topic), .text(draft.body), .text(draft.dedupeKey), .text(now), .text("pending"), .int(0)])
         }
         try await rows.flush(sql, engine: engine)

@@ -1,5 +1,6 @@
 import FHIR
 import Foundation
+import Messaging
 import SQLKit
 import Storage
 
@@ -138,8 +139,25 @@ extension SurveillanceService {
                     """).first()
                 if inserted != nil, let row = try await sql.raw("SELECT * FROM surveillance_signal WHERE id = \(bind: id)").first() { made.append(try Self.signal(row)) }
             }
+            try await Self.announce(made, sql: sql, engine: database.engine)
             return made
         }
+    }
+
+    /// Puts a webhook message for each new signal in the outbox, in the signal's own transaction: what, where,
+    /// which detector, the day and count, and the link to it; never a person (预警信号推送).
+    static func announce(_ signals: [Signal], sql: any SQLDatabase, engine: DatabaseEngine) async throws {
+        guard !signals.isEmpty else { return }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let drafts = try signals.map { signal in
+            let body: [String: String] = ["event": "signal.generated", "id": signal.id, "disease": signal.disease, "district": signal.district,
+                                          "subdistrict": signal.subdistrict, "detector": signal.detector, "day": signal.day, "cases": String(signal.cases),
+                                          "detail": signal.detail, "generatedAt": signal.generatedAt, "link": "/surveillance/signals/\(signal.id)"]
+            return Outbox.Draft(recipient: "district:\(signal.district)", topic: "surveillance-signal", body: String(decoding: try encoder.encode(body), as: UTF8.self),
+                                dedupeKey: "signal:\(signal.id)", channel: "webhook")
+        }
+        try await Outbox.enqueue(drafts, sql: sql, engine: engine)
     }
 
     /// Runs ``detectSignals(district:on:)`` for every district with case reports in the last 60 days (the

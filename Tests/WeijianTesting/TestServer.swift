@@ -58,7 +58,7 @@ public struct TestServer: Sendable {
     /// Notifications go to `notificationSender` (by default a sender that drops them), dispatched every second;
     /// the hourly jobs do not run (tests call them).
     public static func run(maxBodyBytes: Int = 64 * 1024, writeBurst: Int = 600, notificationSender: any NotificationSender = DroppingSender(),
-                           _ body: @escaping @Sendable (TestServer) async throws -> Void) async throws {
+                           signalWebhook: String? = nil, _ body: @escaping @Sendable (TestServer) async throws -> Void) async throws {
         let (configuration, remove) = try await TestDatabase.fresh()
         let secrets = AccessSecrets.generate()
         let platform = try await Platform.open(configuration, secrets: secrets)
@@ -66,6 +66,7 @@ public struct TestServer: Sendable {
         settings.writeBurst = writeBurst
         settings.notificationSender = notificationSender
         settings.notificationSeconds = 1
+        settings.signalWebhook = signalWebhook
         settings.hourlyJobs = false
         let tokens = await TokenService(secrets: secrets, database: platform.database, hasher: PasswordHasher(cost: 4))
         do {
