@@ -41,13 +41,17 @@ public struct SignalResponse: Sendable, Codable, Equatable {
 extension SurveillanceService {
     /// Runs the detectors over the district's case reports (valid cards, by onset day, else diagnosis day) of
     /// the 60 days up to `day`, per disease and 街道: any case of a class A or B-A disease (on any day of the
-    /// window); a cluster of `cluster_cases` within `cluster_days` and EARS C3 on the daily counts (judged for
-    /// each of the last 7 days, as late reports arrive). A signal is made once per disease, 街道, detector and
+    /// window); a cluster of `cluster_cases` within `cluster_days`, EARS C3, and CUSUM (against the window's
+    /// first 28 days) on the daily counts (judged for each of the last 7 days, as late reports arrive); and,
+    /// once the district's reports go back far enough, CIDARS's moving percentile (P50, three earlier years)
+    /// and Farrington on the weeks ending on `day` (five earlier years). A signal is made once per disease, 街道, detector and
     /// day, however often this runs. Returns the new signals.
     @discardableResult
     public func detectSignals(district: String, on day: String = CalendarDay.today()) async throws -> [Signal] {
         guard CalendarDay.isValid(day) else { throw FHIRError.badRequest("日期须为 YYYY-MM-DD") }
         let from = CalendarDay.shift(day, days: -59)
+        // The methods that compare with earlier years read the history too: five years and some weeks.
+        let historyStart = CalendarDay.shift(day, days: -(Self.historyDays - 1))
         return try await database.write { sql in
             let diseases = Dictionary(uniqueKeysWithValues: try await sql.raw("SELECT code, name, class, cluster_cases, cluster_days FROM surveillance_disease").all().map {
                 // The thresholds are data: kept within what the 60-day window can judge (1–50 days, at least 1 case).
@@ -55,18 +59,25 @@ extension SurveillanceService {
                                                                    cases: max(1, try $0.decode(column: "cluster_cases", as: Int.self)),
                                                                    days: min(50, max(1, try $0.decode(column: "cluster_days", as: Int.self)))))
             })
-            var series: [String: [Double]] = [:]  // disease|街道 → 60 daily counts
+            var history: [String: [Double]] = [:]  // disease|街道 → daily counts of the history
             for row in try await sql.raw("""
                 SELECT disease, subdistrict, COALESCE(onset_date, SUBSTR(diagnosed_at, 1, 10)) AS d, COUNT(*) AS n FROM surveillance_report
                 WHERE district = \(bind: district) AND subdistrict IS NOT NULL AND status IN ('submitted', 'verified')
-                    AND COALESCE(onset_date, SUBSTR(diagnosed_at, 1, 10)) >= \(bind: from) AND COALESCE(onset_date, SUBSTR(diagnosed_at, 1, 10)) <= \(bind: day)
+                    AND COALESCE(onset_date, SUBSTR(diagnosed_at, 1, 10)) >= \(bind: historyStart) AND COALESCE(onset_date, SUBSTR(diagnosed_at, 1, 10)) <= \(bind: day)
                 GROUP BY disease, subdistrict, COALESCE(onset_date, SUBSTR(diagnosed_at, 1, 10))
                 """).all() {
                 let key = try row.decode(column: "disease", as: String.self) + "|" + row.decode(column: "subdistrict", as: String.self)
-                let index = CalendarDay.days(from: from, to: try row.decode(column: "d", as: String.self))
-                guard (0..<60).contains(index) else { continue }
-                series[key, default: [Double](repeating: 0, count: 60)][index] += Double(try row.decode(column: "n", as: Int.self))
+                let index = CalendarDay.days(from: historyStart, to: try row.decode(column: "d", as: String.self))
+                guard (0..<Self.historyDays).contains(index) else { continue }
+                history[key, default: [Double](repeating: 0, count: Self.historyDays)][index] += Double(try row.decode(column: "n", as: Int.self))
             }
+            // How far back the district's reports go: a method that compares with earlier years runs only when
+            // those years were reported here (else their zeros would make every case look unusual).
+            let firstReported = try await sql.raw("""
+                SELECT MIN(COALESCE(onset_date, SUBSTR(diagnosed_at, 1, 10))) AS first FROM surveillance_report WHERE district = \(bind: district)
+                """).first()?.decode(column: "first", as: String?.self)
+            let reportedSince = firstReported.map { CalendarDay.days(from: $0, to: day) } ?? 0
+            let series = history.filter { $0.value[(Self.historyDays - 60)...].contains { $0 > 0 } }.mapValues { Array($0.suffix(60)) }
             // Cases are reported after their onset, so the last 7 days are judged again on each run (a class A case
             // on any day of the window); the unique key keeps one signal per disease, 街道, detector and day.
             var found: [(disease: String, subdistrict: String, detector: String, day: String, cases: Int, detail: String)] = []
@@ -82,6 +93,11 @@ extension SurveillanceService {
                 }
                 let cluster = FixedThreshold.cluster(counts, cases: Double(disease.cases), days: disease.days)
                 let ears = EARS.alarms(counts, method: .c3)
+                // CUSUM against the mean of the window's first 28 days (when there were cases in them).
+                let cusum = counts[0..<28].reduce(0, +) > 0 ? CUSUM.alarms(counts, start: 28) : [Bool](repeating: false, count: 60)
+                let full = history[key] ?? []
+                // CIDARS's moving percentile (P50) once three earlier years (and their comparable weeks) were reported.
+                let percentile = reportedSince >= 3 * 365 + 3 * 7 ? Array(MovingPercentile.alarms(full, percentile: 0.5).suffix(60)) : [Bool](repeating: false, count: 60)
                 for index in 53..<60 {
                     let date = CalendarDay.shift(from, days: index)
                     if cluster[index] {
@@ -90,6 +106,22 @@ extension SurveillanceService {
                     }
                     if ears[index] {
                         found.append((parts[0], parts[1], "ears-c3", date, Int(counts[index]), "\(disease.name)：当日 \(Int(counts[index])) 例，EARS C3 超出基线"))
+                    }
+                    if cusum[index] {
+                        found.append((parts[0], parts[1], "cusum", date, Int(counts[index]), "\(disease.name)：累积和 (CUSUM) 超出阈值，当日 \(Int(counts[index])) 例"))
+                    }
+                    if percentile[index] {
+                        let week = Int(counts[(index - 6)...index].reduce(0, +))
+                        found.append((parts[0], parts[1], "moving-percentile", date, week, "\(disease.name)：近7天 \(week) 例，高于往年同期 P50（移动百分位数法）"))
+                    }
+                }
+                // Farrington on the weeks ending on `day`, once five earlier years (± 3 weeks) were reported.
+                if reportedSince >= 5 * 364 + 4 * 7, full.count == Self.historyDays {
+                    let weeks = Self.historyDays / 7
+                    let weekly = (0..<weeks).map { week in full[(Self.historyDays - (weeks - week) * 7)..<(Self.historyDays - (weeks - week - 1) * 7)].reduce(0, +) }
+                    if let result = Farrington.run(weekly, alpha: 0.05, from: weekly.count - 1).last, let result, result.alarm {
+                        let count = Int(weekly[weekly.count - 1])
+                        found.append((parts[0], parts[1], "farrington", day, count, "\(disease.name)：近一周 \(count) 例，高于 Farrington 模型上限 \(String(format: "%.1f", result.upperBound))"))
                     }
                 }
             }
@@ -143,6 +175,9 @@ extension SurveillanceService {
             return made
         }
     }
+
+    /// Days of history read by ``detectSignals(district:on:)``: Farrington's five years ± 3 weeks, in whole weeks.
+    static let historyDays = 7 * (5 * 52 + 12)
 
     /// Puts a webhook message for each new signal in the outbox, in the signal's own transaction: what, where,
     /// which detector, the day and count, and the link to it; never a person (预警信号推送).

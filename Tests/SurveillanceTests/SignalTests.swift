@@ -103,4 +103,48 @@ import WeijianTesting
             #expect(try await !service.overdueDoses(district: "310105", organization: nil).isEmpty)
         }
     }
+
+    /// The hourly run's methods that compare with earlier years: CIDARS's moving percentile and Farrington run
+    /// once the district's reports go back far enough, and CUSUM on the 60-day window. Years of weekly mumps
+    /// cards (written straight to the table: the history, not the hook, is under test) then a week of six.
+    @Test func historyMethodsRunOnceEarlierYearsWereReported() async throws {
+        let (configuration, remove) = try await TestDatabase.fresh()
+        let platform = try await Platform.open(configuration, secrets: AccessSecrets.generate())
+        do {
+            let service = SurveillanceService(store: platform.fhir)
+            let today = CalendarDay.today()
+            func card(_ disease: String, _ place: String, _ day: String, _ n: Int) -> String {
+                "('h-\(disease)-\(place)-\(day)-\(n)', 'test/\(disease)/\(place)/\(day)/\(n)', 'p', '\(disease)', 'X', '\(place)', '\(place.prefix(6))', '\(day)', '\(day)T09:00:00+08:00', 'clinical', NULL, NULL, '\(day)T10:00:00+08:00', '\(day)T23:00:00+08:00', 0, 'verified', NULL, 1)"
+            }
+            var rows: [String] = []
+            // Mumps in a 街道 of 长宁: one card a week for six years; in one of 闵行: the same for two months only
+            // (a district that began reporting here then).
+            for week in 1...(6 * 52) { rows.append(card("mumps", "310105001", CalendarDay.shift(today, days: -7 * week), 0)) }
+            for week in 1...8 { rows.append(card("mumps", "310112001", CalendarDay.shift(today, days: -7 * week), 0)) }
+            // This week: six cases in each.
+            for n in 0..<6 {
+                rows.append(card("mumps", "310105001", CalendarDay.shift(today, days: -n), n + 1))
+                rows.append(card("mumps", "310112001", CalendarDay.shift(today, days: -n), n + 1))
+            }
+            try await platform.database.write { sql in
+                for chunk in rows.chunked(500) {
+                    try await sql.raw("INSERT INTO surveillance_report VALUES \(unsafeRaw: chunk.joined(separator: ","))").run()
+                }
+            }
+            let made = try await service.detectSignals(district: "310105", on: today) + service.detectSignals(district: "310112", on: today)
+            let by = Dictionary(grouping: made, by: \.subdistrict).mapValues { Set($0.map(\.detector)) }
+            #expect(by["310105001"]?.isSuperset(of: ["moving-percentile", "farrington", "cusum"]) == true, "\(by)")
+            // Two months of history: the yearly methods stay silent (earlier years were not reported by this
+            // district, they are not zero); CUSUM still judges the window.
+            #expect(by["310112001"].map { !$0.contains("moving-percentile") && !$0.contains("farrington") && $0.contains("cusum") } == true, "\(by)")
+            let farrington = try #require(made.first { $0.detector == "farrington" })
+            #expect(farrington.day == today && farrington.cases >= 6 && farrington.detail.contains("Farrington"))
+        } catch {
+            await platform.shutdown()
+            await remove()
+            throw error
+        }
+        await platform.shutdown()
+        await remove()
+    }
 }
