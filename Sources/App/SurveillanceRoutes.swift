@@ -45,6 +45,7 @@ struct SurveillanceRoutes {
     func register(on router: Router<Context>) {
         registerEmergency(on: router)
         registerVector(on: router)
+        registerVaccinationAppointments(on: router)
         let api = router.group("api/v1/surveillance")
 
         api.get("diseases") { _, context -> [NotifiableDisease] in

@@ -124,5 +124,22 @@ public enum SurveillanceMigrations {
                 "INSERT INTO surveillance_stream VALUES ('mosquito', '蚊媒密度（伊蚊）', 'vector', '指数')",
             ]
         },
+        Migration(id: "0706_surveillance_vaccination_appointments") { _ in
+            [
+                // 接种门诊预约: half-day sessions of a CHC's vaccination clinic with their places, and the appointments.
+                """
+                CREATE TABLE surveillance_vaccination_session (id TEXT PRIMARY KEY, organization TEXT NOT NULL, district TEXT NOT NULL, day TEXT NOT NULL,
+                    period TEXT NOT NULL, capacity INTEGER NOT NULL, booked INTEGER NOT NULL, created_by TEXT NOT NULL,
+                    CONSTRAINT surveillance_vaccination_session_once UNIQUE (organization, day, period), CHECK (booked >= 0 AND booked <= capacity))
+                """,
+                "CREATE INDEX surveillance_vaccination_session_day ON surveillance_vaccination_session (district, day)",
+                """
+                CREATE TABLE surveillance_vaccination_appointment (id TEXT PRIMARY KEY, session_id TEXT NOT NULL REFERENCES surveillance_vaccination_session (id),
+                    patient_id TEXT NOT NULL, vaccine TEXT NOT NULL, dose INTEGER NOT NULL, status TEXT NOT NULL, booked_by TEXT NOT NULL, created_at TEXT NOT NULL)
+                """,
+                "CREATE INDEX surveillance_vaccination_appointment_patient ON surveillance_vaccination_appointment (patient_id, vaccine, dose, status)",
+                "CREATE INDEX surveillance_vaccination_appointment_session ON surveillance_vaccination_appointment (session_id)",
+            ]
+        },
     ]
 }

@@ -66,6 +66,13 @@ public struct ImmunizationHook: ResourceWriteHook {
         var insert = BatchInsert(table: "surveillance_immunization", columns: ["source", "patient_id", "vaccine", "dose", "given_on", "lot"])
         for (_, row) in rows.sorted(by: { $0.key < $1.key }) { if let row { insert.append(row) } }
         try await insert.flush(sql, engine: engine)
+        // A dose given fulfils the child's appointment for it (接种门诊预约 → 已接种).
+        let patients = Set(rows.values.compactMap { row -> String? in if case .text(let patient)? = row?[1] { return patient } else { return nil } })
+        try await MultiRowInsert.forEachChunk(sql, patients.sorted(), """
+            UPDATE surveillance_vaccination_appointment SET status = 'attended' WHERE status = 'booked' AND patient_id IN {in}
+                AND EXISTS (SELECT 1 FROM surveillance_immunization i WHERE i.patient_id = surveillance_vaccination_appointment.patient_id
+                    AND i.vaccine = surveillance_vaccination_appointment.vaccine AND i.dose = surveillance_vaccination_appointment.dose)
+            """)
     }
 }
 

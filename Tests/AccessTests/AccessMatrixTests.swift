@@ -149,6 +149,16 @@ import WeijianTesting
         Case(method: .put, uri: "/api/v1/surveillance/resources/nowhere", body: #"[{"kind":"beds","total":1,"available":1}]"#, expected: ["anonymous": .unauthorized, "cdc": .notFound, "manager": .notFound]),
         Case(method: .get, uri: "/surveillance/incidents", expected: ["anonymous": .seeOther, "cdc": .ok, "manager": .ok]),
         Case(method: .get, uri: "/surveillance/resources", expected: ["anonymous": .seeOther, "cdc": .ok, "manager": .ok]),
+        // Vaccination clinic appointments: sessions opened by a catalogued CHC (the matrix's are not: 403), listed for
+        // anyone signed in; booking by the family or the child's CHC (an unknown child: 404; A books for A: the
+        // session is unknown, 404); a resident's own list and a CHC's day list.
+        Case(method: .post, uri: "/api/v1/surveillance/vaccination/sessions", body: #"{"day":"2099-01-01","period":"am","capacity":5}"#, expected: ["anonymous": .unauthorized]),
+        Case(method: .get, uri: "/api/v1/surveillance/vaccination/sessions?district=310105", expected: Dictionary(uniqueKeysWithValues: principals.keys.map { ($0, .ok) } + [("anonymous", .unauthorized)])),
+        Case(method: .post, uri: "/api/v1/surveillance/vaccination/appointments", body: #"{"session":"none","patient":"A","vaccine":"HepB","dose":3}"#,
+             expected: ["anonymous": .unauthorized, "residentA": .notFound, "chcStaffA": .notFound]),
+        Case(method: .post, uri: "/api/v1/surveillance/vaccination/appointments/none/cancel", expected: ["anonymous": .unauthorized, "residentA": .notFound, "residentA2": .notFound,
+                                                                                                        "chcStaffA": .notFound, "chcManagerB": .notFound]),
+        Case(method: .get, uri: "/api/v1/surveillance/vaccination/appointments", expected: ["anonymous": .unauthorized, "residentA": .ok, "residentA2": .ok, "chcStaffA": .ok, "chcManagerB": .ok]),
         // Mosquito surveillance: sites are the CDC's; surveys by the CDC and CHC staff; areas for the CDC and the commission.
         Case(method: .get, uri: "/api/v1/surveillance/vector/sites", expected: ["anonymous": .unauthorized, "cdc": .ok, "manager": .ok]),
         Case(method: .post, uri: "/api/v1/surveillance/vector/sites", body: #"{"subdistrict":"310105001","name":"公园","kind":"park"}"#, expected: ["anonymous": .unauthorized, "cdc": .created]),
