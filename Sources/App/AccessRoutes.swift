@@ -370,6 +370,7 @@ struct AccessRoutes {
         if principal.role == .cdcEpidemiologist { body += "<li><a href=\"/surveillance\">传染病监测预警</a></li><li><a href=\"/surveillance/incidents\">应急指挥</a></li>" }
         if principal.role == .commissionManager { body += "<li><a href=\"/surveillance/incidents\">应急指挥</a></li>" }
         if principal.role == .hospitalClinician || principal.role == .chcManager { body += "<li><a href=\"/surveillance/resources\">应急资源填报</a></li>" }
+        if [.chcStaff, .chcManager, .hospitalClinician].contains(principal.role) { body += "<li><a href=\"/surveillance/streams\">传染病监测数据报告</a></li>" }
         body += "<li><a href=\"/fhir/r4/metadata\">FHIR 接口能力声明</a></li></ul>"
         body += """
         <form method="post" action="/logout"><input type="hidden" name="csrf" value="\(HTML.escape(csrf))"><button type="submit">退出登录</button></form>

@@ -11,10 +11,13 @@ import Surveillance
 extension SurveillanceRoutes {
     func registerEmergencyPages(on router: Router<Context>) {
         router.get("surveillance/incidents") { request, context in try await incidentsPage(context, message: request.uri.queryParameters["m"].map(String.init)) }
-        router.post("surveillance/incidents") { request, context in try await incidentAction(request, context) }
+        router.post("surveillance/incidents") { request, context in try await incidentAction(request, context, action: nil) }
         router.get("surveillance/incidents/:id") { request, context in try await situationPage(context, message: request.uri.queryParameters["m"].map(String.init)) }
-        router.post("surveillance/incidents/:id/:action") { request, context in try await incidentAction(request, context) }
-        router.post("surveillance/incidents/:id/tasks/:task") { request, context in try await incidentAction(request, context) }
+        // Constant segments, not `:id/:action`: the router does not backtrack from `tasks` to a parameter.
+        for action in ["tasks", "notes", "close"] {
+            router.post("surveillance/incidents/:id/\(action)") { request, context in try await incidentAction(request, context, action: action) }
+        }
+        router.post("surveillance/incidents/:id/tasks/:task") { request, context in try await incidentAction(request, context, action: "task") }
         router.get("surveillance/resources") { request, context in try await resourcesPage(context, message: request.uri.queryParameters["m"].map(String.init)) }
         router.post("surveillance/resources") { request, context in try await resourcesAction(request, context) }
     }
@@ -113,7 +116,7 @@ extension SurveillanceRoutes {
     }
 
     /// The forms of the incident pages: open (by hand or from a signal), add a task, move a task on, note, close.
-    func incidentAction(_ request: Request, _ context: Context) async throws -> Response {
+    func incidentAction(_ request: Request, _ context: Context, action: String?) async throws -> Response {
         guard context.principal != nil else { return HTML.redirect("/login") }
         let fields = try await Pages.checkedForm(request, context)
         guard let (principal, district) = try commandDistrict(context) else { throw HTTPError(.forbidden, message: "此操作供疾控中心和卫健委人员使用") }
@@ -121,11 +124,11 @@ extension SurveillanceRoutes {
         var back = id.map { "/surveillance/incidents/\($0)" } ?? "/surveillance/incidents"
         var message: String
         do {
-            if let id, let task = context.parameters.get("task") {
+            if let id, action == "task", let task = context.parameters.get("task") {
                 let updated = try await surveillance.updateTask(task, incident: id, status: fields["status"] ?? "", note: fields["note"], district: district, actor: principal.subject)
                 message = "任务\(Emergency.taskStatuses[updated.status] ?? updated.status)"
             } else if let id {
-                switch context.parameters.get("action") {
+                switch action {
                 case "tasks":
                     _ = try await surveillance.addTask(TaskForm(team: fields["team"] ?? "", title: fields["title"] ?? "", assignee: fields["assignee"], due: fields["due"]),
                                                        incident: id, district: district, actor: principal.subject)

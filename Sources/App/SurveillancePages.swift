@@ -17,6 +17,7 @@ extension SurveillanceRoutes {
         router.get("surveillance/signals/:id") { request, context in try await signalPage(context, message: request.uri.queryParameters["m"].map(String.init)) }
         router.get("surveillance/vaccination") { request, context in try await coveragePage(request, context) }
         registerEmergencyPages(on: router)
+        registerStreamPages(on: router)
     }
 
     static let certaintyLabels = ["suspected": "疑似", "clinical": "临床诊断", "confirmed": "实验室确诊", "carrier": "病原携带者"]
@@ -48,7 +49,7 @@ extension SurveillanceRoutes {
         let timeliness = try await surveillance.timeliness(district: district, from: CalendarDay.shift(CalendarDay.today(), days: -30))
         try await access.record(context, principal, action: "search", entity: "surveillance/report", patients: Array(Set(cards.map(\.patient))).sorted())
         var body = message.map { "<p class=\"ok\" id=\"saved\">\(HTML.escape($0))</p>" } ?? ""
-        body += "<p class=\"muted\">近30天报告卡 \(timeliness.reports) 张，及时率 \(timeliness.timelyPercent)%，迟报 \(timeliness.late) 张。 <a href=\"/surveillance/vaccination\">预防接种率</a> · <a href=\"/surveillance/incidents\">应急指挥</a> · <a href=\"/surveillance/vector\">蚊媒监测</a></p>"
+        body += "<p class=\"muted\">近30天报告卡 \(timeliness.reports) 张，及时率 \(timeliness.timelyPercent)%，迟报 \(timeliness.late) 张。 <a href=\"/surveillance/vaccination\">预防接种率</a> · <a href=\"/surveillance/incidents\">应急指挥</a> · <a href=\"/surveillance/vector\">蚊媒监测</a> · <a href=\"/surveillance/streams\">监测数据报告</a></p>"
         body += "<div class=\"card\" id=\"signals\"><h2>预警信号 \(signals.count)</h2>"
         body += "<form method=\"post\" action=\"/surveillance/signals/run\" class=\"inline\">\(Pages.csrfField(context))<button type=\"submit\">立即运行预警模型</button></form><ul class=\"plain\">"
         body += signals.map { signal in
