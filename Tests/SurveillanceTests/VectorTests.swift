@@ -25,43 +25,40 @@ import WeijianTesting
             let today = CalendarDay.today()
             let cdc = try await server.client(as: Principal(subject: "cdc-v", role: .cdcEpidemiologist, displayName: "疾控", district: "310105"))
             let staff = try await server.client(as: Principal(subject: "chc-v", role: .chcStaff, displayName: "爱卫", institution: chc.id))
-            func call(_ client: AuthorizedClient, _ method: HTTPRequest.Method, _ uri: String, _ body: String? = nil) async throws -> (HTTPResponse.Status, ByteBuffer) {
-                try await client.execute(uri: uri, method: method, headers: [.contentType: "application/json"], body: body.map { ByteBuffer(string: $0) }) { ($0.status, $0.body) }
-            }
-            var (status, body) = try await call(cdc, .post, "/api/v1/surveillance/vector/sites", #"{"subdistrict":"310112001","name":"外区公园","kind":"park"}"#)
+            var (status, body) = try await cdc.call(.post, "/api/v1/surveillance/vector/sites", #"{"subdistrict":"310112001","name":"外区公园","kind":"park"}"#)
             #expect(status == .unprocessableContent, "a 街道 of another district")
-            (status, _) = try await call(staff, .post, "/api/v1/surveillance/vector/sites", #"{"subdistrict":"\#(place)","name":"某小区","kind":"residential"}"#)
+            (status, _) = try await staff.call(.post, "/api/v1/surveillance/vector/sites", #"{"subdistrict":"\#(place)","name":"某小区","kind":"residential"}"#)
             #expect(status == .forbidden, "sites are the CDC's")
-            (status, body) = try await call(cdc, .post, "/api/v1/surveillance/vector/sites", #"{"subdistrict":"\#(place)","name":"中山公园","kind":"park"}"#)
+            (status, body) = try await cdc.call(.post, "/api/v1/surveillance/vector/sites", #"{"subdistrict":"\#(place)","name":"中山公园","kind":"park"}"#)
             #expect(status == .created, "\(String(buffer: body))")
             let park = try JSONDecoder().decode(VectorSite.self, from: Data(buffer: body))
 
             // Bad surveys: nothing stored.
-            (status, body) = try await call(staff, .post, "/api/v1/surveillance/vector/reports",
+            (status, body) = try await staff.call(.post, "/api/v1/surveillance/vector/reports",
                                             #"{"site":"\#(park.id)","day":"\#(CalendarDay.shift(today, days: 1))","method":"moi","examined":50,"positive":60}"#)
             #expect(status == .unprocessableContent && String(buffer: body).contains("晚于今天") && String(buffer: body).contains("阳性诱蚊诱卵器数"), "\(String(buffer: body))")
-            (status, _) = try await call(staff, .post, "/api/v1/surveillance/vector/reports", #"{"site":"nowhere","day":"\#(today)","method":"breteau","examined":50,"positive":2}"#)
+            (status, _) = try await staff.call(.post, "/api/v1/surveillance/vector/reports", #"{"site":"nowhere","day":"\#(today)","method":"breteau","examined":50,"positive":2}"#)
             #expect(status == .notFound)
-            (status, body) = try await call(cdc, .get, "/api/v1/surveillance/vector/areas")
+            (status, body) = try await cdc.call(.get, "/api/v1/surveillance/vector/areas")
             #expect(try JSONDecoder().decode([VectorArea].self, from: Data(buffer: body)).isEmpty)
 
             // A low reading, then one at outbreak risk (BI 14): graded, and one signal however often it is sent.
-            (status, body) = try await call(staff, .post, "/api/v1/surveillance/vector/reports",
+            (status, body) = try await staff.call(.post, "/api/v1/surveillance/vector/reports",
                                             #"{"site":"\#(park.id)","day":"\#(CalendarDay.shift(today, days: -2))","method":"moi","examined":50,"positive":3}"#)
             let low = try JSONDecoder().decode(VectorReport.self, from: Data(buffer: body))
             #expect(status == .created && low.index == 6.0 && low.level == 1)
             for _ in 0..<2 {
-                (status, body) = try await call(staff, .post, "/api/v1/surveillance/vector/reports", #"{"site":"\#(park.id)","day":"\#(today)","method":"breteau","examined":100,"positive":14}"#)
+                (status, body) = try await staff.call(.post, "/api/v1/surveillance/vector/reports", #"{"site":"\#(park.id)","day":"\#(today)","method":"breteau","examined":100,"positive":14}"#)
                 #expect(status == .created && (try? JSONDecoder().decode(VectorReport.self, from: Data(buffer: body)))?.level == 2)
             }
-            (status, body) = try await call(cdc, .get, "/api/v1/surveillance/signals")
+            (status, body) = try await cdc.call(.get, "/api/v1/surveillance/signals")
             let signals = try JSONDecoder().decode([Signal].self, from: Data(buffer: body)).filter { $0.disease == "mosquito" }
             #expect(signals.count == 1 && signals.first?.detector == "vector-breteau" && signals.first?.subdistrict == place && signals.first?.detail.contains("有暴发风险") == true,
                     "\(signals)")
-            (status, body) = try await call(cdc, .get, "/api/v1/surveillance/vector/areas")
+            (status, body) = try await cdc.call(.get, "/api/v1/surveillance/vector/areas")
             let areas = try JSONDecoder().decode([VectorArea].self, from: Data(buffer: body))
             #expect(areas.map(\.method) == ["breteau", "moi"] && areas.first?.maxIndex == 14 && areas.first?.level == 2 && areas.last?.level == 1, "\(areas)")
-            (status, _) = try await call(staff, .post, "/api/v1/surveillance/streams/mosquito/counts", #"[{"site":"s","subdistrict":"\#(place)","day":"\#(today)","count":1}]"#)
+            (status, _) = try await staff.call(.post, "/api/v1/surveillance/streams/mosquito/counts", #"[{"site":"s","subdistrict":"\#(place)","day":"\#(today)","count":1}]"#)
             #expect(status == .badRequest)
         }
     }

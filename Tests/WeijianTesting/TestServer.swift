@@ -7,6 +7,13 @@ public import HummingbirdTesting
 public import Messaging
 public import NIOCore
 
+extension TestClientProtocol {
+    /// A JSON request (`body` as given, if any) answered with its status and body.
+    public func call(_ method: HTTPRequest.Method, _ uri: String, _ body: String? = nil) async throws -> (HTTPResponse.Status, ByteBuffer) {
+        try await execute(uri: uri, method: method, headers: [.contentType: "application/json"], body: body.map { ByteBuffer(string: $0) }) { ($0.status, $0.body) }
+    }
+}
+
 /// A test client that sends a bearer token with every request that does not carry its own Authorization.
 public struct AuthorizedClient: TestClientProtocol {
     /// The underlying client.
