@@ -81,6 +81,11 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "Indicators",
+            dependencies: ["Storage", "FHIR"],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "Referral",
             dependencies: ["Storage", "FHIR", "Registry"],
             swiftSettings: swiftSettings
@@ -88,7 +93,7 @@ let package = Package(
         .target(
             name: "App",
             dependencies: [
-                "Storage", "FHIR", "Registry", "Access", "Messaging", "Contracting", "ChronicCare", "Surveillance", "Referral",
+                "Storage", "FHIR", "Registry", "Access", "Messaging", "Contracting", "ChronicCare", "Surveillance", "Referral", "Indicators",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdAuth", package: "hummingbird-auth"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -100,7 +105,7 @@ let package = Package(
         .executableTarget(
             name: "weijian",
             dependencies: [
-                "App", "Storage", "FHIR", "Registry", "Access", "Contracting", "ChronicCare", "Surveillance", "Referral",
+                "App", "Storage", "FHIR", "Registry", "Access", "Contracting", "ChronicCare", "Surveillance", "Referral", "Indicators",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ],
@@ -134,6 +139,11 @@ let package = Package(
             name: "SurveillanceTests",
             dependencies: ["Surveillance", "Access", "FHIR", "Storage", "App", "Registry", "Messaging", "WeijianTesting",
                            .product(name: "Hummingbird", package: "hummingbird"), .product(name: "HummingbirdTesting", package: "hummingbird")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "IndicatorTests",
+            dependencies: ["Indicators", "Access", "Storage", "App", "Registry", "Contracting", "Surveillance", "WeijianTesting", .product(name: "HummingbirdTesting", package: "hummingbird")],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -368,6 +368,7 @@ struct AccessRoutes {
         if principal.role == .commissionManager || principal.role == .chcManager { body += "<li><a href=\"/chronic/rates\">慢病管理率与控制率</a></li>" }
         if principal.role == .chcStaff || principal.role == .chcManager { body += "<li><a href=\"/desk\">窗口签约</a></li>" }
         if principal.role == .cdcEpidemiologist { body += "<li><a href=\"/surveillance\">传染病监测预警</a></li><li><a href=\"/surveillance/incidents\">应急指挥</a></li>" }
+        if principal.role == .commissionManager || principal.role == .cdcEpidemiologist { body += "<li><a href=\"/cockpit\">卫生健康驾驶舱</a></li>" }
         if principal.role == .commissionManager { body += "<li><a href=\"/surveillance/incidents\">应急指挥</a></li>" }
         if principal.role == .hospitalClinician || principal.role == .chcManager { body += "<li><a href=\"/surveillance/resources\">应急资源填报</a></li>" }
         if [.chcStaff, .chcManager, .hospitalClinician].contains(principal.role) { body += "<li><a href=\"/surveillance/streams\">传染病监测数据报告</a></li>" }

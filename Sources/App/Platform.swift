@@ -5,6 +5,7 @@ public import FHIR
 import Referral
 import Registry
 import Logging
+import Indicators
 import Messaging
 import Surveillance
 public import Storage
@@ -20,7 +21,7 @@ public struct Platform: Sendable {
 
     /// Every migration of every target, applied in id order.
     public static let migrations: [Migration] = FHIRMigrations.all + RegistryMigrations.all + MessagingMigrations.all + AccessMigrations.all + ContractingMigrations.all + ChronicMigrations.all + SurveillanceMigrations.all
-        + ReferralMigrations.all
+        + ReferralMigrations.all + IndicatorMigrations.all
 
     /// The key file's keys: token signing, field protection, keyed hashes.
     public let secrets: AccessSecrets

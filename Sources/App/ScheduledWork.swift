@@ -1,6 +1,8 @@
 import ChronicCare
 import FHIR
 import Foundation
+import Indicators
+import Registry
 import Logging
 import Messaging
 import ServiceLifecycle
@@ -13,6 +15,8 @@ struct ScheduledWork: Service {
     let chronic: ChronicService
     let surveillance: SurveillanceService
     let dispatcher: NotificationDispatcher
+    let indicators: IndicatorService
+    let registry: RegistryService
     let interval: Int
     let hourlyJobs: Bool
     let logger: Logger
@@ -20,6 +24,8 @@ struct ScheduledWork: Service {
     init(platform: Platform, sender: any NotificationSender, webhook: (url: String, sender: any NotificationSender)?, interval: Int, hourlyJobs: Bool, logger: Logger) {
         chronic = ChronicService(store: platform.fhir)
         surveillance = SurveillanceService(store: platform.fhir)
+        indicators = IndicatorService.platform(platform)
+        registry = RegistryService(database: platform.database, fhir: platform.fhir)
         dispatcher = NotificationDispatcher(database: platform.database, sender: sender, address: ResidentAddressBook(store: platform.fhir).mobile, webhook: webhook)
         self.interval = max(1, interval)
         self.hourlyJobs = hourlyJobs
@@ -34,8 +40,10 @@ struct ScheduledWork: Service {
                     if hourlyJobs, ContinuousClock.now - lastReminders >= .seconds(3600) {
                         let considered = try await chronic.enqueueReminders()
                         let signals = try await surveillance.detectSignalsEverywhere()
+                        var values = 0
+                        for district in try await registry.districtsWithResidents() { values += try await indicators.recompute(district: district) }
                         lastReminders = ContinuousClock.now
-                        logger.info("hourly run", metadata: ["chronic reminders considered": "\(considered)", "new signals": "\(signals)"])
+                        logger.info("hourly run", metadata: ["chronic reminders considered": "\(considered)", "new signals": "\(signals)", "indicator values": "\(values)"])
                     }
                     let report = try await dispatcher.run()
                     if !report.isEmpty {

@@ -6,6 +6,7 @@ import Referral
 import Registry
 import Surveillance
 public import Hummingbird
+import Indicators
 import HummingbirdAuth
 import Logging
 import ServiceLifecycle
@@ -43,6 +44,7 @@ public enum WeijianServer {
         let referral = ReferralRoutes(access: access, referral: ReferralService(store: platform.fhir))
         referral.register(on: router)
         referral.registerPages(on: router)
+        IndicatorRoutes(access: access, indicators: IndicatorService.platform(platform)).register(on: router)
         HomeRoutes<AppRequestContext>().register(on: router)
         return Application(
             router: router,

@@ -167,3 +167,12 @@ public struct RegistryService: Sendable {
         }
     }
 }
+
+extension RegistryService {
+    /// The districts with residents in the resident directory.
+    public func districtsWithResidents() async throws -> [String] {
+        try await database.read { sql in
+            try await sql.raw("SELECT DISTINCT district FROM registry_resident WHERE district IS NOT NULL ORDER BY district").all().map { try $0.decode(column: "district", as: String.self) }
+        }
+    }
+}

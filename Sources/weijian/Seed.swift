@@ -3,6 +3,7 @@ import App
 import Contracting
 import ArgumentParser
 import Foundation
+import Indicators
 import Referral
 import Registry
 import Surveillance
@@ -36,6 +37,8 @@ struct Seed: AsyncParsableCommand {
                                                                   reason: "\(report.residents) synthetic residents, \(report.resources) resources")])
             let schedules = try await ReferralService(store: platform.fhir).seedDemo(district: district)
             print("demo schedules (号源): \(schedules)")
+            print("demo emergency resources: \(try await DemoResources.seed(platform: platform, district: district)) rows")
+            print("indicator values: \(try await IndicatorService.platform(platform).recompute(district: district))")
             let made = try await DemoAccounts.create(platform: platform, district: district)
             if !made.isEmpty { print("demo accounts (password \(DemoAccounts.password)): \(made.map(\.username).joined(separator: ", "))") }
         } catch {

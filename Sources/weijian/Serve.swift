@@ -52,6 +52,8 @@ struct Serve: AsyncParsableCommand {
                 logger.info("demo childhood vaccinations", metadata: ["doses": "\(doses)"])
                 let schedules = try await ReferralService(store: platform.fhir).seedDemo(district: demoDistrict)
                 logger.info("demo schedules", metadata: ["schedules": "\(schedules)"])
+                let resources = try await DemoResources.seed(platform: platform, district: demoDistrict)
+                logger.info("demo emergency resources", metadata: ["rows": "\(resources)"])
                 let made = try await DemoAccounts.create(platform: platform, district: demoDistrict, bcryptCost: configuration.bcryptCost)
                 logger.info("demo accounts (password \(DemoAccounts.password)): \(made.map(\.username).joined(separator: ", "))")
             }

@@ -159,6 +159,14 @@ import WeijianTesting
         Case(method: .post, uri: "/api/v1/surveillance/vaccination/appointments/none/cancel", expected: ["anonymous": .unauthorized, "residentA": .notFound, "residentA2": .notFound,
                                                                                                         "chcStaffA": .notFound, "chcManagerB": .notFound]),
         Case(method: .get, uri: "/api/v1/surveillance/vaccination/appointments", expected: ["anonymous": .unauthorized, "residentA": .ok, "residentA2": .ok, "chcStaffA": .ok, "chcManagerB": .ok]),
+        // Indicators and the cockpit: the commission (and the CDC, reading); recompute and reported values by the commission.
+        Case(method: .get, uri: "/api/v1/indicators/definitions", expected: ["anonymous": .unauthorized, "manager": .ok, "cdc": .ok, "chcManagerB": .ok]),
+        Case(method: .post, uri: "/api/v1/indicators/recompute", expected: ["anonymous": .unauthorized, "manager": .ok]),
+        Case(method: .get, uri: "/api/v1/indicators/cockpit", expected: ["anonymous": .unauthorized, "manager": .ok, "cdc": .ok]),
+        Case(method: .get, uri: "/api/v1/indicators/cockpit.csv", expected: ["anonymous": .unauthorized, "manager": .ok, "cdc": .ok]),
+        Case(method: .get, uri: "/api/v1/indicators/plan", expected: ["anonymous": .unauthorized, "manager": .ok, "cdc": .ok]),
+        Case(method: .post, uri: "/api/v1/indicators/plan/none/reported", body: #"{"period":"2026-10","value":1}"#, expected: ["anonymous": .unauthorized, "manager": .unprocessableContent]),
+        Case(method: .get, uri: "/cockpit", expected: ["anonymous": .seeOther, "manager": .ok, "cdc": .ok]),
         // Mosquito surveillance: sites are the CDC's; surveys by the CDC and CHC staff; areas for the CDC and the commission.
         Case(method: .get, uri: "/api/v1/surveillance/vector/sites", expected: ["anonymous": .unauthorized, "cdc": .ok, "manager": .ok]),
         Case(method: .post, uri: "/api/v1/surveillance/vector/sites", body: #"{"subdistrict":"310105001","name":"公园","kind":"park"}"#, expected: ["anonymous": .unauthorized, "cdc": .created]),

@@ -1,0 +1,119 @@
+import Access
+import App
+import Contracting
+import Foundation
+import HTTPTypes
+import HummingbirdTesting
+import Indicators
+import NIOCore
+import Registry
+import Storage
+import Surveillance
+import Testing
+import WeijianTesting
+
+/// The indicator engine: plan rows true to their seed, values computed from the domains, the cockpit, reported
+/// values, CSV.
+@Suite struct IndicatorTests {
+    /// The repository's copy of a seed, its lines joined (the tables break rows across lines).
+    static func seedText(_ name: String) throws -> String {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        return try String(contentsOf: root.appendingPathComponent("tests/seeds/\(name)"), encoding: .utf8).components(separatedBy: "\n").joined()
+    }
+
+    @Test func everyPlanRowCitesItsTableAndMatchesTheSeedText() throws {
+        let text = try Self.seedText("000_f4cbf4284e21918f.txt")
+        let table = try #require(PlanTargets.tables["000"])
+        #expect(text.contains(table.title.replacingOccurrences(of: "附件 6 ", with: "").replacingOccurrences(of: "卫生健康事业高质量发展行动主要指标", with: "卫生健康事业高质量发展行动主要")))
+        let rows = PlanTargets.all.filter { $0.seed == "000" }
+        #expect(rows.map(\.row) == Array(1...26))
+        #expect(Set(rows.map(\.id)).count == 26 && rows.first?.id == "000-6-1")
+        // The annex's part of the text: every row's quote is in it, starts with its number, holds its target as
+        // printed and its bound's number.
+        let annex = String(text[try #require(text.range(of: "附件 6长宁区卫生健康事业高质量发展行动主要"))!.lowerBound...])
+        for row in rows {
+            #expect(annex.contains(row.quote), "row \(row.row): \(row.quote)")
+            #expect(row.quote.hasPrefix("\(row.row) "), "\(row.quote)")
+            #expect(row.quote.contains(row.target) && row.quote.contains(row.cityTarget), "row \(row.row)")
+            if let bound = row.bound {
+                let printed = bound.value == bound.value.rounded() ? String(Int(bound.value)) : String(bound.value)
+                #expect(row.quote.contains(printed), "row \(row.row): \(printed)")
+            }
+            #expect(row.fourteenthFiveYear == row.quote.contains("*"), "row \(row.row): the * marks a 十四五 target")
+        }
+        // A sample read straight from the seed: 千人口注册护士数 ≥8.15 (city ≥4.7); ICU 10（平）/20（急）.
+        let nurses = try #require(rows.first { $0.row == 8 })
+        #expect(nurses.bound == .atLeast(8.15) && annex.contains("8 千人口注册护士数(人)* ≥8.15 ≥4.7"))
+        #expect(rows.first { $0.row == 13 }?.indicator == "icu-bed-ratio")
+    }
+
+    @Test func theCockpitShowsComputedValuesAgainstTargetsAndReportedPlanRows() async throws {
+        try await TestServer.run { server in
+            let platform = server.platform
+            let registry = RegistryService(database: platform.database, fhir: platform.fhir)
+            _ = try await DemoDistrictSeeder(store: platform.fhir, registry: registry).seed(district: "310105", residents: 120, randomSeed: 7)
+            _ = try await ContractingService(store: platform.fhir).seedDemo(district: "310105")
+            try await DemoResources.seed(platform: platform, district: "310105")
+            let manager = try await server.client(as: Principal(subject: "mgr-i", role: .commissionManager, displayName: "卫健委", district: "310105"))
+            let cdc = try await server.client(as: Principal(subject: "cdc-i", role: .cdcEpidemiologist, displayName: "疾控", district: "310105"))
+            var (status, body) = try await cdc.call(.post, "/api/v1/indicators/recompute")
+            #expect(status == .forbidden)
+            (status, body) = try await manager.call(.post, "/api/v1/indicators/recompute")
+            #expect(status == .ok, "\(String(buffer: body))")
+
+            (status, body) = try await cdc.call(.get, "/api/v1/indicators/cockpit")
+            let cockpit = try JSONDecoder().decode([IndicatorStatus].self, from: Data(buffer: body))
+            func indicator(_ code: String) -> IndicatorStatus? { cockpit.first { $0.definition.code == code } }
+            // Contracting: the same figures as the contracting module's own coverage table.
+            let coverage = try await ContractingService(store: platform.fhir).coverage(district: "310105", by: "subdistrict")
+            let contract = try #require(indicator("contract-rate")?.value)
+            #expect(contract.numerator == Double(coverage.all.contracted) && contract.denominator == Double(coverage.all.residents) && contract.value == coverage.all.percent,
+                    "\(contract) vs \(coverage.all)")
+            // ICU beds: the hospitals' reported ICU beds over their beds, against plan row 13 (≥10%).
+            let resources = try await SurveillanceService(store: platform.fhir).resources(district: "310105")
+            let icu = resources.filter { $0.kind == "icu-beds" }.map(\.total).reduce(0, +)
+            let hospitalBeds = Emergency.readiness(resources).map(\.beds).reduce(0, +)
+            let ratio = try #require(indicator("icu-bed-ratio"))
+            #expect(ratio.value?.value == (Double(icu) * 1000 / Double(hospitalBeds)).rounded(.down) / 10 && ratio.target == 10 && ratio.targetSource == "000-6-13")
+            #expect(ratio.rag == IndicatorStatus.rag(value: ratio.value?.value, target: 10, direction: "up"))
+            let beds = try #require(indicator("beds-per-1000")?.value)
+            let population = try #require(Catalog.divisions.first { $0.code == "310105" }?.population)
+            #expect(beds.denominator == Double(population) && beds.value > 0)
+            // No cards this year: no timeliness value, and the cockpit says so rather than inventing one.
+            #expect(indicator("report-timeliness")?.value == nil && indicator("report-timeliness")?.rag == "none")
+            // A 街道's value is kept beside the district's.
+            let place = try #require(coverage.rows.first { $0.residents > 0 })
+            let latest = try await IndicatorService.platform(platform).latest(district: "310105", area: place.key)
+            #expect(latest.first { $0.code == "contract-rate" }?.value == place.percent)
+
+            // The plan: row 13 computed; row 5 reported by a manager; refusals.
+            (status, body) = try await manager.call(.post, "/api/v1/indicators/plan/000-6-5/reported", #"{"period":"2026-10","value":38.5}"#)
+            #expect(status == .noContent, "\(String(buffer: body))")
+            for (row, payload, why) in [("000-6-13", #"{"period":"2026-10","value":12}"#, "由平台自动计算"), ("000-6-99", #"{"period":"2026-10","value":1}"#, "没有指标"),
+                                        ("000-6-5", #"{"period":"2026-13","value":1}"#, "YYYY-MM")] {
+                (status, body) = try await manager.call(.post, "/api/v1/indicators/plan/\(row)/reported", payload)
+                #expect(status == .unprocessableContent && String(buffer: body).contains(why), "\(row): \(String(buffer: body))")
+            }
+            (status, _) = try await cdc.call(.post, "/api/v1/indicators/plan/000-6-5/reported", #"{"period":"2026-10","value":1}"#)
+            #expect(status == .forbidden)
+            (status, body) = try await manager.call(.get, "/api/v1/indicators/plan")
+            let plan = try JSONDecoder().decode([PlanProgress].self, from: Data(buffer: body))
+            #expect(plan.count == 26)
+            #expect(plan.first { $0.id == "000-6-5" }.map { ($0.value, $0.source, $0.met) } ?? (nil, nil, nil) == (38.5, "reported", true))
+            #expect(plan.first { $0.id == "000-6-13" }?.source == "computed" && plan.first { $0.id == "000-6-13" }?.value == ratio.value?.value)
+            #expect(plan.first { $0.id == "000-6-1" }?.value == nil)
+
+            // CSV and the page.
+            (status, body) = try await manager.call(.get, "/api/v1/indicators/cockpit.csv")
+            let csv = String(buffer: body)
+            #expect(status == .ok && csv.hasPrefix("\u{FEFF}指标编码,指标") && csv.contains("icu-bed-ratio,医院 ICU 床位占床位总数比例,%,"), "\(csv.prefix(300))")
+            (status, body) = try await manager.call(.get, "/cockpit")
+            let page = String(buffer: body)
+            #expect(status == .ok && page.contains("data-code=\"contract-rate\"") && page.contains("规划指标进度"))
+            let elsewhere = try await server.client(as: Principal(subject: "mgr-x", role: .commissionManager, displayName: "闵行", district: "310112"))
+            (status, body) = try await elsewhere.call(.get, "/api/v1/indicators/cockpit")
+            let theirs = try JSONDecoder().decode([IndicatorStatus].self, from: Data(buffer: body))
+            #expect(status == .ok && theirs.allSatisfy { $0.value == nil }, "another district sees its own (empty) figures")
+        }
+    }
+}

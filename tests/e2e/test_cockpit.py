@@ -1,0 +1,34 @@
+"""The cockpit (卫生健康驾驶舱) in a real browser: the commission manager (demo account `manager`) sees the
+district's indicators with red/amber/green against their targets and Changning's plan rows with their
+progress; the CSV export downloads with the same indicators. The screenshot is kept under
+WEIJIAN_E2E_ARTIFACTS (default .build/e2e-artifacts/cockpit-1.png)."""
+
+from __future__ import annotations
+
+import requests
+from selenium.webdriver.common.by import By
+
+from e2e_support import DEMO_PASSWORD, describe_page, keep_screenshot, login, open_page
+
+
+def test_the_manager_sees_indicators_against_targets_and_the_plan(browser, base_url):
+    browser.set_window_size(390, 1600)
+    login(browser, base_url, "manager", DEMO_PASSWORD)
+    open_page(browser, f"{base_url}/cockpit")
+    rows = {row.get_attribute("data-code"): row for row in browser.find_elements(By.CSS_SELECTOR, "#indicators tbody tr")}
+    assert "contract-rate" in rows and "icu-bed-ratio" in rows, describe_page(browser)
+    # The demo hospitals reported beds: the ICU share has a value and is judged against plan row 13's 10%.
+    icu = rows["icu-bed-ratio"]
+    assert icu.get_attribute("data-rag") in ("green", "amber", "red"), icu.text
+    assert "≥10" in icu.text, icu.text
+    assert rows["contract-rate"].find_elements(By.CSS_SELECTOR, "td")[1].text.endswith("%"), rows["contract-rate"].text
+    plan = browser.find_elements(By.CSS_SELECTOR, "#plan tbody tr")
+    assert len(plan) == 26, describe_page(browser)
+    row13 = next(r for r in plan if r.get_attribute("data-row") == "000-6-13")
+    assert "平台计算" in row13.text, row13.text
+    keep_screenshot(browser, "cockpit-1")
+
+    cookies = {c["name"]: c["value"] for c in browser.get_cookies()}
+    csv = requests.get(f"{base_url}/api/v1/indicators/cockpit.csv", cookies=cookies, timeout=30)
+    assert csv.status_code == 200 and csv.headers["Content-Type"].startswith("text/csv"), csv.text[:300]
+    assert "icu-bed-ratio" in csv.content.decode("utf-8-sig"), csv.text[:300]
