@@ -59,7 +59,12 @@ import WeijianTesting
                 #expect(json["event"] == "signal.generated" && json["id"] == signal.id && json["subdistrict"] == place && json["disease"] == "tip-off"
                         && json["link"] == "/surveillance/signals/\(signal.id)", "\(json)")
                 #expect(!first.body.contains("居民反映"), "the tip-off's own text is not sent out")
-                let counts = try await Outbox.counts(database: server.platform.database)
+                // The dispatcher marks it sent once the receiver's answer is back (just after the body arrived).
+                var counts = try await Outbox.counts(database: server.platform.database)
+                for _ in 0..<100 where counts["sent"] != 1 {
+                    try await Task.sleep(for: .milliseconds(100))
+                    counts = try await Outbox.counts(database: server.platform.database)
+                }
                 #expect(counts["sent"] == 1 && counts["pending"] == nil, "\(counts)")
                 // Running the model again makes no new signal and posts nothing more.
                 _ = try await cdc.execute(uri: "/api/v1/surveillance/signals/run", method: .post) { #expect($0.status == .created) }
