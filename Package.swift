@@ -143,7 +143,8 @@ let package = Package(
         ),
         .testTarget(
             name: "IndicatorTests",
-            dependencies: ["Indicators", "Access", "Storage", "App", "Registry", "Contracting", "Surveillance", "WeijianTesting", .product(name: "HummingbirdTesting", package: "hummingbird")],
+            dependencies: ["Indicators", "Access", "Storage", "App", "Registry", "Contracting", "Surveillance", "WeijianTesting", .product(name: "HummingbirdTesting", package: "hummingbird"),
+                           .product(name: "SQLKit", package: "sql-kit")],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -5,10 +5,12 @@ import Hummingbird
 import Indicators
 import Registry
 import Storage
+import Surveillance
 
 extension IndicatorDefinition: ResponseEncodable {}
 extension IndicatorStatus: ResponseEncodable {}
 extension PlanProgress: ResponseEncodable {}
+extension IndicatorRoutes.Portrait: ResponseEncodable {}
 
 /// 管理决策 under `/api/v1/indicators` and the cockpit page `/cockpit` (驾驶舱): the commission's managers (and the
 /// CDC, read only) see the district's indicators against targets and the plan's rows; managers recompute and
@@ -17,6 +19,26 @@ struct IndicatorRoutes {
     typealias Context = AppRequestContext
     let access: AccessServices
     let indicators: IndicatorService
+    let registry: RegistryService
+    let surveillance: SurveillanceService
+
+    /// A 街道's health portrait (健康画像) against its district.
+    struct Portrait: Codable {
+        struct Compared: Codable { var code: String; var name: String; var unit: String; var value: Double?; var district: Double? }
+        struct Burden: Codable { var disease: String; var name: String; var cases: Int; var per100k: Double; var districtPer100k: Double }
+        var subdistrict: String
+        var name: String
+        var district: String
+        var residents: Int
+        var districtResidents: Int
+        var pyramid: [PyramidBar]
+        /// Share of residents aged 65 and over, percent, one decimal: the 街道's and the district's.
+        var aged65: Double
+        var districtAged65: Double
+        var indicators: [Compared]
+        /// Notifiable cases of the last 365 days per 100,000 residents of the directory.
+        var burden: [Burden]
+    }
 
     struct Reported: Decodable { var period: String; var value: Double }
     struct Recomputed: ResponseEncodable { var district: String; var values: Int }
@@ -63,7 +85,12 @@ struct IndicatorRoutes {
             try await access.record(context, principal, action: "update", entity: "indicators/plan/\(id)", patients: [])
             return Response(status: .noContent)
         }
+        api.get("portrait/:subdistrict") { _, context -> Portrait in
+            let principal = try context.require(Self.readers)
+            return try await portrait(try context.parameters.require("subdistrict"), district: try Pages.district(of: principal, asked: nil))
+        }
         router.get("cockpit") { _, context in try await cockpitPage(context) }
+        router.get("portrait/:subdistrict") { _, context in try await portraitPage(context) }
     }
 
     /// The cockpit as CSV (UTF-8 with a byte-order mark, so that spreadsheet programs read the Chinese).
@@ -88,6 +115,9 @@ struct IndicatorRoutes {
         let plan = try await indicators.planProgress(district: district)
         let name = Catalog.divisions.first { $0.code == district }?.name ?? district
         var body = "<p class=\"muted\">\(HTML.escape(name)) · 数据按月汇总，每小时更新 · <a href=\"/api/v1/indicators/cockpit.csv\">导出 CSV</a></p>"
+        if let first = Catalog.divisions.first(where: { $0.level == "subdistrict" && $0.parent == district }) {
+            body += "<p><a id=\"portraits\" href=\"/portrait/\(first.code)\">各街道健康画像</a></p>"
+        }
         body += "<div class=\"card\"><h2>关键指标</h2><table id=\"indicators\"><thead><tr><th>指标</th><th>当前</th><th>目标</th><th>近12月</th><th>状态</th></tr></thead><tbody>"
         body += statuses.map { status in
             let value = status.value.map { "\(Self.number($0.value))\(status.definition.unit == "%" ? "%" : "")" } ?? "—"
@@ -121,5 +151,83 @@ struct IndicatorRoutes {
             String(format: "%.1f,%.1f", Double(index) * 80 / Double(values.count - 1), 18 - (value - low) / span * 16)
         }.joined(separator: " ")
         return "<svg class=\"spark\" viewBox=\"0 0 80 20\" width=\"80\" height=\"20\" role=\"img\" aria-label=\"趋势\"><polyline fill=\"none\" stroke=\"#1d4e89\" stroke-width=\"1.5\" points=\"\(points)\"/></svg>"
+    }
+
+    func portrait(_ code: String, district: String) async throws -> Portrait {
+        guard let place = Catalog.divisions.first(where: { $0.code == code && $0.level == "subdistrict" && $0.parent == district }) else {
+            throw HTTPError(.notFound, message: "本区没有街道 \(code)")
+        }
+        let today = CalendarDay.today()
+        let pyramid = try await registry.pyramid(district: district, subdistrict: code, on: today)
+        let whole = try await registry.pyramid(district: district, subdistrict: nil, on: today)
+        func total(_ bars: [PyramidBar]) -> Int { bars.map(\.residents).reduce(0, +) }
+        func aged(_ bars: [PyramidBar]) -> Double {
+            let all = total(bars)
+            return all == 0 ? 0 : (Double(bars.filter { $0.age >= 65 }.map(\.residents).reduce(0, +)) * 1000 / Double(all)).rounded(.down) / 10
+        }
+        let here = Dictionary(try await indicators.latest(district: district, area: code).map { ($0.code, $0.value) }, uniquingKeysWith: { first, _ in first })
+        let there = Dictionary(try await indicators.latest(district: district, area: district).map { ($0.code, $0.value) }, uniquingKeysWith: { first, _ in first })
+        let compared = indicators.definitions.filter { here[$0.code] != nil }.map {
+            Portrait.Compared(code: $0.code, name: $0.name, unit: $0.unit, value: here[$0.code], district: there[$0.code])
+        }
+        let from = CalendarDay.shift(today, days: -364)
+        let local = try await surveillance.burden(district: district, subdistrict: code, from: from, to: today)
+        let districtBurden = Dictionary(try await surveillance.burden(district: district, subdistrict: nil, from: from, to: today).map { ($0.disease, $0.cases) },
+                                        uniquingKeysWith: { first, _ in first })
+        func rate(_ cases: Int, _ residents: Int) -> Double { residents == 0 ? 0 : (Double(cases) * 10_000_000 / Double(residents)).rounded() / 100 }
+        let burden = local.map {
+            Portrait.Burden(disease: $0.disease, name: $0.name, cases: $0.cases, per100k: rate($0.cases, total(pyramid)), districtPer100k: rate(districtBurden[$0.disease] ?? 0, total(whole)))
+        }
+        return Portrait(subdistrict: code, name: place.name, district: district, residents: total(pyramid), districtResidents: total(whole), pyramid: pyramid,
+                        aged65: aged(pyramid), districtAged65: aged(whole), indicators: compared, burden: burden)
+    }
+
+    /// 健康画像: the pyramid (an SVG drawn on the server), the 街道's indicators beside the district's, the disease burden.
+    func portraitPage(_ context: Context) async throws -> Response {
+        guard let principal = context.principal else { return HTML.redirect("/login") }
+        guard Self.readers.contains(principal.role), let district = try? Pages.district(of: principal, asked: nil) else {
+            return Pages.page("健康画像", "<p class=\"error\">此页面供卫健委和疾控中心管理人员使用。</p>", status: .forbidden)
+        }
+        let portrait: Portrait
+        do {
+            portrait = try await self.portrait(try context.parameters.require("subdistrict"), district: district)
+        } catch let error as HTTPError where error.status == .notFound {
+            return Pages.page("健康画像", "<p class=\"error\">本区没有该街道。</p>", status: .notFound)
+        }
+        let places = Catalog.divisions.filter { $0.level == "subdistrict" && $0.parent == district }
+        var body = "<p id=\"places\">" + places.map {
+            $0.code == portrait.subdistrict ? "<strong>\(HTML.escape($0.name))</strong>" : "<a href=\"/portrait/\($0.code)\">\(HTML.escape($0.name))</a>"
+        }.joined(separator: " · ") + "</p>"
+        body += "<p class=\"muted\" id=\"population\">\(HTML.escape(portrait.name))：建档居民 \(portrait.residents) 人（全区 \(portrait.districtResidents) 人），65 岁及以上 \(IndicatorRoutes.number(portrait.aged65))%（全区 \(IndicatorRoutes.number(portrait.districtAged65))%）</p>"
+        body += "<div class=\"card\"><h2>人口金字塔</h2>" + Self.pyramidSVG(portrait.pyramid) + "</div>"
+        body += "<div class=\"card\"><h2>服务与健康管理（本街道 / 全区）</h2><table id=\"compared\"><thead><tr><th>指标</th><th>本街道</th><th>全区</th></tr></thead><tbody>"
+        body += portrait.indicators.map { row in
+            let suffix = row.unit == "%" ? "%" : ""
+            return "<tr data-code=\"\(HTML.escape(row.code))\"><td>\(HTML.escape(row.name))</td><td>\(row.value.map { IndicatorRoutes.number($0) + suffix } ?? "—")</td><td>\(row.district.map { IndicatorRoutes.number($0) + suffix } ?? "—")</td></tr>"
+        }.joined() + (portrait.indicators.isEmpty ? "<tr><td colspan=\"3\">尚未计算</td></tr>" : "") + "</tbody></table></div>"
+        body += "<div class=\"card\"><h2>近一年法定传染病（每10万人）</h2><table id=\"burden\"><thead><tr><th>病种</th><th>病例</th><th>本街道</th><th>全区</th></tr></thead><tbody>"
+        body += portrait.burden.map { "<tr><td>\(HTML.escape($0.name))</td><td>\($0.cases)</td><td>\(IndicatorRoutes.number($0.per100k))</td><td>\(IndicatorRoutes.number($0.districtPer100k))</td></tr>" }.joined()
+        body += (portrait.burden.isEmpty ? "<tr><td colspan=\"4\">近一年无报告</td></tr>" : "") + "</tbody></table></div><p><a href=\"/cockpit\">返回驾驶舱</a></p>"
+        return Pages.page("健康画像 · \(portrait.name)", body)
+    }
+
+    /// Men to the left, women to the right, the youngest at the bottom.
+    static func pyramidSVG(_ bars: [PyramidBar]) -> String {
+        let top = max(1, bars.map(\.residents).max() ?? 1)
+        let groups = stride(from: 85, through: 0, by: -5).map { $0 }
+        let rowHeight = 14.0, half = 140.0, middle = 160.0
+        var svg = "<svg id=\"pyramid\" viewBox=\"0 0 320 \(Int(Double(groups.count) * rowHeight) + 20)\" width=\"100%\" role=\"img\" aria-label=\"人口金字塔\">"
+        for (index, age) in groups.enumerated() {
+            let y = Double(index) * rowHeight
+            for bar in bars where bar.age == age {
+                let width = Double(bar.residents) / Double(top) * half
+                let x = bar.sex == "male" ? middle - 12 - width : middle + 12
+                svg += String(format: "<rect class=\"%@\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"%@\"><title>%d%@ %@ %d</title></rect>",
+                              bar.sex, x, y + 1, width, rowHeight - 2, bar.sex == "male" ? "#1d4e89" : "#c2185b", age, age == 85 ? "+" : "–\(age + 4)", bar.sex == "male" ? "男" : "女", bar.residents)
+            }
+            svg += "<text x=\"\(Int(middle))\" y=\"\(Int(y + rowHeight - 3))\" font-size=\"9\" text-anchor=\"middle\">\(age)\(age == 85 ? "+" : "")</text>"
+        }
+        svg += "<text x=\"0\" y=\"\(Int(Double(groups.count) * rowHeight) + 14)\" font-size=\"11\">男</text><text x=\"320\" y=\"\(Int(Double(groups.count) * rowHeight) + 14)\" font-size=\"11\" text-anchor=\"end\">女</text></svg>"
+        return svg
     }
 }

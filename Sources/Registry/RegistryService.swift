@@ -176,3 +176,33 @@ extension RegistryService {
         }
     }
 }
+
+/// One bar of a population pyramid: residents of a sex in a five-year age group.
+public struct PyramidBar: Sendable, Codable, Equatable {
+    /// The group's lower age (0, 5, …, 85 for 85 and over).
+    public var age: Int
+    /// `male`, `female` (others are not drawn).
+    public var sex: String
+    public var residents: Int
+}
+
+extension RegistryService {
+    /// The population pyramid of a district or one of its 街道 on `day`, from the active residents of the
+    /// directory: five-year groups up to 85 and over.
+    public func pyramid(district: String, subdistrict: String?, on day: String) async throws -> [PyramidBar] {
+        let year = Int(day.prefix(4)) ?? 2026
+        return try await database.read { sql in
+            var filter: SQLQueryString = "district = \(bind: district) AND active = 1 AND birth_date IS NOT NULL AND gender IN ('male', 'female')"
+            if let subdistrict { filter = "\(filter) AND subdistrict = \(bind: subdistrict)" }
+            var bars: [String: Int] = [:]
+            for row in try await sql.raw("SELECT SUBSTR(birth_date, 1, 4) AS y, gender, COUNT(*) AS n FROM registry_resident WHERE \(filter) GROUP BY SUBSTR(birth_date, 1, 4), gender").all() {
+                guard let born = Int(try row.decode(column: "y", as: String.self)) else { continue }
+                let group = min(85, max(0, year - born) / 5 * 5)
+                bars["\(group)|\(try row.decode(column: "gender", as: String.self))", default: 0] += try row.decode(column: "n", as: Int.self)
+            }
+            return stride(from: 0, through: 85, by: 5).flatMap { age in
+                ["male", "female"].map { PyramidBar(age: age, sex: $0, residents: bars["\(age)|\($0)"] ?? 0) }
+            }
+        }
+    }
+}

@@ -231,3 +231,30 @@ public struct SurveillanceService: Sendable {
                                 medianHours: median.map { ($0 * 10).rounded() / 10 })
     }
 }
+
+/// Notifiable cases of one disease in an area over a period (the disease burden of a health portrait).
+public struct DiseaseBurden: Sendable, Codable, Equatable {
+    public var disease: String
+    public var name: String
+    public var cases: Int
+}
+
+extension SurveillanceService {
+    /// Valid cards by disease, onset (else diagnosis) from `from` to `to`, in a district or one of its 街道;
+    /// most cases first.
+    public func burden(district: String, subdistrict: String?, from: String, to: String) async throws -> [DiseaseBurden] {
+        let names = Dictionary(try await diseases().map { ($0.code, $0.name) }, uniquingKeysWith: { first, _ in first })
+        return try await database.read { sql in
+            var filter: SQLQueryString = "district = \(bind: district) AND status IN ('submitted', 'verified')"
+            if let subdistrict { filter = "\(filter) AND subdistrict = \(bind: subdistrict)" }
+            return try await sql.raw("""
+                SELECT disease, COUNT(*) AS n FROM surveillance_report WHERE \(filter)
+                    AND COALESCE(onset_date, SUBSTR(diagnosed_at, 1, 10)) >= \(bind: from) AND COALESCE(onset_date, SUBSTR(diagnosed_at, 1, 10)) <= \(bind: to)
+                GROUP BY disease ORDER BY COUNT(*) DESC, disease
+                """).all().map {
+                let code = try $0.decode(column: "disease", as: String.self)
+                return DiseaseBurden(disease: code, name: names[code] ?? code, cases: try $0.decode(column: "n", as: Int.self))
+            }
+        }
+    }
+}

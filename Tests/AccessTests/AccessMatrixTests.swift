@@ -167,6 +167,8 @@ import WeijianTesting
         Case(method: .get, uri: "/api/v1/indicators/plan", expected: ["anonymous": .unauthorized, "manager": .ok, "cdc": .ok]),
         Case(method: .post, uri: "/api/v1/indicators/plan/none/reported", body: #"{"period":"2026-10","value":1}"#, expected: ["anonymous": .unauthorized, "manager": .unprocessableContent]),
         Case(method: .get, uri: "/cockpit", expected: ["anonymous": .seeOther, "manager": .ok, "cdc": .ok]),
+        Case(method: .get, uri: "/api/v1/indicators/portrait/310105001", expected: ["anonymous": .unauthorized, "manager": .ok, "cdc": .ok]),
+        Case(method: .get, uri: "/portrait/310105001", expected: ["anonymous": .seeOther, "manager": .ok, "cdc": .ok]),
         // Mosquito surveillance: sites are the CDC's; surveys by the CDC and CHC staff; areas for the CDC and the commission.
         Case(method: .get, uri: "/api/v1/surveillance/vector/sites", expected: ["anonymous": .unauthorized, "cdc": .ok, "manager": .ok]),
         Case(method: .post, uri: "/api/v1/surveillance/vector/sites", body: #"{"subdistrict":"310105001","name":"公园","kind":"park"}"#, expected: ["anonymous": .unauthorized, "cdc": .created]),

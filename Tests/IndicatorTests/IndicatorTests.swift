@@ -7,6 +7,7 @@ import HummingbirdTesting
 import Indicators
 import NIOCore
 import Registry
+import SQLKit
 import Storage
 import Surveillance
 import Testing
@@ -102,6 +103,25 @@ import WeijianTesting
             #expect(plan.first { $0.id == "000-6-5" }.map { ($0.value, $0.source, $0.met) } ?? (nil, nil, nil) == (38.5, "reported", true))
             #expect(plan.first { $0.id == "000-6-13" }?.source == "computed" && plan.first { $0.id == "000-6-13" }?.value == ratio.value?.value)
             #expect(plan.first { $0.id == "000-6-1" }?.value == nil)
+
+            // The 街道's portrait: its residents in the pyramid, its indicators beside the district's.
+            (status, body) = try await cdc.call(.get, "/api/v1/indicators/portrait/\(place.key)")
+            #expect(status == .ok, "\(String(buffer: body))")
+            struct Portrait: Decodable {
+                struct Compared: Decodable { var code: String; var value: Double?; var district: Double? }
+                var residents: Int; var districtResidents: Int; var pyramid: [PyramidBar]; var indicators: [Compared]
+            }
+            let portrait = try JSONDecoder().decode(Portrait.self, from: Data(buffer: body))
+            let listed = try await platform.database.read { sql in
+                try await sql.raw("SELECT COUNT(*) AS n FROM registry_resident WHERE subdistrict = \(bind: place.key) AND active = 1 AND gender IN ('male', 'female') AND birth_date IS NOT NULL")
+                    .first()?.decode(column: "n", as: Int.self) ?? 0
+            }
+            #expect(portrait.residents == listed && portrait.pyramid.map(\.residents).reduce(0, +) == listed && portrait.districtResidents >= listed && listed > 0)
+            #expect(portrait.indicators.first { $0.code == "contract-rate" }.map { ($0.value, $0.district) } ?? (nil, nil) == (place.percent, coverage.all.percent))
+            (status, _) = try await cdc.call(.get, "/api/v1/indicators/portrait/310112001")
+            #expect(status == .notFound, "a 街道 of another district")
+            (status, body) = try await cdc.call(.get, "/portrait/\(place.key)")
+            #expect(status == .ok && String(buffer: body).contains("id=\"pyramid\""))
 
             // CSV and the page.
             (status, body) = try await manager.call(.get, "/api/v1/indicators/cockpit.csv")

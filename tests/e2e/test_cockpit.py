@@ -32,3 +32,27 @@ def test_the_manager_sees_indicators_against_targets_and_the_plan(browser, base_
     csv = requests.get(f"{base_url}/api/v1/indicators/cockpit.csv", cookies=cookies, timeout=30)
     assert csv.status_code == 200 and csv.headers["Content-Type"].startswith("text/csv"), csv.text[:300]
     assert "icu-bed-ratio" in csv.content.decode("utf-8-sig"), csv.text[:300]
+
+
+def test_a_subdistricts_health_portrait_against_the_district(browser, base_url):
+    browser.set_window_size(390, 1600)
+    login(browser, base_url, "manager", DEMO_PASSWORD)
+    open_page(browser, f"{base_url}/cockpit")
+    browser.find_element(By.ID, "portraits").click()
+    # The demo's residents live in a few 街道: walk the list to one with residents.
+    for _ in range(20):
+        population = browser.find_element(By.ID, "population").text
+        if "建档居民 0 人" not in population:
+            break
+        others = browser.find_elements(By.CSS_SELECTOR, "#places a")
+        current = browser.current_url
+        candidates = [a.get_attribute("href") for a in others]
+        nxt = next((href for href in candidates if href > current), None)
+        assert nxt, f"no 街道 with residents\n{describe_page(browser)}"
+        open_page(browser, nxt)
+    assert "建档居民" in population and "65 岁及以上" in population, describe_page(browser)
+    bars = browser.find_elements(By.CSS_SELECTOR, "#pyramid rect")
+    assert bars and any(float(bar.get_attribute("width")) > 0 for bar in bars), describe_page(browser)
+    compared = {row.get_attribute("data-code"): row.text for row in browser.find_elements(By.CSS_SELECTOR, "#compared tbody tr")}
+    assert "contract-rate" in compared and "%" in compared["contract-rate"], describe_page(browser)
+    keep_screenshot(browser, "portrait-1")
