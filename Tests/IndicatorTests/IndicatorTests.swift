@@ -19,7 +19,8 @@ import WeijianTesting
     /// The repository's copy of a seed, its lines joined (the tables break rows across lines).
     static func seedText(_ name: String) throws -> String {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        return try String(contentsOf: root.appendingPathComponent("tests/seeds/\(name)"), encoding: .utf8).components(separatedBy: "\n").joined()
+        return try String(contentsOf: root.appendingPathComponent("tests/seeds/\(name)"), encoding: .utf8).components(separatedBy: "\n")
+            .map { $0.trimmingCharacters(in: CharacterSet(charactersIn: "\t")) }.joined()
     }
 
     @Test func everyPlanRowCitesItsTableAndMatchesTheSeedText() throws {
@@ -46,6 +47,28 @@ import WeijianTesting
         let nurses = try #require(rows.first { $0.row == 8 })
         #expect(nurses.bound == .atLeast(8.15) && annex.contains("8 千人口注册护士数(人)* ≥8.15 ≥4.7"))
         #expect(rows.first { $0.row == 13 }?.indicator == "icu-bed-ratio")
+    }
+
+    @Test func minhangsTableOneMatchesTheSeedText() throws {
+        let text = try Self.seedText("002_8cca6ba57eafecaa.txt")
+        let table = try #require(PlanTargets.tables["002"])
+        #expect(table.district == "310112" && text.contains(table.title))
+        let rows = PlanTargets.all.filter { $0.seed == "002" }
+        #expect(rows.map(\.row) == Array(1...16) && Set(rows.map(\.id)).count == 16)
+        let tableText = String(text[try #require(text.range(of: table.title))!.lowerBound...].prefix(2000))
+        var last = tableText.startIndex
+        for row in rows {
+            // In the table, in order, with its baseline, target and nature run together as the cells are.
+            let found = try #require(tableText.range(of: row.quote, range: last..<tableText.endIndex), "row \(row.row): \(row.quote)")
+            last = found.upperBound
+            #expect(row.quote.hasSuffix((row.baseline ?? "") + row.target + (row.nature ?? "")), "row \(row.row)")
+            if let bound = row.bound {
+                #expect(row.target.contains(String(bound.value).replacingOccurrences(of: #"\.0$"#, with: "", options: .regularExpression)), "row \(row.row): \(bound)")
+            }
+        }
+        // A sample: 人均预期寿命 85.07 in 2020, ≥85.07 in 2025; beds per 1,000 residents 3.4 → 4.6, computed.
+        #expect(rows.last.map { ($0.name, $0.baseline, $0.target) } ?? ("", nil, "") == ("人均预期寿命", "85.07", "≥85.07"))
+        #expect(rows.first { $0.row == 4 }.map { ($0.bound, $0.indicator) } ?? (nil, nil) == (.atLeast(4.6), "beds-per-1000"))
     }
 
     @Test func theCockpitShowsComputedValuesAgainstTargetsAndReportedPlanRows() async throws {
