@@ -143,7 +143,7 @@ let package = Package(
         ),
         .testTarget(
             name: "IndicatorTests",
-            dependencies: ["Indicators", "Access", "Storage", "App", "Registry", "Contracting", "Surveillance", "WeijianTesting", .product(name: "HummingbirdTesting", package: "hummingbird"),
+            dependencies: ["Indicators", "Access", "Storage", "FHIR", "App", "Registry", "Contracting", "Surveillance", "WeijianTesting", .product(name: "HummingbirdTesting", package: "hummingbird"),
                            .product(name: "SQLKit", package: "sql-kit")],
             swiftSettings: swiftSettings
         ),

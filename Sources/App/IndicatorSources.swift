@@ -109,7 +109,7 @@ extension IndicatorService {
         IndicatorService(database: platform.database, sources: [
             ContractingIndicators(contracting: ContractingService(store: platform.fhir)), ChronicIndicators(chronic: ChronicService(store: platform.fhir)),
             SurveillanceIndicators(surveillance: SurveillanceService(store: platform.fhir)), ReferralIndicators(referral: ReferralService(store: platform.fhir)),
-        ])
+        ], store: platform.fhir)
     }
 }
 

@@ -102,10 +102,13 @@ public struct PlanProgress: Sendable, Codable, Equatable {
 public struct IndicatorService: Sendable {
     public let database: Database
     public let sources: [any IndicatorSource]
+    /// Where the definitions are published as FHIR Measure and the district values as MeasureReport; nil: not published.
+    public let store: FHIRStore?
 
-    public init(database: Database, sources: [any IndicatorSource]) {
+    public init(database: Database, sources: [any IndicatorSource], store: FHIRStore? = nil) {
         self.database = database
         self.sources = sources
+        self.store = store
     }
 
     public var definitions: [IndicatorDefinition] { sources.flatMap(\.definitions) }
@@ -129,7 +132,28 @@ public struct IndicatorService: Sendable {
             }
             try await insert.flush(sql, engine: database.engine)
         }
+        try await publish(values.filter { $0.area == district }, district: district)
         return values.count
+    }
+
+    /// The FHIR side (Measure per definition, MeasureReport per district value and month), written only when a
+    /// resource changed, so that the hourly run does not pile up versions.
+    func publish(_ values: [IndicatorValue], district: String) async throws {
+        guard let store else { return }
+        let definitions = Dictionary(self.definitions.map { ($0.code, $0) }, uniquingKeysWith: { first, _ in first })
+        var resources: [(type: String, id: String, resource: JSONValue)] = []
+        for definition in definitions.values.sorted(by: { $0.code < $1.code }) {
+            resources.append(("Measure", "indicator-\(definition.code)", FHIRMeasures.measure(definition)))
+        }
+        for value in values {
+            guard let definition = definitions[value.code] else { continue }
+            resources.append(("MeasureReport", FHIRMeasures.reportID(value), FHIRMeasures.report(value, definition: definition, district: district)))
+        }
+        for (type, id, resource) in resources {
+            if let current = try await store.read(type: type, id: id), !current.deleted,
+               let stored = try? JSONValue.parse(Data(current.content.utf8)), FHIRMeasures.sameContent(stored, resource) { continue }
+            _ = try await store.update(resource, type: type, id: id)
+        }
     }
 
     /// The values of an indicator for an area, oldest month first (the last `months`).

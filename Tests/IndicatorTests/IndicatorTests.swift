@@ -1,6 +1,7 @@
 import Access
 import App
 import Contracting
+import FHIR
 import Foundation
 import HTTPTypes
 import HummingbirdTesting
@@ -109,6 +110,25 @@ import WeijianTesting
             let place = try #require(coverage.rows.first { $0.residents > 0 })
             let latest = try await IndicatorService.platform(platform).latest(district: "310105", area: place.key)
             #expect(latest.first { $0.code == "contract-rate" }?.value == place.percent)
+
+            // The FHIR side: the definition as a Measure, the district's value as a summary MeasureReport; a second
+            // recompute with nothing changed writes no new version. Read by the district's exchange platform: a
+            // MeasureReport may be an individual's, so the commission reads its figures through the cockpit API.
+            let exchange = try await server.client(as: TestServer.platformPrincipal)
+            (status, body) = try await exchange.call(.get, "/fhir/r4/MeasureReport?measure=https://weijian.health/Measure/icu-bed-ratio")
+            #expect(status == .ok, "\(String(buffer: body))")
+            let bundle = try JSONValue.parse(Data(buffer: body))
+            let report = try #require(bundle["entry"]?.arrayValue?.first?["resource"])
+            #expect(report["type"]?.stringValue == "summary" && report["group"]?.arrayValue?.first?["measureScore"]?["value"]?.doubleValue == ratio.value?.value,
+                    "\(String(buffer: body).prefix(800))")
+            (status, body) = try await manager.call(.get, "/fhir/r4/Measure/indicator-icu-bed-ratio")  // a definition: anyone signed in
+            let measure = try JSONValue.parse(Data(buffer: body))
+            #expect(status == .ok && measure["title"]?.stringValue == "医院 ICU 床位占床位总数比例")
+            let version = report["meta"]?["versionId"]?.stringValue
+            (status, _) = try await manager.call(.post, "/api/v1/indicators/recompute")
+            (status, body) = try await exchange.call(.get, "/fhir/r4/MeasureReport/\(report["id"]?.stringValue ?? "")")
+            let again = try JSONValue.parse(Data(buffer: body))
+            #expect(status == .ok && again["meta"]?["versionId"]?.stringValue == version && version != nil)
 
             // The plan: row 13 computed; row 5 reported by a manager; refusals.
             (status, body) = try await manager.call(.post, "/api/v1/indicators/plan/000-6-5/reported", #"{"period":"2026-10","value":38.5}"#)
