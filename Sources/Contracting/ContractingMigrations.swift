@@ -72,5 +72,12 @@ public enum ContractingMigrations {
                 "INSERT INTO contract_target VALUES ('310105', '\($0)', 2025, 100, '000 长宁区规划：计划生育特殊家庭成员、“四医联动”对象、失能老年人、残疾人应签尽签')"
             }
         },
+        Migration(id: "0403_contract_agreement_patient") { _ in
+            [
+                // Coverage joins every resident to their contracts in force on a day, whatever the status; the
+                // partial index (active only) cannot serve that join, which scanned every contract per resident.
+                "CREATE INDEX contract_agreement_patient ON contract_agreement (patient_id, start_date)",
+            ]
+        },
     ]
 }

@@ -20,13 +20,43 @@ struct BenchChronic: AsyncParsableCommand {
         let fresh = try await BenchIngest.fresh(base, name: "chronic")
         let platform = try await Platform.open(fresh.configuration, secrets: AccessSecrets.generate())
         let clock = ContinuousClock()
+        let today = CalendarDay.today()
+        var counts = (hypertensive: 0, diabetic: 0, readings: 0)
+        let fill = try await clock.measure { counts = try await Self.fill(platform, residents: residents, today: today) }
+        if platform.database.engine == .postgres {
+            try await platform.database.write { try await $0.raw("ANALYZE").run() }
+        }
+        let service = ChronicService(store: platform.fhir)
+        let recompute = try await clock.measure { try await service.recomputeAll(on: today) }
+        var hypertension: [ChronicRates] = []
+        let aggregate = try await clock.measure {
+            hypertension = try await service.rates(district: "310105", programme: "hypertension", by: "subdistrict", on: today)
+            _ = try await service.rates(district: "310105", programme: "type2-diabetes", by: "subdistrict", on: today)
+        }
+        var considered = 0
+        let reminders = try await clock.measure { considered = try await service.enqueueReminders(on: today) }
+        func seconds(_ duration: Duration) -> Double { Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18 }
+        let registered = hypertension.map(\.registered).reduce(0, +)
+        let controlled = hypertension.map(\.controlled).reduce(0, +)
+        print("engine: \(platform.database.engine.rawValue)  residents: \(residents)  hypertensive: \(counts.hypertensive)  diabetic: \(counts.diabetic)  readings: \(counts.readings)")
+        print(String(format: "fill:       %.1f s (not the benchmark)", seconds(fill)))
+        print(String(format: "recompute:  %.2f s  every schedule and control status (%d enrolments)", seconds(recompute), counts.hypertensive + counts.diabetic))
+        print(String(format: "rates:      %.2f s  both programmes by 街道; hypertension controlled %d of %d", seconds(aggregate), controlled, registered))
+        print(String(format: "reminders:  %.2f s  the hourly reminder job: follow-ups and checks due, %d reminders queued", seconds(reminders), considered))
+
+        await platform.shutdown()
+        try await fresh.drop()
+    }
+
+    /// Writes `residents` residents of 长宁 straight into the resident directory, a quarter of them hypertensive
+    /// and a tenth with type 2 diabetes, with six (four) readings over two years (shared with `bench indicators`).
+    static func fill(_ platform: Platform, residents: Int, today: String) async throws -> (hypertensive: Int, diabetic: Int, readings: Int) {
         let subdistricts = Catalog.divisions.filter { $0.parent == "310105" }.map(\.code)
         let chcs = Catalog.institutions.filter { $0.type == "chc" && $0.district == "310105" }.map(\.id)
-        let today = CalendarDay.today()
         var days: [String] = []
         for offset in stride(from: 0, to: 730, by: 1) { days.append(CalendarDay.shift(today, days: -offset)) }
         var counts = (hypertensive: 0, diabetic: 0, readings: 0)
-        let fill = try await clock.measure {
+        do {
             var start = 0
             while start < residents {
                 let end = min(residents, start + 2_000)
@@ -70,28 +100,6 @@ struct BenchChronic: AsyncParsableCommand {
                 start = end
             }
         }
-        if platform.database.engine == .postgres {
-            try await platform.database.write { try await $0.raw("ANALYZE").run() }
-        }
-        let service = ChronicService(store: platform.fhir)
-        let recompute = try await clock.measure { try await service.recomputeAll(on: today) }
-        var hypertension: [ChronicRates] = []
-        let aggregate = try await clock.measure {
-            hypertension = try await service.rates(district: "310105", programme: "hypertension", by: "subdistrict", on: today)
-            _ = try await service.rates(district: "310105", programme: "type2-diabetes", by: "subdistrict", on: today)
-        }
-        var considered = 0
-        let reminders = try await clock.measure { considered = try await service.enqueueReminders(on: today) }
-        func seconds(_ duration: Duration) -> Double { Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18 }
-        let registered = hypertension.map(\.registered).reduce(0, +)
-        let controlled = hypertension.map(\.controlled).reduce(0, +)
-        print("engine: \(platform.database.engine.rawValue)  residents: \(residents)  hypertensive: \(counts.hypertensive)  diabetic: \(counts.diabetic)  readings: \(counts.readings)")
-        print(String(format: "fill:       %.1f s (not the benchmark)", seconds(fill)))
-        print(String(format: "recompute:  %.2f s  every schedule and control status (%d enrolments)", seconds(recompute), counts.hypertensive + counts.diabetic))
-        print(String(format: "rates:      %.2f s  both programmes by 街道; hypertension controlled %d of %d", seconds(aggregate), controlled, registered))
-        print(String(format: "reminders:  %.2f s  the hourly reminder job: follow-ups and checks due, %d reminders queued", seconds(reminders), considered))
-
-        await platform.shutdown()
-        try await fresh.drop()
+        return counts
     }
 }
