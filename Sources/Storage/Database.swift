@@ -9,8 +9,9 @@ import SQLiteKit
 /// The platform's database: one code path over embedded SQLite and PostgreSQL.
 ///
 /// Every write runs inside one transaction (`write`), so a request either completes
-/// or leaves no trace. SQLite writes are serialised through one connection (`BEGIN IMMEDIATE`),
-/// reads use a small pool of reader connections in WAL mode. PostgreSQL uses `PostgresClient`'s pool.
+/// or leaves no trace. SQLite writes are serialised through one connection (`BEGIN IMMEDIATE`), concurrent
+/// ones committed together, each in its own savepoint (`SQLiteGroupWriter`); reads use a small pool of
+/// reader connections in WAL mode. PostgreSQL uses `PostgresClient`'s pool.
 public final class Database: Sendable {
     /// The engine behind this database.
     public let engine: DatabaseEngine
@@ -18,7 +19,7 @@ public final class Database: Sendable {
     private let logger: Logger
 
     private enum Backend: Sendable {
-        case sqlite(writer: AsyncConnectionPool<SQLiteConnection>, readers: AsyncConnectionPool<SQLiteConnection>, thread: WriterThread)
+        case sqlite(writer: SQLiteGroupWriter, readers: AsyncConnectionPool<SQLiteConnection>)
         case postgres(client: PostgresClient, runner: Task<Void, Never>, searchPath: String?)
     }
 
@@ -57,7 +58,7 @@ public final class Database: Sendable {
             }
             return Database(
                 engine: .sqlite,
-                backend: .sqlite(writer: AsyncConnectionPool(connections: [writer]), readers: AsyncConnectionPool(connections: readers), thread: thread),
+                backend: .sqlite(writer: SQLiteGroupWriter(connection: writer, thread: thread), readers: AsyncConnectionPool(connections: readers)),
                 logger: logger
             )
         case .postgres(let host, let port, let username, let password, let database, let searchPath):
@@ -101,7 +102,7 @@ public final class Database: Sendable {
     /// Runs `body` with a connection for reading. Nothing written here is guaranteed to commit.
     public func read<T: Sendable>(_ body: (any SQLDatabase) async throws -> T) async throws -> T {
         switch backend {
-        case .sqlite(_, let readers, _):
+        case .sqlite(_, let readers):
             let connection = await readers.acquire()
             do {
                 let result = try await body(connection.sql(queryLogLevel: nil))
@@ -123,27 +124,11 @@ public final class Database: Sendable {
     /// Runs `body` inside one transaction: committed when it returns, rolled back when it throws.
     public func write<T: Sendable>(_ body: (any SQLDatabase) async throws -> T) async throws -> T {
         switch backend {
-        case .sqlite(let writer, _, let thread):
-            // The transaction's code runs on the writer connection's own thread (see `WriterThread`).
-            return try await withTaskExecutorPreference(thread) {
-                let connection = await writer.acquire()
-                let sql = connection.sql(queryLogLevel: nil)
-                do {
-                    try await sql.raw("BEGIN IMMEDIATE").run()
-                    let result: T
-                    do {
-                        result = try await body(sql)
-                        try await sql.raw("COMMIT").run()
-                    } catch {
-                        try? await sql.raw("ROLLBACK").run()
-                        throw error
-                    }
-                    await writer.release(connection)
-                    return result
-                } catch {
-                    await writer.release(connection)
-                    throw error
-                }
+        case .sqlite(let writer, _):
+            // Concurrent writers share one commit, each in its own savepoint (see `SQLiteGroupWriter`); the
+            // transaction's code runs on the writer connection's own thread (see `WriterThread`).
+            return try await withTaskExecutorPreference(writer.thread) {
+                try await writer.write(body)
             }
         case .postgres(let client, _, let searchPath):
             return try await client.withConnection { connection in
@@ -170,11 +155,11 @@ public final class Database: Sendable {
     /// Closes every connection.
     public func shutdown() async {
         switch backend {
-        case .sqlite(let writer, let readers, let thread):
-            for connection in await writer.connections() + readers.connections() {
+        case .sqlite(let writer, let readers):
+            for connection in await [writer.connection] + readers.connections() {
                 try? await connection.close()
             }
-            await thread.shutdown()
+            await writer.thread.shutdown()
         case .postgres(_, let runner, _):
             runner.cancel()
             _ = await runner.value
