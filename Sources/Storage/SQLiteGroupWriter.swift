@@ -59,7 +59,7 @@ final class SQLiteGroupWriter: Sendable {
         do {
             try await sql.raw("SAVEPOINT weijian_write").run()
         } catch {
-            try await abandonGroup(sql, error)
+            try await abandonGroup(sql, error, throwing: error)
         }
         do {
             let value = try await body(sql)
@@ -69,9 +69,10 @@ final class SQLiteGroupWriter: Sendable {
             do {
                 try await sql.raw("ROLLBACK TO weijian_write").run()
                 try await sql.raw("RELEASE weijian_write").run()
-            } catch {
-                // SQLite rolled the whole transaction back itself (e.g. an I/O error): the group is lost.
-                try await abandonGroup(sql, error)
+            } catch let lost {
+                // SQLite rolled the whole transaction back itself (e.g. an I/O error): the group is lost. The
+                // others get that error; this writer its own.
+                try await abandonGroup(sql, lost, throwing: error)
             }
             outcome = .failure(error)
         }
@@ -156,8 +157,8 @@ final class SQLiteGroupWriter: Sendable {
     }
 
     /// The transaction cannot go on (a savepoint could not be made or undone): rolls it back, fails every
-    /// writer waiting for its commit and this one, and frees the connection.
-    private func abandonGroup(_ sql: any SQLDatabase, _ error: any Error) async throws -> Never {
+    /// writer waiting for its commit with `error` and this one with `own`, and frees the connection.
+    private func abandonGroup(_ sql: any SQLDatabase, _ error: any Error, throwing own: any Error) async throws -> Never {
         try? await sql.raw("ROLLBACK").run()
         let members = state.withLock { state -> [CheckedContinuation<Void, any Error>] in
             defer { state.members.removeAll(); state.groupStarted = nil }
@@ -165,6 +166,6 @@ final class SQLiteGroupWriter: Sendable {
         }
         releaseTurn()
         for member in members { member.resume(throwing: error) }
-        throw error
+        throw own
     }
 }
