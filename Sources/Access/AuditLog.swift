@@ -2,6 +2,7 @@ import Crypto
 import Foundation
 public import SQLKit
 public import Storage
+import Synchronization
 
 /// What one audit entry records: who, in which role, did what to which record of whose, why, from where, with what outcome.
 public struct AuditRecord: Sendable, Equatable {
@@ -83,6 +84,22 @@ public struct AuditEntry: Sendable, Equatable {
     }
 }
 
+/// The last audit entry a process appended (its position and hash), kept so that the next append can link to it
+/// without reading the chain's head first. Only a hint: ``AuditLog/append(_:sql:engine:head:)`` checks it in
+/// the inserting statement.
+public final class AuditHead: Sendable {
+    private let state = Mutex<(seq: Int64, hash: String)?>(nil)
+
+    /// Creates an empty hint (the first append reads the head).
+    public init() {}
+
+    /// The last entry appended, if known.
+    var last: (seq: Int64, hash: String)? {
+        get { state.withLock { $0 } }
+        set { state.withLock { $0 = newValue } }
+    }
+}
+
 /// The tamper-evident audit log (网链中心): every access and change is appended as an entry carrying
 /// the SHA-256 of the entry before, so that editing or deleting any entry in the database breaks the chain.
 public struct AuditLog: Sendable {
@@ -91,28 +108,56 @@ public struct AuditLog: Sendable {
 
     /// The database holding the chain.
     public let database: Database
+    /// The last entry this process appended, so the next append need not read the head first.
+    public let head: AuditHead
 
     /// Creates the log.
-    public init(database: Database) {
+    public init(database: Database, head: AuditHead = AuditHead()) {
         self.database = database
+        self.head = head
     }
 
     /// Appends records in their own transaction and returns the entries made.
     @discardableResult
     public func append(_ records: [AuditRecord]) async throws -> [AuditEntry] {
         guard !records.isEmpty else { return [] }
-        return try await database.write { sql in try await Self.append(records, sql: sql, engine: database.engine) }
+        return try await database.write { sql in try await Self.append(records, sql: sql, engine: database.engine, head: head) }
     }
 
     /// Appends records inside the caller's transaction (so a change and its audit entry commit together).
     /// On PostgreSQL a transaction-scoped advisory lock keeps the chain linear under concurrent writers; the
     /// lock is the schema's (the chain lives in it), so databases sharing a server by schema do not wait on
     /// each other's chains. SQLite has one writer already.
+    ///
+    /// With `head` (the last entry this process appended), a single record is appended in one statement that
+    /// checks that entry is still the chain's last — the head is not read first. When it is not (another
+    /// process appended, or the transaction that appended it rolled back) nothing is inserted and the head is
+    /// read as without `head`; so the chain stays linear and gapless whatever the cache holds.
     @discardableResult
-    public static func append(_ records: [AuditRecord], sql: any SQLDatabase, engine: DatabaseEngine) async throws -> [AuditEntry] {
+    public static func append(_ records: [AuditRecord], sql: any SQLDatabase, engine: DatabaseEngine, head: AuditHead? = nil) async throws -> [AuditEntry] {
         guard !records.isEmpty else { return [] }
         if engine == .postgres {
             try await sql.raw("SELECT pg_advisory_xact_lock(7310105, hashtext(current_schema()))").run()
+        }
+        if let head, records.count == 1, let record = records.first, let last = head.last {
+            let now = ISO8601Timestamp.now()
+            let seq = last.seq + 1
+            let entry = AuditEntry(seq: seq, recordedAt: now, record: record, previousHash: last.hash,
+                                   hash: AuditEntry.computeHash(seq: seq, recordedAt: now, record: record, previousHash: last.hash))
+            let inserted = try await sql.raw("""
+                INSERT INTO audit_entry (seq, recorded_at, actor, actor_role, action, entity, patient, purpose, source, outcome,
+                    break_glass, reason, prev_hash, hash)
+                SELECT \(bind: seq), \(bind: now), \(bind: record.actor), \(bind: record.actorRole), \(bind: record.action), \(bind: record.entity),
+                    \(bind: record.patient), \(bind: record.purpose), \(bind: record.source), \(bind: record.outcome), \(bind: record.breakGlass ? 1 : 0),
+                    \(bind: record.reason), \(bind: last.hash), \(bind: entry.hash)
+                WHERE EXISTS (SELECT 1 FROM audit_entry WHERE seq = \(bind: last.seq) AND hash = \(bind: last.hash))
+                AND NOT EXISTS (SELECT 1 FROM audit_entry WHERE seq > \(bind: last.seq))
+                RETURNING seq
+                """).first()
+            if inserted != nil {
+                head.last = (seq, entry.hash)
+                return [entry]
+            }
         }
         var seq: Int64 = 0
         var previous = genesis
@@ -154,6 +199,7 @@ public struct AuditLog: Sendable {
             }
             try await sql.raw(query).run()
         }
+        if let head, let last = entries.last { head.last = (last.seq, last.hash) }
         return entries
     }
 

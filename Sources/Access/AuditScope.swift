@@ -59,10 +59,12 @@ public struct AuditWriteHook: ResourceWriteHook {
 /// Appends the changes noted by ``AuditWriteHook`` to the audit chain, in the writing transaction.
 public struct AuditCommitHook: TransactionCommitHook {
     let engine: DatabaseEngine
+    let head: AuditHead?
 
-    /// Creates the hook for the store's engine.
-    public init(engine: DatabaseEngine) {
+    /// Creates the hook for the store's engine; `head`: the audit log's hint of its last entry, if shared.
+    public init(engine: DatabaseEngine, head: AuditHead? = nil) {
         self.engine = engine
+        self.head = head
     }
 
     /// Appends and clears the collected records.
@@ -72,7 +74,7 @@ public struct AuditCommitHook: TransactionCommitHook {
             defer { pending.removeAll() }
             return pending
         }
-        try await AuditLog.append(records, sql: sql, engine: engine)
+        try await AuditLog.append(records, sql: sql, engine: engine, head: head)
     }
 
     /// Forgets the records of a transaction that rolled back.

@@ -17,7 +17,9 @@ public struct Platform: Sendable {
     /// The FHIR resource store.
     public let fhir: FHIRStore
     /// The tamper-evident audit chain.
-    public var audit: AuditLog { AuditLog(database: database) }
+    public var audit: AuditLog { AuditLog(database: database, head: auditHead) }
+    /// The last audit entry this platform appended, shared by every way it appends (see ``AuditHead``).
+    let auditHead: AuditHead
 
     /// Every migration of every target, applied in id order.
     public static let migrations: [Migration] = FHIRMigrations.all + RegistryMigrations.all + MessagingMigrations.all + AccessMigrations.all + ContractingMigrations.all + ChronicMigrations.all + SurveillanceMigrations.all
@@ -35,15 +37,16 @@ public struct Platform: Sendable {
         do {
             try await Migrator(migrations).migrate(database, logger: logger)
             let cipher = FieldCipher(secrets: secrets)
+            let auditHead = AuditHead()
             let store = FHIRStore(database: database, hooks: [MasterPatientIndex(protection: cipher), ResidentDirectory(engine: database.engine), PopulationHook(engine: database.engine), ChronicHook(engine: database.engine), CaseReportHook(), ImmunizationHook(engine: database.engine), AuditWriteHook()],
-                                  commitHooks: [AuditCommitHook(engine: database.engine)], protection: cipher)
+                                  commitHooks: [AuditCommitHook(engine: database.engine, head: auditHead)], protection: cipher)
             let report = try await FieldKeys.ensureCurrent(store: store, cipher: cipher)
             if let report, report.versions + report.indexRows + report.registryRows > 0 {
                 logger.notice("protected fields sealed under the current key", metadata: [
                     "versions": "\(report.versions)", "indexRows": "\(report.indexRows)", "registryRows": "\(report.registryRows)",
                 ])
             }
-            return Platform(database: database, fhir: store, secrets: secrets, fieldReseal: report)
+            return Platform(database: database, fhir: store, auditHead: auditHead, secrets: secrets, fieldReseal: report)
         } catch {
             await database.shutdown()
             throw error

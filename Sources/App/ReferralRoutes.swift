@@ -123,7 +123,7 @@ struct ReferralRoutes {
             let appointment = try await apiErrors {
                 try await referral.book(BookingRequest(slot: body.slot, patient: body.patient, channel: channel, department: body.department, actor: principal.subject)) { booked, sql in
                     record.entity = "appointment/\(booked.id)"
-                    try await AuditLog.append([record], sql: sql, engine: engine)
+                    try await AuditLog.append([record], sql: sql, engine: engine, head: access.audit.head)
                 }
             }
             return try Pages.json(appointment, status: .created)

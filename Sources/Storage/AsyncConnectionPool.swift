@@ -1,7 +1,7 @@
 /// A small fixed pool of connections handed out one task at a time.
 ///
-/// Used for SQLite, where one writer connection is shared by all writers (SQLite allows
-/// one writer at a time) and a few reader connections serve concurrent reads in WAL mode.
+/// Used for SQLite's reader connections, which serve concurrent reads in WAL mode (the one writer
+/// connection has `SQLiteGroupWriter`).
 actor AsyncConnectionPool<Connection: Sendable> {
     private var idle: [Connection]
     private var waiters: [CheckedContinuation<Connection, Never>] = []

@@ -25,6 +25,38 @@ import WeijianTesting
         }
     }
 
+    /// The remembered head is only a hint: appends from another "process" (a log with its own hint) and an append
+    /// whose transaction rolled back leave it stale, and the chain still comes out linear and gapless.
+    @Test func aStaleRememberedHeadNeverBreaksTheChain() async throws {
+        try await TestDatabase.withPlatform { platform in
+            let mine = platform.audit
+            let other = AuditLog(database: platform.database, head: AuditHead())
+            let before = try await mine.verify().checked
+            try await mine.append([Self.record(0)])
+            try await mine.append([Self.record(1)])          // linked through the hint
+            try await other.append([Self.record(2)])         // another process appends: the hint is stale
+            try await mine.append([Self.record(3)])
+            // An append whose transaction rolls back moves the hint past the chain's real head.
+            struct Abandon: Error {}
+            await #expect(throws: Abandon.self) {
+                try await platform.database.write { sql in
+                    try await AuditLog.append([Self.record(4)], sql: sql, engine: platform.database.engine, head: mine.head)
+                    throw Abandon()
+                }
+            }
+            try await mine.append([Self.record(5)])
+            try await other.append([Self.record(6)])
+            try await mine.append([Self.record(7)])
+            let result = try await mine.verify()
+            #expect(result.intact)
+            #expect(result.checked == before + 7)
+            let actors = try await platform.database.read {
+                try await $0.raw("SELECT actor FROM audit_entry WHERE seq > \(bind: before) ORDER BY seq").all(decodingColumn: "actor", as: String.self)
+            }
+            #expect(actors == [0, 1, 2, 3, 5, 6, 7].map { "u\($0 % 7)" })
+        }
+    }
+
     @Test func editingAnEntryIsDetectedAndNamed() async throws {
         try await TestDatabase.withPlatform { platform in
             let log = platform.audit

@@ -61,6 +61,41 @@ struct DatabaseTests {
             #expect(count == 40)
         }
     }
+
+    /// Concurrent writers share commits on SQLite (each in its own savepoint): a failing writer leaves nothing and
+    /// takes nothing of the others with it, and a write is committed — seen by another connection — when it returns.
+    @Test func concurrentWritersFailAloneAndReturnOnlyOnceCommitted() async throws {
+        try await TestDatabase.withDatabase { database in
+            try await Migrator(Self.migrations).migrate(database)
+            try await database.write { try await $0.raw("INSERT INTO a (name) VALUES ('taken')").run() }
+            let outcomes = try await withThrowingTaskGroup(of: (Int, Bool).self) { group in
+                for index in 0..<120 {
+                    group.addTask {
+                        do {
+                            try await database.write { sql in
+                                try await sql.raw("INSERT INTO b (id) VALUES (\(bind: "b\(index)"))").run()
+                                // Every third writer fails after a first insert (UNIQUE), which must be undone.
+                                try await sql.raw("INSERT INTO a (name) VALUES (\(bind: index % 3 == 0 ? "taken" : "n\(index)"))").run()
+                            }
+                        } catch {
+                            return (index, false)
+                        }
+                        // Acknowledged: a reader (another connection) already sees it.
+                        let seen = try await database.read { try await $0.raw("SELECT id FROM b WHERE id = \(bind: "b\(index)")").first() }
+                        #expect(seen != nil, "b\(index) returned before it was committed")
+                        return (index, true)
+                    }
+                }
+                return try await group.reduce(into: [Int: Bool]()) { $0[$1.0] = $1.1 }
+            }
+            #expect(outcomes.count == 120)
+            #expect(outcomes.allSatisfy { $0.value == ($0.key % 3 != 0) })
+            let rows = try await database.read { try await $0.raw("SELECT id FROM b").all(decodingColumn: "id", as: String.self) }
+            #expect(Set(rows) == Set((0..<120).filter { $0 % 3 != 0 }.map { "b\($0)" }))
+            let names = try await database.read { try await $0.raw("SELECT COUNT(*) AS n FROM a").first()?.decode(column: "n", as: Int.self) }
+            #expect(names == 81)
+        }
+    }
 }
 
 @Suite struct ConfigurationTests {

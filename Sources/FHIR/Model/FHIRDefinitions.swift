@@ -111,6 +111,9 @@ public final class FHIRDefinitions: Sendable {
     let indexedParameters: [String: [(definition: SearchParameterDefinition, paths: [[String]])]]
     /// ``indexedParameters`` in the form the indexer walks for every resource written.
     let indexPlans: [String: [IndexedParameter]]
+    /// The kinds of index rows a resource of each type can have (the index tables it can have rows in),
+    /// so that replacing a version clears only those tables.
+    let indexKinds: [String: Set<IndexedParameter.Kind>]
     /// For each type and search parameter, the parameters whose index rows hold its values: itself,
     /// or, for a parameter whose paths are exactly those of other parameters of the same type
     /// (`Observation.combo-code` = `code` + `component-code`, `patient` = `subject`), those parameters.
@@ -164,6 +167,7 @@ public final class FHIRDefinitions: Sendable {
         }
         supportedResourceTypes = Self.supportedTypes
         indexPlans = indexedParameters.mapValues { $0.map { IndexedParameter(definition: $0.definition, paths: $0.paths) } }
+        indexKinds = indexPlans.mapValues { Set($0.map(\.kind)).subtracting([.other]) }
     }
 
     /// Which parameters' index rows stand for each parameter of one type (see ``indexRowSources``).
@@ -226,7 +230,7 @@ public final class FHIRDefinitions: Sendable {
 /// A stored search parameter as the indexer uses it: name, kind, split paths and `where` filter,
 /// shared rather than copied field by field for every resource indexed.
 final class IndexedParameter: Sendable {
-    enum Kind: Sendable { case token, string, reference, date, number, quantity, other }
+    enum Kind: Sendable, Hashable { case token, string, reference, date, number, quantity, other }
 
     let name: String
     let kind: Kind

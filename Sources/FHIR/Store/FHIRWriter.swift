@@ -34,6 +34,11 @@ public final class FHIRWriter {
     private var numbers = BatchInsert(table: "fhir_idx_number", columns: ["res_key", "seq", "param_key", "value"])
     private var quantities = BatchInsert(table: "fhir_idx_quantity", columns: ["res_key", "seq", "param_key", "system", "code", "value"])
     static let indexTables = ["fhir_idx_token", "fhir_idx_string", "fhir_idx_reference", "fhir_idx_date", "fhir_idx_number", "fhir_idx_quantity"]
+    /// Each index table with the kind of parameter whose rows it holds.
+    static let indexTableKinds: [(String, IndexedParameter.Kind)] = [
+        ("fhir_idx_token", .token), ("fhir_idx_string", .string), ("fhir_idx_reference", .reference),
+        ("fhir_idx_date", .date), ("fhir_idx_number", .number), ("fhir_idx_quantity", .quantity),
+    ]
     static let resourceColumns = ["res_type", "res_id", "version_id", "last_updated", "last_updated_ms", "deleted", "method", "content"]
     /// A label for the part of the request being written (e.g. `Bundle.entry[3]`), put in front of
     /// reference errors found when the transaction is flushed.
@@ -167,7 +172,9 @@ public final class FHIRWriter {
         guard updated != nil else {
             throw FHIRError.preconditionFailed("\(type)/\(id) was changed by someone else meanwhile; read it again and retry")
         }
-        for table in Self.indexTables {
+        // Only the tables the type's parameters can fill hold rows of this resource (a Slot's are three of six).
+        let kinds = preparer.indexer.definitions.indexKinds[type] ?? []
+        for (table, kind) in Self.indexTableKinds where kinds.contains(kind) {
             try await sql.raw("DELETE FROM \(unsafeRaw: table) WHERE res_key = \(bind: current.key)").run()
         }
         keyedEntries.append((current.key, type, entries))
@@ -287,17 +294,21 @@ public final class FHIRWriter {
             throw FHIRError.unprocessable([OutcomeIssue(code: "not-found", diagnostics: "\(target.relative) is deleted in this transaction but still referenced (\(path))")])
         }
         guard !pending.isEmpty else { return }
-        let byType = Dictionary(grouping: pending.keys, by: \.type)
-        for (type, targets) in byType {
-            let ids = targets.map(\.id)
-            var start = 0
-            while start < ids.count {
-                let chunk = Array(ids[start..<min(ids.count, start + 500)])
-                let rows = try await sql.raw("SELECT res_id FROM fhir_resource WHERE res_type = \(bind: type) AND deleted = 0 AND res_id IN (\(binds: chunk))").all()
-                for row in rows {
-                    pending[ReferenceValue(type: type, id: try row.decode(column: "res_id", as: String.self))] = nil
-                }
-                start += 500
+        // One statement for every type referenced (a booking's Appointment and Slot name a Patient and a
+        // Schedule: one lookup instead of one per type), at most 500 ids a statement.
+        let targets = pending.keys.sorted { ($0.type, $0.id) < ($1.type, $1.id) }
+        for chunk in targets.chunked(500) {
+            var filter = SQLQueryString("")
+            for (index, group) in Dictionary(grouping: chunk, by: \.type).sorted(by: { $0.key < $1.key }).enumerated() {
+                filter.appendLiteral(index == 0 ? "(res_type = " : " OR (res_type = ")
+                filter.appendInterpolation(bind: group.key)
+                filter.appendLiteral(" AND res_id IN (")
+                filter.appendInterpolation(binds: group.value.map(\.id))
+                filter.appendLiteral("))")
+            }
+            let rows = try await sql.raw("SELECT res_type, res_id FROM fhir_resource WHERE deleted = 0 AND (\(filter))").all()
+            for row in rows {
+                pending[ReferenceValue(type: try row.decode(column: "res_type", as: String.self), id: try row.decode(column: "res_id", as: String.self))] = nil
             }
         }
         if let (target, path) = pending.min(by: { $0.key.relative < $1.key.relative }) {
