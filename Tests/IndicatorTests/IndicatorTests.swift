@@ -33,7 +33,8 @@ import WeijianTesting
         #expect(Set(rows.map(\.id)).count == 26 && rows.first?.id == "000-6-1")
         // The annex's part of the text: every row's quote is in it, starts with its number, holds its target as
         // printed and its bound's number.
-        let annex = String(text[try #require(text.range(of: "附件 6长宁区卫生健康事业高质量发展行动主要"))!.lowerBound...])
+        let annexStart = try #require(text.range(of: "附件 6长宁区卫生健康事业高质量发展行动主要"))
+        let annex = String(text[annexStart.lowerBound...])
         for row in rows {
             #expect(annex.contains(row.quote), "row \(row.row): \(row.quote)")
             #expect(row.quote.hasPrefix("\(row.row) "), "\(row.quote)")
@@ -56,7 +57,8 @@ import WeijianTesting
         #expect(table.district == "310112" && text.contains(table.title))
         let rows = PlanTargets.all.filter { $0.seed == "002" }
         #expect(rows.map(\.row) == Array(1...16) && Set(rows.map(\.id)).count == 16)
-        let tableText = String(text[try #require(text.range(of: table.title))!.lowerBound...].prefix(2000))
+        let tableStart = try #require(text.range(of: table.title))
+        let tableText = String(text[tableStart.lowerBound...].prefix(2000))
         var last = tableText.startIndex
         for row in rows {
             // In the table, in order, with its baseline, target and nature run together as the cells are.
