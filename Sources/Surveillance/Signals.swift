@@ -80,7 +80,7 @@ extension SurveillanceService {
             let series = history.filter { $0.value[(Self.historyDays - 60)...].contains { $0 > 0 } }.mapValues { Array($0.suffix(60)) }
             // Cases are reported after their onset, so the last 7 days are judged again on each run (a class A case
             // on any day of the window); the unique key keeps one signal per disease, 街道, detector and day.
-            var found: [(disease: String, subdistrict: String, detector: String, day: String, cases: Int, detail: String)] = []
+            var found: [Finding] = []
             for (key, counts) in series.sorted(by: { $0.key < $1.key }) {
                 let parts = key.split(separator: "|").map(String.init)
                 guard parts.count == 2, let disease = diseases[parts[0]] else { continue }
@@ -159,21 +159,30 @@ extension SurveillanceService {
                                   "\(stream.name)：当日 \(Int(counts[index]))，EARS C2 超出基线"))
                 }
             }
-            var made: [Signal] = []
-            let now = ISO8601Timestamp.now()
-            for signal in found {
-                let id = RecordID.make("sg")
-                let inserted = try await sql.raw("""
-                    INSERT INTO surveillance_signal (id, disease, subdistrict, district, detector, signal_day, cases, detail, status, generated_at)
-                    VALUES (\(bind: id), \(bind: signal.disease), \(bind: signal.subdistrict), \(bind: district), \(bind: signal.detector), \(bind: signal.day),
-                        \(bind: signal.cases), \(bind: signal.detail), 'pending', \(bind: now))
-                    ON CONFLICT (disease, subdistrict, detector, signal_day) DO NOTHING RETURNING id
-                    """).first()
-                if inserted != nil, let row = try await sql.raw("SELECT * FROM surveillance_signal WHERE id = \(bind: id)").first() { made.append(try Self.signal(row)) }
-            }
-            try await Self.announce(made, sql: sql, engine: database.engine)
-            return made
+            return try await Self.raise(found, district: district, sql: sql, engine: database.engine)
         }
+    }
+
+    /// What a detector found: the disease (or stream), 街道, detector, day, cases and the text for the CDC.
+    typealias Finding = (disease: String, subdistrict: String, detector: String, day: String, cases: Int, detail: String)
+
+    /// Makes a signal of each finding not already signalled (one per disease, 街道, detector and day), puts the new
+    /// ones in the webhook outbox in the same transaction, and returns them.
+    static func raise(_ findings: [Finding], district: String, sql: any SQLDatabase, engine: DatabaseEngine) async throws -> [Signal] {
+        var made: [Signal] = []
+        let now = ISO8601Timestamp.now()
+        for finding in findings {
+            let id = RecordID.make("sg")
+            let inserted = try await sql.raw("""
+                INSERT INTO surveillance_signal (id, disease, subdistrict, district, detector, signal_day, cases, detail, status, generated_at)
+                VALUES (\(bind: id), \(bind: finding.disease), \(bind: finding.subdistrict), \(bind: district), \(bind: finding.detector), \(bind: finding.day),
+                    \(bind: finding.cases), \(bind: finding.detail), 'pending', \(bind: now))
+                ON CONFLICT (disease, subdistrict, detector, signal_day) DO NOTHING RETURNING id
+                """).first()
+            if inserted != nil, let row = try await sql.raw("SELECT * FROM surveillance_signal WHERE id = \(bind: id)").first() { made.append(try Self.signal(row)) }
+        }
+        try await announce(made, sql: sql, engine: engine)
+        return made
     }
 
     /// Days of history read by ``detectSignals(district:on:)``: Farrington's five years ± 3 weeks, in whole weeks.

@@ -133,17 +133,9 @@ extension SurveillanceService {
                 """).run()
             if graded.level >= 2 {
                 let band = VectorSurveillance.levels[graded.level]
-                let id = RecordID.make("sg")
-                let inserted = try await sql.raw("""
-                    INSERT INTO surveillance_signal (id, disease, subdistrict, district, detector, signal_day, cases, detail, status, generated_at)
-                    VALUES (\(bind: id), 'mosquito', \(bind: subdistrict), \(bind: district), \(bind: "vector-" + report.method), \(bind: report.day),
-                        \(bind: report.positive), \(bind: "\(name)：\(VectorSurveillance.methods[report.method] ?? report.method) \(graded.index)，\(band.name)（\(band.colour)）"),
-                        'pending', \(bind: now))
-                    ON CONFLICT (disease, subdistrict, detector, signal_day) DO NOTHING RETURNING id
-                    """).first()
-                if inserted != nil, let row = try await sql.raw("SELECT * FROM surveillance_signal WHERE id = \(bind: id)").first() {
-                    try await Self.announce([try Self.signal(row)], sql: sql, engine: database.engine)
-                }
+                _ = try await Self.raise([("mosquito", subdistrict, "vector-" + report.method, report.day, report.positive,
+                                           "\(name)：\(VectorSurveillance.methods[report.method] ?? report.method) \(graded.index)，\(band.name)（\(band.colour)）")],
+                                         district: district, sql: sql, engine: database.engine)
             }
         }
         return graded
