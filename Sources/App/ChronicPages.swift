@@ -51,7 +51,7 @@ extension ChronicRoutes {
                 message = "已筛查 \(run.screened) 人，高危 \(run.highRisk) 人，不适用 \(run.notApplicable) 人"
             }
         } catch let error as FHIRError {
-            message = error.issues.map(\.diagnostics).joined(separator: "；")
+            message = error.pageMessage
         }
         return HTML.redirect("/chronic?m=" + Pages.queryEscape(message))
     }

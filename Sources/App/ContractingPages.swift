@@ -122,7 +122,7 @@ extension ContractingRoutes {
             }
             return HTML.redirect("/contracting?m=" + Pages.queryEscape("该医生签约名额已满：可勾选“名额已满时加入候补”后再次提交，或选择其他医生"))
         } catch let error as FHIRError {
-            return HTML.redirect("/contracting?m=" + Pages.queryEscape(error.issues.map(\.diagnostics).joined(separator: "；")))
+            return HTML.redirect("/contracting?m=" + Pages.queryEscape(error.pageMessage))
         }
     }
 
@@ -150,7 +150,7 @@ extension ContractingRoutes {
         do {
             try await perform(contract, fields, principal)
         } catch let error as FHIRError {
-            return HTML.redirect("/contracting?m=" + Pages.queryEscape(error.issues.map(\.diagnostics).joined(separator: "；")))
+            return HTML.redirect("/contracting?m=" + Pages.queryEscape(error.pageMessage))
         }
         try await audit(context, principal, action: action, entity: "contract/\(contract.id)", patients: [patient])
         return HTML.redirect("/contracting?m=" + Pages.queryEscape(done))
@@ -176,7 +176,7 @@ extension ContractingRoutes {
                 candidates = try await MasterPatientIndex.match(idNumber: idNumber, name: nil, birthDate: nil, phone: nil,
                                                                 database: contracting.database, protection: contracting.store.protection)
             } catch let error as FHIRError {
-                return Pages.page("窗口签约", body + "<p class=\"error\">\(HTML.escape(error.issues.map(\.diagnostics).joined(separator: "；")))</p>", status: .badRequest)
+                return Pages.page("窗口签约", body + "<p class=\"error\">\(HTML.escape(error.pageMessage))</p>", status: .badRequest)
             }
             let found = candidates.compactMap { $0.patient.hasPrefix("Patient/") ? String($0.patient.dropFirst(8)) : nil }
             try await audit(context, principal, action: "search", entity: "desk", patients: found)
@@ -215,7 +215,7 @@ extension ContractingRoutes {
         } catch let full as ContractFull {
             return HTML.redirect("/desk?m=" + Pages.queryEscape(full.description))
         } catch let error as FHIRError {
-            return HTML.redirect("/desk?m=" + Pages.queryEscape(error.issues.map(\.diagnostics).joined(separator: "；")))
+            return HTML.redirect("/desk?m=" + Pages.queryEscape(error.pageMessage))
         }
     }
 

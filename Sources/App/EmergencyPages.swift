@@ -150,7 +150,7 @@ extension SurveillanceRoutes {
             }
             try await access.record(context, principal, action: "update", entity: "surveillance/incident", patients: [])
         } catch let error as FHIRError {
-            message = error.issues.map(\.diagnostics).joined(separator: "；")
+            message = error.pageMessage
             if let signal = fields["signal"], id == nil { back = "/surveillance/signals/\(signal)" }
         }
         return HTML.redirect(back + "?m=" + Pages.queryEscape(message))
@@ -219,7 +219,7 @@ extension SurveillanceRoutes {
                 try await access.record(context, principal, action: "update", entity: "surveillance/resource/\(organization)", patients: [])
                 message = "已更新 \(count) 类资源"
             } catch let error as FHIRError {
-                message = error.issues.map(\.diagnostics).joined(separator: "；")
+                message = error.pageMessage
             }
         }
         return HTML.redirect("/surveillance/resources?m=" + Pages.queryEscape(message))

@@ -115,7 +115,7 @@ struct IndicatorRoutes {
         let plan = try await indicators.planProgress(district: district)
         let name = Catalog.divisions.first { $0.code == district }?.name ?? district
         var body = "<p class=\"muted\">\(HTML.escape(name)) · 数据按月汇总，每小时更新 · <a href=\"/api/v1/indicators/cockpit.csv\">导出 CSV</a></p>"
-        if let first = Catalog.divisions.first(where: { $0.level == "subdistrict" && $0.parent == district }) {
+        if let first = Catalog.subdistricts(of: district).first {
             body += "<p><a id=\"portraits\" href=\"/portrait/\(first.code)\">各街道健康画像</a></p>"
         }
         body += "<div class=\"card\"><h2>关键指标</h2><table id=\"indicators\"><thead><tr><th>指标</th><th>当前</th><th>目标</th><th>近12月</th><th>状态</th></tr></thead><tbody>"
@@ -154,7 +154,7 @@ struct IndicatorRoutes {
     }
 
     func portrait(_ code: String, district: String) async throws -> Portrait {
-        guard let place = Catalog.divisions.first(where: { $0.code == code && $0.level == "subdistrict" && $0.parent == district }) else {
+        guard let place = Catalog.subdistricts(of: district).first(where: { $0.code == code }) else {
             throw HTTPError(.notFound, message: "本区没有街道 \(code)")
         }
         let today = CalendarDay.today()
@@ -194,7 +194,7 @@ struct IndicatorRoutes {
         } catch let error as HTTPError where error.status == .notFound {
             return Pages.page("健康画像", "<p class=\"error\">本区没有该街道。</p>", status: .notFound)
         }
-        let places = Catalog.divisions.filter { $0.level == "subdistrict" && $0.parent == district }
+        let places = Catalog.subdistricts(of: district)
         var body = "<p id=\"places\">" + places.map {
             $0.code == portrait.subdistrict ? "<strong>\(HTML.escape($0.name))</strong>" : "<a href=\"/portrait/\($0.code)\">\(HTML.escape($0.name))</a>"
         }.joined(separator: " · ") + "</p>"

@@ -96,7 +96,7 @@ extension ReferralRoutes {
             try await audit(context, principal, action: "update", entity: "referral-page\(request.uri.path)", patients: patient.map { [$0] } ?? [])
             return HTML.redirect(back + "?m=" + Pages.queryEscape(message))
         } catch let error as FHIRError {
-            let text = error.issues.map(\.diagnostics).joined(separator: "；")
+            let text = error.pageMessage
             return Pages.page("操作未完成", "<p class=\"error\" id=\"problem\" role=\"alert\">\(HTML.escape(text))</p><p><a href=\"\(back)\">返回</a></p>",
                               status: HTTPResponse.Status(code: error.status))
         }

@@ -22,7 +22,7 @@ extension SurveillanceRoutes {
             return Pages.page("监测数据报告", "<p class=\"error\">此页面供哨点医疗机构、社区卫生服务中心和疾控中心人员使用。</p>", status: .forbidden)
         }
         let streams = try await surveillance.streams()
-        let places = Catalog.divisions.filter { $0.level == "subdistrict" && $0.parent == district }
+        let places = Catalog.subdistricts(of: district)
         let today = CalendarDay.today()
         let placeOptions = places.map { "<option value=\"\(HTML.escape($0.code))\">\(HTML.escape($0.name))</option>" }.joined()
         var body = request.uri.queryParameters["m"].map { "<p class=\"ok\" id=\"saved\">\(HTML.escape(String($0)))</p>" } ?? ""
@@ -71,7 +71,7 @@ extension SurveillanceRoutes {
             }
             try await access.record(context, principal, action: "create", entity: "surveillance/stream/\(stream)", patients: [])
         } catch let error as FHIRError {
-            message = error.issues.map(\.diagnostics).joined(separator: "；")
+            message = error.pageMessage
         }
         return HTML.redirect("/surveillance/streams?m=" + Pages.queryEscape(message))
     }

@@ -91,7 +91,7 @@ extension SurveillanceRoutes {
                 message = "预警模型已运行，新信号 \(made.count) 个"
             }
         } catch let error as FHIRError {
-            message = error.issues.map(\.diagnostics).joined(separator: "；")
+            message = error.pageMessage
         }
         return HTML.redirect(back + "?m=" + Pages.queryEscape(message))
     }

@@ -52,7 +52,7 @@ extension SurveillanceRoutes {
     }
 
     static func checkSubdistrict(_ code: String, district: String) throws {
-        guard Catalog.divisions.contains(where: { $0.code == code && $0.level == "subdistrict" && $0.parent == district }) else {
+        guard Catalog.subdistricts(of: district).contains(where: { $0.code == code }) else {
             throw HTTPError(.unprocessableContent, message: "街道 '\(code)' 不属于本区 (\(district))")
         }
     }
@@ -103,7 +103,7 @@ extension SurveillanceRoutes {
             let band = VectorSurveillance.levels[graded.level]
             message = "已提交：指数 \(graded.index)，\(band.name)（\(band.colour)）"
         } catch let error as FHIRError {
-            message = error.issues.map(\.diagnostics).joined(separator: "；")
+            message = error.pageMessage
         }
         return HTML.redirect("/surveillance/vector?m=" + Pages.queryEscape(message))
     }

@@ -64,6 +64,9 @@ public struct FHIRError: Error, Sendable, CustomStringConvertible {
 
     public var description: String { "\(status): " + issues.map(\.diagnostics).joined(separator: "; ") }
 
+    /// The issues' diagnostics on one line, separated by ；, as the web pages show a refusal.
+    public var pageMessage: String { issues.map(\.diagnostics).joined(separator: "；") }
+
     /// 400: the request is malformed.
     public static func badRequest(_ text: String, expression: String? = nil) -> FHIRError {
         FHIRError(status: 400, code: "invalid", text, expression: expression)

@@ -45,6 +45,11 @@ public struct Institution: Sendable, Codable, Equatable {
 public enum Catalog {
     /// All divisions.
     public static let divisions: [Division] = load("divisions")
+
+    /// The 街道 and 镇 of a district, in catalogue order.
+    public static func subdistricts(of district: String) -> [Division] {
+        divisions.filter { $0.level == "subdistrict" && $0.parent == district }
+    }
     /// All institutions.
     public static let institutions: [Institution] = load("institutions")
 

@@ -42,7 +42,7 @@ public struct DemoDistrictSeeder: Sendable {
     /// Seeds `residents` residents into `district`. The same seed always gives the same population.
     public func seed(district: String, residents: Int, randomSeed: UInt64 = 20231, batchSize: Int = 250, progress: (@Sendable (Int) -> Void)? = nil) async throws -> Report {
         try await registry.loadCatalog()
-        let subdistricts = Catalog.divisions.filter { $0.parent == district && $0.level == "subdistrict" }
+        let subdistricts = Catalog.subdistricts(of: district)
         guard !subdistricts.isEmpty else {
             let known = Set(Catalog.divisions.filter { $0.level == "subdistrict" }.compactMap(\.parent)).sorted()
             throw UnknownDistrict(description: "district \(district) has no 街道 in the catalogue; seeded districts: \(known.joined(separator: ", "))")
@@ -110,7 +110,7 @@ extension DemoDistrictSeeder {
     }
 
     private func plan(for district: String) throws -> DemoPlan {
-        let subdistricts = Catalog.divisions.filter { $0.parent == district && $0.level == "subdistrict" }
+        let subdistricts = Catalog.subdistricts(of: district)
         guard !subdistricts.isEmpty else { throw UnknownDistrict(description: "district \(district) has no 街道 in the catalogue") }
         return DemoPlan(district: district, subdistricts: subdistricts, institutions: Catalog.institutions.filter { $0.district == district })
     }
