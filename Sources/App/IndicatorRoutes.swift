@@ -125,14 +125,23 @@ struct IndicatorRoutes {
             return "<tr data-code=\"\(HTML.escape(status.definition.code))\" data-rag=\"\(status.rag)\"><td>\(HTML.escape(status.definition.name))</td><td>\(value)</td><td>\(target)</td>"
                 + "<td>\(Self.sparkline(status.trend.map(\.value)))</td><td class=\"rag-\(status.rag)\">\(Self.ragLabels[status.rag] ?? status.rag)</td></tr>"
         }.joined() + "</tbody></table></div>"
-        if !plan.isEmpty {
-            let met = plan.filter { $0.met == true }.count, measured = plan.filter { $0.value != nil }.count
-            body += "<div class=\"card\"><h2>规划指标进度（\(met)/\(measured) 项达标，共 \(plan.count) 项）</h2><p class=\"muted\">\(HTML.escape(PlanTargets.tables[plan[0].target.seed]?.title ?? ""))</p>"
-            body += "<table id=\"plan\"><thead><tr><th>序号</th><th>指标</th><th>2025年目标</th><th>当前</th><th>来源</th></tr></thead><tbody>"
-            body += plan.map { row in
-                "<tr data-row=\"\(HTML.escape(row.id))\"><td>\(row.target.row)</td><td>\(HTML.escape(row.target.name))</td><td>\(HTML.escape(row.target.target))</td>"
+        for table in PlanTargets.tables(of: district) {
+            let rows = plan.filter { $0.target.tableKey == "\(table.seed)-\(table.number)" }
+            guard !rows.isEmpty else { continue }
+            let met = rows.filter { $0.met == true }.count, measured = rows.filter { $0.value != nil }.count
+            let achieved = table.kind == "achieved"
+            body += "<div class=\"card\"><h2>\(achieved ? "上一规划期实现情况" : "规划指标进度")（\(met)/\(measured) 项达标，共 \(rows.count) 项）</h2><p class=\"muted\">\(HTML.escape(table.title))</p>"
+            body += "<table class=\"plan\" id=\"plan-\(table.seed)-\(table.number)\"><thead><tr><th>序号</th><th>指标</th><th>口径</th><th>\(table.year)年目标</th><th>\(achieved ? "实现" : "当前")</th><th>来源</th></tr></thead><tbody>"
+            body += rows.map { row in
+                let source = switch row.source {
+                case "computed": "平台计算"
+                case "reported": "填报 \(HTML.escape(row.period ?? ""))"
+                case "plan": "规划文本"
+                default: "待填报"
+                }
+                return "<tr data-row=\"\(HTML.escape(row.id))\"><td>\(row.target.row)\(row.target.part ?? "")</td><td>\(HTML.escape(row.target.name))</td><td>\(HTML.escape(row.target.scope ?? "—"))</td><td>\(HTML.escape(row.target.target))</td>"
                     + "<td\(row.met == false ? " class=\"rag-red\"" : row.met == true ? " class=\"rag-green\"" : "")>\(row.value.map { Self.number($0) } ?? "—")</td>"
-                    + "<td class=\"muted\">\(row.source == "computed" ? "平台计算" : row.source == "reported" ? "填报 \(HTML.escape(row.period ?? ""))" : "待填报")</td></tr>"
+                    + "<td class=\"muted\">\(source)</td></tr>"
             }.joined() + "</tbody></table></div>"
         }
         body += "<style>.rag-green{color:#1b7a35;font-weight:bold}.rag-amber{color:#a86400;font-weight:bold}.rag-red{color:#b3261e;font-weight:bold}</style>"

@@ -91,10 +91,16 @@ public struct PlanProgress: Sendable, Codable, Equatable {
     public var target: PlanTarget
     public var id: String
     public var value: Double?
-    /// `computed`, `reported` or nil.
+    /// `computed`, `reported`, `plan` (the value the plan's own table reports as reached) or nil.
     public var source: String?
     public var period: String?
     public var met: Bool?
+
+    /// The first number in a printed cell (`高血压 46.10（18 岁以上人 口）` → 46.10).
+    static func leadingNumber(in text: String) -> Double? {
+        guard let range = text.range(of: #"[0-9]+(\.[0-9]+)?"#, options: .regularExpression) else { return nil }
+        return Double(text[range])
+    }
 }
 
 /// The indicator engine (Indicators target): recomputes each source's values per district and month, keeps
@@ -179,7 +185,7 @@ public struct IndicatorService: Sendable {
     /// where one binds it, else the platform's) and red/amber/green.
     public func cockpit(district: String) async throws -> [IndicatorStatus] {
         let latest = Dictionary(try await latest(district: district, area: district).map { ($0.code, $0) }, uniquingKeysWith: { first, _ in first })
-        let planRows = PlanTargets.all.filter { PlanTargets.tables[$0.seed]?.district == district && $0.indicator != nil }
+        let planRows = PlanTargets.rows(of: district).filter { $0.indicator != nil && PlanTargets.tables[$0.tableKey]?.kind == "target" }
         var statuses: [IndicatorStatus] = []
         for definition in definitions {
             let row = planRows.first { $0.indicator == definition.code }
@@ -197,10 +203,11 @@ public struct IndicatorService: Sendable {
     /// unknown row, a row of another district's plan, a row the platform computes, a bad period or a value
     /// that is not a finite number.
     public func report(target id: String, district: String, period: String, value: Double, by actor: String) async throws {
-        guard let row = PlanTargets.all.first(where: { $0.id == id }), PlanTargets.tables[row.seed]?.district == district else {
+        guard let row = PlanTargets.all.first(where: { $0.id == id }), row.district == district else {
             throw IndicatorError.invalid("本区规划中没有指标 \(id)")
         }
         guard row.indicator == nil else { throw IndicatorError.invalid("\(row.name) 由平台自动计算，无需填报") }
+        guard PlanTargets.tables[row.tableKey]?.kind == "target" else { throw IndicatorError.invalid("\(row.name) 是上一规划期的实现情况，以规划文本为准，无需填报") }
         guard period.count == 7, CalendarDay.isValid(period + "-01") else { throw IndicatorError.invalid("period 须为 YYYY-MM") }
         guard value.isFinite, abs(value) < 1e9 else { throw IndicatorError.invalid("value 须为数值") }
         try await database.write { sql in
@@ -221,7 +228,13 @@ public struct IndicatorService: Sendable {
         }
         var lastReported: [String: (period: String, value: Double)] = [:]
         for (id, period, value) in reported { lastReported[id] = (period, value) }
-        return PlanTargets.all.filter { PlanTargets.tables[$0.seed]?.district == district }.map { row in
+        return PlanTargets.rows(of: district).map { row in
+            if PlanTargets.tables[row.tableKey]?.kind == "achieved" {
+                // The previous plan's outcome, as the table prints it (a leading number, e.g. 高血压 46.10（18 岁以上人口）).
+                let printed = row.achieved.flatMap { PlanProgress.leadingNumber(in: $0) }
+                return PlanProgress(target: row, id: row.id, value: printed, source: printed == nil ? nil : "plan", period: PlanTargets.tables[row.tableKey].map { String($0.year) },
+                                    met: printed.flatMap { value in row.bound?.met(by: value) })
+            }
             if let code = row.indicator, let value = computed[code] {
                 return PlanProgress(target: row, id: row.id, value: value.value, source: "computed", period: value.period, met: row.bound?.met(by: value.value))
             }

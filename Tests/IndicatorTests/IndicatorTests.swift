@@ -26,7 +26,7 @@ import WeijianTesting
 
     @Test func everyPlanRowCitesItsTableAndMatchesTheSeedText() throws {
         let text = try Self.seedText("000_f4cbf4284e21918f.txt")
-        let table = try #require(PlanTargets.tables["000"])
+        let table = try #require(PlanTargets.tables["000-6"])
         #expect(text.contains(table.title.replacingOccurrences(of: "附件 6 ", with: "").replacingOccurrences(of: "卫生健康事业高质量发展行动主要指标", with: "卫生健康事业高质量发展行动主要")))
         let rows = PlanTargets.all.filter { $0.seed == "000" }
         #expect(rows.map(\.row) == Array(1...26))
@@ -53,7 +53,7 @@ import WeijianTesting
 
     @Test func minhangsTableOneMatchesTheSeedText() throws {
         let text = try Self.seedText("002_8cca6ba57eafecaa.txt")
-        let table = try #require(PlanTargets.tables["002"])
+        let table = try #require(PlanTargets.tables["002-1"])
         #expect(table.district == "310112" && text.contains(table.title))
         let rows = PlanTargets.all.filter { $0.seed == "002" }
         #expect(rows.map(\.row) == Array(1...16) && Set(rows.map(\.id)).count == 16)
@@ -72,6 +72,66 @@ import WeijianTesting
         // A sample: 人均预期寿命 85.07 in 2020, ≥85.07 in 2025; beds per 1,000 residents 3.4 → 4.6, computed.
         #expect(rows.last.map { ($0.name, $0.baseline, $0.target) } ?? ("", nil, "") == ("人均预期寿命", "85.07", "≥85.07"))
         #expect(rows.first { $0.row == 4 }.map { ($0.bound, $0.indicator) } ?? (nil, nil) == (.atLeast(4.6), "beds-per-1000"))
+    }
+
+    @Test func qingpusTablesOneAndTwoMatchTheSeedText() throws {
+        // The seed's lines as they are (cells separated by tabs), not joined: each row's quote is one line.
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let lines = try String(contentsOf: root.appendingPathComponent("tests/seeds/003_6fa31fc653fd3d53.txt"), encoding: .utf8).components(separatedBy: "\n")
+            .map { $0.trimmingCharacters(in: CharacterSet(charactersIn: "\t")) }
+        for number in ["1", "2"] {
+            let table = try #require(PlanTargets.tables["003-\(number)"])
+            #expect(table.district == "310118")
+            let start = try #require(lines.firstIndex(of: table.title), "table \(number)'s title")
+            let rows = PlanTargets.all.filter { $0.tableKey == "003-\(number)" }
+            #expect(Set(rows.map(\.id)).count == rows.count)
+            var last = start
+            for row in rows {
+                // Each quote is a line of the table, in order, holding its target (and, in table 1, the 2020 value) as printed.
+                let at = try #require(lines[(last + 1)...].firstIndex(of: row.quote), "row \(row.id): \(row.quote)")
+                #expect(at - start < 40, "row \(row.id) is within the table")
+                last = at
+                let cells = row.quote.components(separatedBy: "\t")
+                #expect(cells.contains(row.target) && cells.contains(row.nature ?? "") && cells.contains(row.scope ?? ""), "row \(row.id)")
+                if let achieved = row.achieved { #expect(cells.last == achieved, "row \(row.id)") }
+                if row.part != "b" { #expect(cells.first == String(row.row), "row \(row.id)") }
+            }
+        }
+        let one = PlanTargets.all.filter { $0.tableKey == "003-1" }, two = PlanTargets.all.filter { $0.tableKey == "003-2" }
+        #expect(Set(one.map(\.row)) == Set(1...20) && one.count == 22 && two.map(\.row) == Array(1...15))
+        // Samples read from the seed: beds per 1,000 residents 3.72 in 2020 against ≥5.26, 7.48 for 2025 (computed);
+        // general practitioners 0.3-0.4 (0.35 reached); key groups' contracting ≥80, computed.
+        let beds2020 = try #require(one.first { $0.row == 13 })
+        #expect(beds2020.bound == .atLeast(5.26) && beds2020.achieved == "3.72" && beds2020.bound?.met(by: 3.72) == false)
+        let gps = try #require(one.first { $0.row == 19 })
+        #expect(gps.bound == .between(0.3, 0.4) && gps.bound?.met(by: 0.35) == true && gps.bound?.met(by: 0.45) == false)
+        #expect(two.first { $0.row == 12 }.map { ($0.bound, $0.indicator) } ?? (nil, nil) == (.atLeast(7.48), "beds-per-1000"))
+        #expect(two.first { $0.row == 10 }.map { ($0.scope, $0.indicator) } ?? (nil, nil) == ("重点人群", "key-contract-rate"))
+        #expect(one.filter { $0.row == 9 }.map(\.scope) == ["户籍人口", "外来人口"])
+    }
+
+    @Test func jinshansGoalsAreQuotedFromItsTextAndAnnex() throws {
+        let text = try Self.seedText("004_b3d9aa3e9c1a45d7.txt")
+        let rows = PlanTargets.all.filter { $0.seed == "004" }
+        #expect(rows.map(\.row) == Array(1...rows.count) && rows.count >= 20 && PlanTargets.tables["004-0"]?.district == "310116")
+        for row in rows {
+            #expect(text.contains(row.quote), "row \(row.row): \(row.quote)")
+            if let bound = row.bound {
+                let printed = bound.value == bound.value.rounded() ? String(Int(bound.value)) : String(bound.value)
+                #expect(row.quote.contains(printed) || row.target == "100", "row \(row.row): \(printed)")
+            }
+            if row.area.hasPrefix("重点任务") {
+                // The task it comes from, numbered as in the annex, states the goal.
+                let number = String(row.area.dropFirst(4))
+                let annex = try #require(text.range(of: "分类\t重点任务\t牵头部门\t配合部门")).upperBound
+                let task = try #require(text[annex...].firstMatch(of: try Regex("[^0-9.]\(number)\\.")), "task \(number)").range.lowerBound
+                #expect(text[task...].prefix(300).contains(row.quote), "row \(row.row) in task \(number)")
+            }
+        }
+        // Samples: the 15-minute circle ≥90% (computed), contracting 50% of residents (computed), 6 rehabilitation centres.
+        #expect(rows.first { $0.quote.contains("15分钟") }.map { ($0.bound, $0.indicator) } ?? (nil, nil) == (.atLeast(90), "circle15-residents"))
+        #expect(rows.first { $0.indicator == "contract-rate" }?.bound == .atLeast(50))
+        #expect(rows.contains { $0.name == "示范性社区康复中心" && $0.bound == .atLeast(6) })
     }
 
     @Test func theCockpitShowsComputedValuesAgainstTargetsAndReportedPlanRows() async throws {

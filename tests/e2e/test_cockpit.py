@@ -22,7 +22,7 @@ def test_the_manager_sees_indicators_against_targets_and_the_plan(browser, base_
     assert icu.get_attribute("data-rag") in ("green", "amber", "red"), icu.text
     assert "≥10" in icu.text, icu.text
     assert rows["contract-rate"].find_elements(By.CSS_SELECTOR, "td")[1].text.endswith("%"), rows["contract-rate"].text
-    plan = browser.find_elements(By.CSS_SELECTOR, "#plan tbody tr")
+    plan = browser.find_elements(By.CSS_SELECTOR, "#plan-000-6 tbody tr")
     assert len(plan) == 26, describe_page(browser)
     row13 = next(r for r in plan if r.get_attribute("data-row") == "000-6-13")
     assert "平台计算" in row13.text, row13.text
