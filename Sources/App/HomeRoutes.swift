@@ -1,4 +1,5 @@
 import Hummingbird
+import Foundation
 import NIOCore
 
 /// The landing page at `/`: what the server is and where to go (中文).
@@ -34,4 +35,32 @@ enum HomePage {
     </ul>
     </body></html>
     """
+}
+
+/// The static files under `/static/` (`Sources/App/Static`): Chart.js and the script that draws a page's charts.
+/// Only the files named here are served; they hold no personal data, so no sign-in is needed.
+enum StaticFiles {
+    static let files: [String: (data: Data, type: String)] = {
+        var files: [String: (Data, String)] = [:]
+        for (name, type) in [("chart.min.js", "text/javascript; charset=utf-8"), ("weijian-charts.js", "text/javascript; charset=utf-8")] {
+            let parts = name.split(separator: ".", maxSplits: 1).map(String.init)
+            if let url = Bundle.module.url(forResource: parts[0], withExtension: parts.count > 1 ? parts[1] : nil, subdirectory: "Static"),
+               let data = try? Data(contentsOf: url) {
+                files[name] = (data, type)
+            }
+        }
+        return files
+    }()
+}
+
+struct StaticRoutes<Context: RequestContext> {
+    func register(on router: Router<Context>) {
+        router.get("static/:file") { _, context -> Response in
+            guard let name = context.parameters.get("file"), let file = StaticFiles.files[name] else {
+                throw HTTPError(.notFound, message: "没有该文件")
+            }
+            return Response(status: .ok, headers: [.contentType: file.type, .cacheControl: "public, max-age=86400"],
+                            body: ResponseBody(byteBuffer: ByteBuffer(bytes: file.data)))
+        }
+    }
 }

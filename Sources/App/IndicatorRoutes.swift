@@ -11,6 +11,7 @@ extension IndicatorDefinition: ResponseEncodable {}
 extension IndicatorStatus: ResponseEncodable {}
 extension PlanProgress: ResponseEncodable {}
 extension IndicatorRoutes.Portrait: ResponseEncodable {}
+extension IndicatorRoutes.Breakdown: ResponseEncodable {}
 
 /// 管理决策 under `/api/v1/indicators` and the cockpit page `/cockpit` (驾驶舱): the commission's managers (and the
 /// CDC, read only) see the district's indicators against targets and the plan's rows; managers recompute and
@@ -38,6 +39,17 @@ struct IndicatorRoutes {
         var indicators: [Compared]
         /// Notifiable cases of the last 365 days per 100,000 residents of the directory.
         var burden: [Burden]
+    }
+
+    /// One indicator taken apart (下钻): the district's value and trend, and the latest month by 街道, by institution,
+    /// by sex and by age group, each judged against the same target.
+    struct Breakdown: Codable {
+        struct Row: Codable { var key: String; var name: String; var value: Double; var numerator: Double?; var denominator: Double?; var rag: String }
+        var status: IndicatorStatus
+        var subdistricts: [Row]
+        var organizations: [Row]
+        /// Sex first, then age groups (`sex:female`, `age:65+`, …).
+        var categories: [Row]
     }
 
     struct Reported: Decodable { var period: String; var value: Double }
@@ -85,11 +97,16 @@ struct IndicatorRoutes {
             try await access.record(context, principal, action: "update", entity: "indicators/plan/\(id)", patients: [])
             return Response(status: .noContent)
         }
+        api.get("breakdown/:code") { _, context -> Breakdown in
+            let principal = try context.require(Self.readers)
+            return try await breakdown(try context.parameters.require("code"), district: try Pages.district(of: principal, asked: nil))
+        }
         api.get("portrait/:subdistrict") { _, context -> Portrait in
             let principal = try context.require(Self.readers)
             return try await portrait(try context.parameters.require("subdistrict"), district: try Pages.district(of: principal, asked: nil))
         }
         router.get("cockpit") { _, context in try await cockpitPage(context) }
+        router.get("cockpit/indicator/:code") { _, context in try await breakdownPage(context) }
         router.get("portrait/:subdistrict") { _, context in try await portraitPage(context) }
     }
 
@@ -122,7 +139,7 @@ struct IndicatorRoutes {
         body += statuses.map { status in
             let value = status.value.map { "\(Self.number($0.value))\(status.definition.unit == "%" ? "%" : "")" } ?? "—"
             let target = status.target.map { "\(status.definition.direction == "down" ? "≤" : "≥")\(Self.number($0))" } ?? "—"
-            return "<tr data-code=\"\(HTML.escape(status.definition.code))\" data-rag=\"\(status.rag)\"><td>\(HTML.escape(status.definition.name))</td><td>\(value)</td><td>\(target)</td>"
+            return "<tr data-code=\"\(HTML.escape(status.definition.code))\" data-rag=\"\(status.rag)\"><td><a href=\"/cockpit/indicator/\(HTML.escape(status.definition.code))\">\(HTML.escape(status.definition.name))</a></td><td>\(value)</td><td>\(target)</td>"
                 + "<td>\(Self.sparkline(status.trend.map(\.value)))</td><td class=\"rag-\(status.rag)\">\(Self.ragLabels[status.rag] ?? status.rag)</td></tr>"
         }.joined() + "</tbody></table></div>"
         for table in PlanTargets.tables(of: district) {
@@ -160,6 +177,110 @@ struct IndicatorRoutes {
             String(format: "%.1f,%.1f", Double(index) * 80 / Double(values.count - 1), 18 - (value - low) / span * 16)
         }.joined(separator: " ")
         return "<svg class=\"spark\" viewBox=\"0 0 80 20\" width=\"80\" height=\"20\" role=\"img\" aria-label=\"趋势\"><polyline fill=\"none\" stroke=\"#1d4e89\" stroke-width=\"1.5\" points=\"\(points)\"/></svg>"
+    }
+
+    func breakdown(_ code: String, district: String) async throws -> Breakdown {
+        guard let status = try await indicators.cockpit(district: district).first(where: { $0.definition.code == code }) else {
+            throw HTTPError(.notFound, message: "没有指标 \(code)")
+        }
+        let subdistricts = Set(Catalog.subdistricts(of: district).map(\.code))
+        var breakdown = Breakdown(status: status, subdistricts: [], organizations: [], categories: [])
+        for value in try await indicators.latest(district: district, code: code, categories: true) {
+            let rag = IndicatorStatus.rag(value: value.value, target: status.target, direction: status.definition.direction)
+            if value.area == district {
+                guard !value.category.isEmpty else { continue }
+                breakdown.categories.append(.init(key: value.category, name: IndicatorValue.categoryName(value.category), value: value.value,
+                                                  numerator: value.numerator, denominator: value.denominator, rag: rag))
+            } else if subdistricts.contains(value.area) {
+                breakdown.subdistricts.append(.init(key: value.area, name: Catalog.divisions.first { $0.code == value.area }?.name ?? value.area, value: value.value,
+                                                    numerator: value.numerator, denominator: value.denominator, rag: rag))
+            } else {
+                let institution = Catalog.institutions.first { $0.id == value.area }
+                breakdown.organizations.append(.init(key: value.area, name: institution?.shortName ?? institution?.name ?? value.area, value: value.value,
+                                                     numerator: value.numerator, denominator: value.denominator, rag: rag))
+            }
+        }
+        let order = ["sex:male", "sex:female"] + AgeGroup.groups.map { "age:\($0.label)" }
+        breakdown.categories.sort { (order.firstIndex(of: $0.key) ?? order.count, $0.key) < (order.firstIndex(of: $1.key) ?? order.count, $1.key) }
+        return breakdown
+    }
+
+    static let ragColours = ["green": "#1b7a35", "amber": "#d08a00", "red": "#b3261e", "none": "#8a8a8a"]
+
+    /// A Chart.js chart: the canvas and its configuration as JSON (drawn by `/static/weijian-charts.js`).
+    static func chart(_ id: String, label: String, height: Int, _ config: [String: Any]) -> String {
+        let json = (try? JSONSerialization.data(withJSONObject: config, options: [.sortedKeys])).flatMap { String(data: $0, encoding: .utf8) } ?? "{}"
+        // JSONSerialization escapes "/" (so "</script>" cannot close the element); "<!--" cannot occur in numbers and names.
+        return "<div class=\"chart\" style=\"position:relative;height:\(height)px\"><canvas id=\"\(id)\" data-chart=\"\(id)-data\" role=\"img\" aria-label=\"\(HTML.escape(label))\"></canvas></div>"
+            + "<script type=\"application/json\" id=\"\(id)-data\">\(json)</script>"
+    }
+
+    /// Bars of rows (horizontal when there are many), coloured by status, with the target as a line.
+    static func barChart(_ id: String, label: String, rows: [Breakdown.Row], target: Double?) -> String {
+        let horizontal = rows.count > 6
+        var datasets: [[String: Any]] = [["type": "bar", "label": label, "data": rows.map(\.value), "backgroundColor": rows.map { ragColours[$0.rag] ?? "#1d4e89" }]]
+        if let target {
+            datasets.append(["type": "line", "label": "目标", "data": rows.map { _ in target }, "borderColor": "#555", "borderDash": [6, 4], "pointRadius": 0, "fill": false])
+        }
+        return chart(id, label: label, height: horizontal ? max(160, rows.count * 26 + 40) : 220, [
+            "type": "bar", "data": ["labels": rows.map(\.name), "datasets": datasets],
+            "options": ["indexAxis": horizontal ? "y" : "x", "plugins": ["legend": ["display": target != nil]]],
+        ])
+    }
+
+    /// 指标下钻: the definition, the district's trend against the target, and the latest month by 街道, institution,
+    /// sex and age group, as charts and tables.
+    func breakdownPage(_ context: Context) async throws -> Response {
+        guard let principal = context.principal else { return HTML.redirect("/login") }
+        guard Self.readers.contains(principal.role), let district = try? Pages.district(of: principal, asked: nil) else {
+            return Pages.page("指标下钻", "<p class=\"error\">此页面供卫健委和疾控中心管理人员使用。</p>", status: .forbidden)
+        }
+        let breakdown: Breakdown
+        do {
+            breakdown = try await self.breakdown(try context.parameters.require("code"), district: district)
+        } catch let error as HTTPError where error.status == .notFound {
+            return Pages.page("指标下钻", "<p class=\"error\">没有该指标。</p><p><a href=\"/cockpit\">返回驾驶舱</a></p>", status: .notFound)
+        }
+        let status = breakdown.status, definition = status.definition
+        let suffix = definition.unit == "%" ? "%" : ""
+        func shown(_ value: Double?) -> String { value.map { Self.number($0) + suffix } ?? "—" }
+        let target = status.target.map { "\(definition.direction == "down" ? "≤" : "≥")\(Self.number($0))\(suffix)" } ?? "—"
+        let source = status.targetSource.map { $0 == "platform" ? "平台默认" : "规划 \($0)" } ?? ""
+        var body = "<p class=\"muted\" id=\"definition\">\(HTML.escape(definition.definition)) · 口径：\(HTML.escape(definition.scope)) · \(HTML.escape(definition.nature)) · 单位：\(HTML.escape(definition.unit))</p>"
+        body += "<div class=\"card\" id=\"headline\" data-rag=\"\(status.rag)\"><h2>全区 \(shown(status.value?.value))</h2><p>"
+            + (status.target == nil ? "未设定目标" : "目标 \(target)（\(HTML.escape(source))） · <span class=\"rag-\(status.rag)\">\(Self.ragLabels[status.rag] ?? status.rag)</span>")
+            + (status.value.map { value in " · \(value.period)" + (value.numerator.map { " · \(Self.number($0)) / \(Self.number(value.denominator ?? 0))" } ?? "") } ?? "") + "</p>"
+        if status.trend.count > 1 {
+            var datasets: [[String: Any]] = [["label": definition.name, "data": status.trend.map(\.value), "borderColor": "#1d4e89", "backgroundColor": "#1d4e89", "tension": 0.2]]
+            if let goal = status.target {
+                datasets.append(["label": "目标", "data": status.trend.map { _ in goal }, "borderColor": "#555", "borderDash": [6, 4], "pointRadius": 0])
+            }
+            body += Self.chart("trend", label: "近12个月趋势", height: 200, ["type": "line", "data": ["labels": status.trend.map(\.period), "datasets": datasets]])
+        }
+        body += "</div>"
+        func section(_ id: String, _ title: String, _ rows: [Breakdown.Row], link: ((Breakdown.Row) -> String)? = nil) -> String {
+            guard !rows.isEmpty else { return "" }
+            var html = "<div class=\"card\"><h2>\(title)</h2>" + Self.barChart("chart-\(id)", label: title, rows: rows, target: status.target)
+            html += "<table id=\"\(id)\"><thead><tr><th>\(title.replacingOccurrences(of: "按", with: ""))</th><th>数值</th><th>分子 / 分母</th><th>状态</th></tr></thead><tbody>"
+            html += rows.map { row in
+                let name = link.map { "<a href=\"\($0(row))\">\(HTML.escape(row.name))</a>" } ?? HTML.escape(row.name)
+                return "<tr data-key=\"\(HTML.escape(row.key))\" data-rag=\"\(row.rag)\"><td>\(name)</td><td>\(shown(row.value))</td>"
+                    + "<td class=\"muted\">\(row.numerator.map { Self.number($0) } ?? "—") / \(row.denominator.map { Self.number($0) } ?? "—")</td>"
+                    + "<td class=\"rag-\(row.rag)\">\(Self.ragLabels[row.rag] ?? row.rag)</td></tr>"
+            }.joined() + "</tbody></table></div>"
+            return html
+        }
+        body += section("subdistricts", "按街道", breakdown.subdistricts) { "/portrait/\($0.key)" }
+        body += section("organizations", "按机构", breakdown.organizations)
+        body += section("sexes", "按性别", breakdown.categories.filter { $0.key.hasPrefix("sex:") })
+        body += section("ages", "按年龄组", breakdown.categories.filter { $0.key.hasPrefix("age:") })
+        if breakdown.subdistricts.isEmpty && breakdown.organizations.isEmpty && breakdown.categories.isEmpty {
+            body += "<p class=\"muted\">该指标只计算全区数值。</p>"
+        }
+        body += "<p><a href=\"/cockpit\">返回驾驶舱</a></p>"
+        body += "<style>.rag-green{color:#1b7a35;font-weight:bold}.rag-amber{color:#a86400;font-weight:bold}.rag-red{color:#b3261e;font-weight:bold}</style>"
+        body += "<script src=\"/static/chart.min.js\"></script><script src=\"/static/weijian-charts.js\"></script>"
+        return Pages.page("指标下钻 · \(definition.name)", body)
     }
 
     func portrait(_ code: String, district: String) async throws -> Portrait {

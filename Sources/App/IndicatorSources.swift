@@ -11,19 +11,41 @@ import Surveillance
 // Each domain's contribution to the indicator engine (its `IndicatorSource`), over the domain's own service:
 // the domains do not know the engine, and the engine knows them only through the protocol.
 
-/// 家庭医生签约: coverage of all residents and of the key groups, for the district and each 街道.
+/// The breakdowns the sources compute besides the district: 街道, institution (the residents' CHC), sex, age group.
+let allBreakdowns = ["subdistrict", "organization", "sex", "age"]
+
+/// Where a breakdown's row goes: the 街道 or institution as the area, or the district with a category.
+func breakdownSlot(_ by: String, key: String, district: String) -> (area: String, category: String) {
+    switch by {
+    case "sex", "age": (district, "\(by):\(key)")
+    default: (key, "")
+    }
+}
+
+/// 家庭医生签约: coverage of all residents and of the key groups, for the district, each 街道, each CHC's residents,
+/// each sex and age group.
 struct ContractingIndicators: IndicatorSource {
     let contracting: ContractingService
     let definitions = [
-        IndicatorDefinition(code: "contract-rate", name: "家庭医生签约覆盖率", unit: "%", domain: "contracting", definition: "签约在约居民数 ÷ 常住居民数"),
-        IndicatorDefinition(code: "key-contract-rate", name: "重点人群签约率", unit: "%", domain: "contracting", definition: "签约在约的重点人群居民 ÷ 重点人群居民"),
+        IndicatorDefinition(code: "contract-rate", name: "家庭医生签约覆盖率", unit: "%", domain: "contracting", definition: "签约在约居民数 ÷ 常住居民数",
+                            disaggregations: allBreakdowns),
+        IndicatorDefinition(code: "key-contract-rate", name: "重点人群签约率", unit: "%", domain: "contracting", definition: "签约在约的重点人群居民 ÷ 重点人群居民",
+                            scope: "重点人群"),
     ]
 
     func values(district: String, on day: String, period: String) async throws -> [IndicatorValue] {
-        let report = try await contracting.coverage(district: district, by: "subdistrict", on: day)
-        var values = [IndicatorValue.percent("contract-rate", area: district, period: period, report.all.contracted, of: report.all.residents),
-                      IndicatorValue.percent("key-contract-rate", area: district, period: period, report.keyPopulation.contracted, of: report.keyPopulation.residents)]
-        values += report.rows.map { IndicatorValue.percent("contract-rate", area: $0.key, period: period, $0.contracted, of: $0.residents) }
+        var values: [IndicatorValue?] = []
+        for by in allBreakdowns {
+            let report = try await contracting.coverage(district: district, by: by, on: day)
+            if by == allBreakdowns[0] {
+                values += [IndicatorValue.percent("contract-rate", area: district, period: period, report.all.contracted, of: report.all.residents),
+                           IndicatorValue.percent("key-contract-rate", area: district, period: period, report.keyPopulation.contracted, of: report.keyPopulation.residents)]
+            }
+            values += report.rows.filter { !$0.key.isEmpty }.map {
+                let slot = breakdownSlot(by, key: $0.key, district: district)
+                return IndicatorValue.percent("contract-rate", area: slot.area, category: slot.category, period: period, $0.contracted, of: $0.residents)
+            }
+        }
         return values.compactMap { $0 }
     }
 }
@@ -34,19 +56,21 @@ struct ChronicIndicators: IndicatorSource {
     static let programmes = [("hypertension", "高血压"), ("type2-diabetes", "糖尿病")]
     var definitions: [IndicatorDefinition] {
         Self.programmes.flatMap { code, name in [
-            IndicatorDefinition(code: "\(code)-managed", name: "\(name)患者规范管理率", unit: "%", domain: "chronic", definition: "一年内随访 ≥4 次的登记患者 ÷ 登记患者", target: 70),
-            IndicatorDefinition(code: "\(code)-controlled", name: "\(name)患者控制率", unit: "%", domain: "chronic", definition: "最近一次测量达标的登记患者 ÷ 登记患者", target: 60),
+            IndicatorDefinition(code: "\(code)-managed", name: "\(name)患者规范管理率", unit: "%", domain: "chronic", definition: "一年内随访 ≥4 次的登记患者 ÷ 登记患者", target: 70,
+                                scope: "登记患者", disaggregations: allBreakdowns),
+            IndicatorDefinition(code: "\(code)-controlled", name: "\(name)患者控制率", unit: "%", domain: "chronic", definition: "最近一次测量达标的登记患者 ÷ 登记患者", target: 60,
+                                scope: "登记患者", disaggregations: allBreakdowns),
         ] }
     }
 
     func values(district: String, on day: String, period: String) async throws -> [IndicatorValue] {
         var values: [IndicatorValue?] = []
         for (programme, _) in Self.programmes {
-            for (by, isDistrict) in [("district", true), ("subdistrict", false)] {
-                for row in try await chronic.rates(district: district, programme: programme, by: by, on: day) {
-                    let area = isDistrict ? district : row.key
-                    values.append(.percent("\(programme)-managed", area: area, period: period, row.managed, of: row.registered))
-                    values.append(.percent("\(programme)-controlled", area: area, period: period, row.controlled, of: row.registered))
+            for by in ["district"] + allBreakdowns {
+                for row in try await chronic.rates(district: district, programme: programme, by: by, on: day) where !row.key.isEmpty {
+                    let slot = by == "district" ? (area: district, category: "") : breakdownSlot(by, key: row.key, district: district)
+                    values.append(.percent("\(programme)-managed", area: slot.area, category: slot.category, period: period, row.managed, of: row.registered))
+                    values.append(.percent("\(programme)-controlled", area: slot.area, category: slot.category, period: period, row.controlled, of: row.registered))
                 }
             }
         }
@@ -59,9 +83,12 @@ struct ChronicIndicators: IndicatorSource {
 struct SurveillanceIndicators: IndicatorSource {
     let surveillance: SurveillanceService
     let definitions = [
-        IndicatorDefinition(code: "report-timeliness", name: "传染病报告及时率", unit: "%", domain: "surveillance", definition: "时限内报告的报告卡 ÷ 报告卡（本年）", target: 100),
-        IndicatorDefinition(code: "vaccination-coverage", name: "免疫规划疫苗接种率", unit: "%", domain: "surveillance", definition: "两年前出生队列已接种剂次 ÷ 应种剂次", target: 95),
-        IndicatorDefinition(code: "icu-bed-ratio", name: "医院 ICU 床位占床位总数比例", unit: "%", domain: "emergency", definition: "填报医院 ICU 床位 ÷ 实际开放床位"),
+        IndicatorDefinition(code: "report-timeliness", name: "传染病报告及时率", unit: "%", domain: "surveillance", definition: "时限内报告的报告卡 ÷ 报告卡（本年）", target: 100,
+                            scope: "法定传染病报告卡", nature: "约束性"),
+        IndicatorDefinition(code: "vaccination-coverage", name: "免疫规划疫苗接种率", unit: "%", domain: "surveillance", definition: "两年前出生队列已接种剂次 ÷ 应种剂次", target: 95,
+                            scope: "适龄儿童", nature: "约束性"),
+        IndicatorDefinition(code: "icu-bed-ratio", name: "医院 ICU 床位占床位总数比例", unit: "%", domain: "emergency", definition: "填报医院 ICU 床位 ÷ 实际开放床位",
+                            scope: "医疗机构", disaggregations: ["organization"]),
         IndicatorDefinition(code: "beds-per-1000", name: "千人口医疗机构床位数", unit: "张/千人", domain: "emergency", definition: "各机构填报的实际开放床位 ÷ 常住人口 × 1000"),
     ]
 
@@ -75,6 +102,7 @@ struct SurveillanceIndicators: IndicatorSource {
         let resources = try await surveillance.resources(district: district)
         let readiness = Emergency.readiness(resources)
         values.append(.percent("icu-bed-ratio", area: district, period: period, readiness.map(\.icuBeds).reduce(0, +), of: readiness.map(\.beds).reduce(0, +)))
+        values += readiness.map { IndicatorValue.percent("icu-bed-ratio", area: $0.organization, period: period, $0.icuBeds, of: $0.beds) }
         let beds = resources.filter { $0.kind == "beds" }.map(\.total).reduce(0, +)
         if beds > 0, let population = Catalog.divisions.first(where: { $0.code == district })?.population, population > 0 {
             values.append(IndicatorValue(code: "beds-per-1000", area: district, period: period, value: (Double(beds) * 100_000 / Double(population)).rounded() / 100,
@@ -88,9 +116,12 @@ struct SurveillanceIndicators: IndicatorSource {
 struct ReferralIndicators: IndicatorSource {
     let referral: ReferralService
     let definitions = [
-        IndicatorDefinition(code: "referral-closure", name: "双向转诊闭环率", unit: "%", domain: "referral", definition: "反馈出院小结的转诊 ÷ 已接收转诊（本年）", target: 90),
-        IndicatorDefinition(code: "referral-48h", name: "转诊 48 小时内处理率", unit: "%", domain: "referral", definition: "48 小时内接收或退回的转诊 ÷ 转诊（本年）", target: 95),
-        IndicatorDefinition(code: "result-recognition", name: "检查检验结果互认率", unit: "%", domain: "referral", definition: "互认的检查检验 ÷ 可互认的（互认 + 重复）（本年）"),
+        IndicatorDefinition(code: "referral-closure", name: "双向转诊闭环率", unit: "%", domain: "referral", definition: "反馈出院小结的转诊 ÷ 已接收转诊（本年）", target: 90,
+                            scope: "转诊单"),
+        IndicatorDefinition(code: "referral-48h", name: "转诊 48 小时内处理率", unit: "%", domain: "referral", definition: "48 小时内接收或退回的转诊 ÷ 转诊（本年）", target: 95,
+                            scope: "转诊单"),
+        IndicatorDefinition(code: "result-recognition", name: "检查检验结果互认率", unit: "%", domain: "referral", definition: "互认的检查检验 ÷ 可互认的（互认 + 重复）（本年）",
+                            scope: "检查检验"),
     ]
 
     func values(district: String, on day: String, period: String) async throws -> [IndicatorValue] {

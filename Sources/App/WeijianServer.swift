@@ -47,6 +47,7 @@ public enum WeijianServer {
         IndicatorRoutes(access: access, indicators: IndicatorService.platform(platform), registry: RegistryService(database: platform.database, fhir: platform.fhir),
                         surveillance: SurveillanceService(store: platform.fhir)).register(on: router)
         HomeRoutes<AppRequestContext>().register(on: router)
+        StaticRoutes<AppRequestContext>().register(on: router)
         return Application(
             router: router,
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "weijian"),

@@ -184,7 +184,9 @@ public struct ChronicService: Sendable {
         case "organization": column = "d.organization_id"
         case "practitioner": column = "d.practitioner_id"
         case "district": column = "d.district"
-        default: throw FHIRError.badRequest("by 须为 subdistrict、organization、practitioner 或 district")
+        case "sex": column = "d.gender"
+        case "age": column = AgeGroup.birthYear("d")
+        default: throw FHIRError.badRequest("by 须为 subdistrict、organization、practitioner、district、sex 或 age")
         }
         guard CalendarDay.isValid(day) else { throw FHIRError.badRequest("日期须为 YYYY-MM-DD") }
         var rates = try await database.read { sql in
@@ -201,13 +203,26 @@ public struct ChronicService: Sendable {
                 WHERE e.programme = \(bind: programme) AND e.status = 'confirmed' AND d.active = 1 AND d.district = \(bind: district) \(only)
                 GROUP BY \(unsafeRaw: column) ORDER BY \(unsafeRaw: column)
                 """).all()
-            return try rows.map { row in
-                let key = try row.decode(column: "k", as: String?.self) ?? ""
-                let registered = try row.decode(column: "registered", as: Int.self)
-                let managed = try row.decode(column: "managed", as: Int?.self) ?? 0
-                let controlled = try row.decode(column: "controlled", as: Int?.self) ?? 0
-                let overdue = try row.decode(column: "overdue", as: Int?.self) ?? 0
-                let label = Catalog.divisions.first { $0.code == key }?.name ?? Catalog.institutions.first { $0.id == key }?.name ?? key
+            // Birth years fold into age groups; every other cut is one row per key.
+            var counts: [String: (registered: Int, managed: Int, controlled: Int, overdue: Int)] = [:]
+            var order: [String] = []
+            for row in rows {
+                var key = try row.decode(column: "k", as: String?.self) ?? ""
+                if by == "age" { key = Int(key).map { AgeGroup.label(birthYear: $0, in: Int(day.prefix(4)) ?? 0) } ?? "" }
+                if counts[key] == nil { order.append(key) }
+                counts[key, default: (0, 0, 0, 0)].registered += try row.decode(column: "registered", as: Int.self)
+                counts[key, default: (0, 0, 0, 0)].managed += try row.decode(column: "managed", as: Int?.self) ?? 0
+                counts[key, default: (0, 0, 0, 0)].controlled += try row.decode(column: "controlled", as: Int?.self) ?? 0
+                counts[key, default: (0, 0, 0, 0)].overdue += try row.decode(column: "overdue", as: Int?.self) ?? 0
+            }
+            if by == "age" { order = AgeGroup.groups.map(\.label).filter { counts[$0] != nil } + order.filter { $0.isEmpty } }
+            return order.compactMap { key -> ChronicRates? in
+                guard let (registered, managed, controlled, overdue) = counts[key] else { return nil }
+                let label = switch by {
+                case "sex": key == "male" ? "男" : key == "female" ? "女" : "未说明"
+                case "age": key.isEmpty ? "未说明" : "\(key) 岁"
+                default: Catalog.divisions.first { $0.code == key }?.name ?? Catalog.institutions.first { $0.id == key }?.name ?? key
+                }
                 func percent(_ part: Int) -> Int { registered == 0 ? 0 : part * 100 / registered }
                 return ChronicRates(key: key, label: label, registered: registered, managed: managed, controlled: controlled, overdue: overdue,
                                     managedPercent: percent(managed), controlledPercent: percent(controlled), timelyPercent: percent(registered - overdue))

@@ -49,7 +49,7 @@ public struct CoveragePoint: Sendable, Codable, Equatable {
 
 extension ContractingService {
     /// The ways a coverage table can be cut.
-    public static let coverageDimensions = ["subdistrict", "organization", "doctor", "group"]
+    public static let coverageDimensions = ["subdistrict", "organization", "doctor", "group", "sex", "age"]
 
     /// The coverage of `district` on `day`, cut `by` one of ``coverageDimensions``.
     public func coverage(district: String, by: String, on day: String = today()) async throws -> CoverageReport {
@@ -63,19 +63,36 @@ extension ContractingService {
             let key = try await Self.count(district: district, day: day, group: .some(nil), sql: sql)
             var rows: [CoverageRow] = []
             switch by {
-            case "subdistrict", "organization":
-                let column = by == "subdistrict" ? "r.subdistrict" : "r.organization_id"
+            case "subdistrict", "organization", "sex", "age":
+                let column = switch by {
+                case "subdistrict": "r.subdistrict"
+                case "organization": "r.organization_id"
+                case "sex": "r.gender"
+                default: AgeGroup.birthYear("r")
+                }
+                var folded: [String: (residents: Int, contracted: Int)] = [:]
                 for row in try await sql.raw("""
                     SELECT \(unsafeRaw: column) AS k, COUNT(DISTINCT r.patient_id) AS residents, COUNT(DISTINCT c.patient_id) AS contracted
                     FROM registry_resident r LEFT JOIN contract_agreement c ON c.patient_id = r.patient_id AND \(Self.inForce("c", day))
                     WHERE r.active = 1 AND r.district = \(bind: district) AND r.birth_date <= \(bind: day)
                     GROUP BY \(unsafeRaw: column) ORDER BY \(unsafeRaw: column)
                     """).all() {
-                    let code = try row.decode(column: "k", as: String?.self) ?? ""
-                    let label = by == "subdistrict" ? (Catalog.divisions.first { $0.code == code }?.name ?? code)
-                        : (Catalog.institutions.first { $0.id == code }?.name ?? code)
-                    rows.append(CoverageRow(key: code, label: label, residents: try row.decode(column: "residents", as: Int.self),
-                                            contracted: try row.decode(column: "contracted", as: Int.self), target: targets["all"]))
+                    var code = try row.decode(column: "k", as: String?.self) ?? ""
+                    if by == "age" { code = Int(code).map { AgeGroup.label(birthYear: $0, in: Int(day.prefix(4)) ?? 0) } ?? "" }
+                    let counts = (try row.decode(column: "residents", as: Int.self), try row.decode(column: "contracted", as: Int.self))
+                    folded[code, default: (0, 0)].residents += counts.0
+                    folded[code, default: (0, 0)].contracted += counts.1
+                }
+                let order = by == "age" ? AgeGroup.groups.map(\.label) : folded.keys.sorted()
+                for code in order {
+                    guard let counts = folded[code] else { continue }
+                    let label = switch by {
+                    case "subdistrict": Catalog.divisions.first { $0.code == code }?.name ?? code
+                    case "organization": Catalog.institutions.first { $0.id == code }?.name ?? code
+                    case "sex": code == "male" ? "男" : code == "female" ? "女" : "未说明"
+                    default: code.isEmpty ? "未说明" : "\(code) 岁"
+                    }
+                    rows.append(CoverageRow(key: code, label: label, residents: counts.residents, contracted: counts.contracted, target: targets["all"]))
                 }
             case "doctor":
                 for row in try await sql.raw("""

@@ -17,8 +17,17 @@ public struct IndicatorDefinition: Sendable, Codable, Equatable {
     public var definition: String
     /// The platform's default target (percent or value) where no plan row binds the district; nil: none.
     public var target: Double?
+    /// 统计口径: whom the denominator counts (常住人口 residents, 户籍人口 registered, 重点人群, 登记患者, 医疗机构, …).
+    public var scope: String
+    /// 指标属性: 预期性 (expected) or 约束性 (binding).
+    public var nature: String
+    /// How often it is computed: `month` (every value is the month's, the year to date where the definition says 本年).
+    public var period: String
+    /// The breakdowns its source computes besides the district (`subdistrict`, `organization`, `sex`, `age`).
+    public var disaggregations: [String]
 
-    public init(code: String, name: String, unit: String, direction: String = "up", domain: String, definition: String, target: Double? = nil) {
+    public init(code: String, name: String, unit: String, direction: String = "up", domain: String, definition: String, target: Double? = nil,
+                scope: String = "常住人口", nature: String = "预期性", period: String = "month", disaggregations: [String] = []) {
         self.code = code
         self.name = name
         self.unit = unit
@@ -26,23 +35,34 @@ public struct IndicatorDefinition: Sendable, Codable, Equatable {
         self.domain = domain
         self.definition = definition
         self.target = target
+        self.scope = scope
+        self.nature = nature
+        self.period = period
+        self.disaggregations = disaggregations
     }
+
+    /// Chinese names of the breakdowns.
+    public static let disaggregationNames = ["subdistrict": "街道", "organization": "机构", "sex": "性别", "age": "年龄组"]
 }
 
-/// A computed value of an indicator for an area (the district, a 街道 or an institution) and month.
+/// A computed value of an indicator for an area (the district, a 街道 or an institution), a category of people
+/// (everyone, a sex, an age group) and a month.
 public struct IndicatorValue: Sendable, Codable, Equatable {
     public var code: String
     /// The district's code, a 街道's, or an institution's id.
     public var area: String
+    /// Empty for everyone; `sex:male`, `sex:female`, `age:65+`, … for a breakdown of the area.
+    public var category: String
     /// `YYYY-MM`.
     public var period: String
     public var value: Double
     public var numerator: Double?
     public var denominator: Double?
 
-    public init(code: String, area: String, period: String, value: Double, numerator: Double? = nil, denominator: Double? = nil) {
+    public init(code: String, area: String, category: String = "", period: String, value: Double, numerator: Double? = nil, denominator: Double? = nil) {
         self.code = code
         self.area = area
+        self.category = category
         self.period = period
         self.value = value
         self.numerator = numerator
@@ -51,10 +71,20 @@ public struct IndicatorValue: Sendable, Codable, Equatable {
 
     /// A percentage value from a numerator and a denominator, rounded down to one decimal as the platform's
     /// rates are (a rate shown as met is met); nil when the denominator is 0.
-    public static func percent(_ code: String, area: String, period: String, _ numerator: Int, of denominator: Int) -> IndicatorValue? {
+    public static func percent(_ code: String, area: String, category: String = "", period: String, _ numerator: Int, of denominator: Int) -> IndicatorValue? {
         guard denominator > 0 else { return nil }
-        return IndicatorValue(code: code, area: area, period: period, value: (Double(numerator) * 1000 / Double(denominator)).rounded(.down) / 10,
+        return IndicatorValue(code: code, area: area, category: category, period: period, value: (Double(numerator) * 1000 / Double(denominator)).rounded(.down) / 10,
                               numerator: Double(numerator), denominator: Double(denominator))
+    }
+
+    /// The Chinese name of a category (`sex:female` → 女, `age:65+` → 65+ 岁).
+    public static func categoryName(_ category: String) -> String {
+        switch category {
+        case "": "全部"
+        case "sex:male": "男"
+        case "sex:female": "女"
+        default: category.hasPrefix("age:") ? "\(category.dropFirst(4)) 岁" : category
+        }
     }
 }
 
@@ -131,14 +161,14 @@ public struct IndicatorService: Sendable {
         let now = ISO8601Timestamp.now()
         try await database.write { sql in
             try await sql.raw("DELETE FROM indicator_value WHERE district = \(bind: district) AND period = \(bind: period)").run()
-            var insert = BatchInsert(table: "indicator_value", columns: ["code", "district", "area", "period", "value", "numerator", "denominator", "computed_at"])
+            var insert = BatchInsert(table: "indicator_value", columns: ["code", "district", "area", "category", "period", "value", "numerator", "denominator", "computed_at"])
             for value in values {
-                insert.append([.text(value.code), .text(district), .text(value.area), .text(value.period), .double(value.value),
+                insert.append([.text(value.code), .text(district), .text(value.area), .text(value.category), .text(value.period), .double(value.value),
                                value.numerator.map { .double($0) } ?? .text(nil), value.denominator.map { .double($0) } ?? .text(nil), .text(now)])
             }
             try await insert.flush(sql, engine: database.engine)
         }
-        try await publish(values.filter { $0.area == district }, district: district)
+        try await publish(values.filter { $0.area == district && $0.category.isEmpty }, district: district)
         return values.count
     }
 
@@ -166,18 +196,21 @@ public struct IndicatorService: Sendable {
     public func series(code: String, district: String, area: String, months: Int = 12) async throws -> [IndicatorValue] {
         try await database.read { sql in
             try await sql.raw("""
-                SELECT * FROM indicator_value WHERE code = \(bind: code) AND district = \(bind: district) AND area = \(bind: area) ORDER BY period DESC LIMIT \(unsafeRaw: String(max(1, months)))
+                SELECT * FROM indicator_value WHERE code = \(bind: code) AND district = \(bind: district) AND area = \(bind: area) AND category = '' ORDER BY period DESC LIMIT \(unsafeRaw: String(max(1, months)))
                 """).all().map(Self.value).reversed()
         }
     }
 
-    /// The latest month's values of the district, by area (`area` nil: every area).
-    public func latest(district: String, area: String? = nil) async throws -> [IndicatorValue] {
+    /// The latest month's values of the district for everyone, by area (`area` nil: every area); with
+    /// `categories`, the breakdowns by sex and age too.
+    public func latest(district: String, area: String? = nil, code: String? = nil, categories: Bool = false) async throws -> [IndicatorValue] {
         try await database.read { sql in
             guard let period = try await sql.raw("SELECT MAX(period) AS p FROM indicator_value WHERE district = \(bind: district)").first()?.decode(column: "p", as: String?.self) else { return [] }
             var filter: SQLQueryString = "district = \(bind: district) AND period = \(bind: period)"
             if let area { filter = "\(filter) AND area = \(bind: area)" }
-            return try await sql.raw("SELECT * FROM indicator_value WHERE \(filter) ORDER BY code, area").all().map(Self.value)
+            if let code { filter = "\(filter) AND code = \(bind: code)" }
+            if !categories { filter = "\(filter) AND category = ''" }
+            return try await sql.raw("SELECT * FROM indicator_value WHERE \(filter) ORDER BY code, area, category").all().map(Self.value)
         }
     }
 
@@ -247,7 +280,7 @@ public struct IndicatorService: Sendable {
 
     static func value(_ row: any SQLRow) throws -> IndicatorValue {
         IndicatorValue(code: try row.decode(column: "code", as: String.self), area: try row.decode(column: "area", as: String.self),
-                       period: try row.decode(column: "period", as: String.self), value: try row.decode(column: "value", as: Double.self),
+                       category: try row.decode(column: "category", as: String.self), period: try row.decode(column: "period", as: String.self), value: try row.decode(column: "value", as: Double.self),
                        numerator: try row.decode(column: "numerator", as: Double?.self), denominator: try row.decode(column: "denominator", as: Double?.self))
     }
 }
@@ -273,6 +306,24 @@ public enum IndicatorMigrations {
                 CREATE TABLE indicator_reported (target_id TEXT NOT NULL, district TEXT NOT NULL, period TEXT NOT NULL, value DOUBLE PRECISION NOT NULL,
                     reported_by TEXT NOT NULL, reported_at TEXT NOT NULL, PRIMARY KEY (target_id, district, period))
                 """,
+            ]
+        },
+        // Breakdowns by sex and age group: a category column in the key (the table is rebuilt, its rows kept as
+        // everyone's).
+        Migration(id: "0901_indicator_categories") { _ in
+            [
+                """
+                CREATE TABLE indicator_value_new (code TEXT NOT NULL, district TEXT NOT NULL, area TEXT NOT NULL, category TEXT NOT NULL DEFAULT '', period TEXT NOT NULL,
+                    value DOUBLE PRECISION NOT NULL, numerator DOUBLE PRECISION, denominator DOUBLE PRECISION, computed_at TEXT NOT NULL,
+                    PRIMARY KEY (code, district, area, category, period))
+                """,
+                """
+                INSERT INTO indicator_value_new (code, district, area, category, period, value, numerator, denominator, computed_at)
+                    SELECT code, district, area, '', period, value, numerator, denominator, computed_at FROM indicator_value
+                """,
+                "DROP TABLE indicator_value",
+                "ALTER TABLE indicator_value_new RENAME TO indicator_value",
+                "CREATE INDEX indicator_value_period ON indicator_value (district, period)",
             ]
         },
     ]

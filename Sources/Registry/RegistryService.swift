@@ -206,3 +206,20 @@ extension RegistryService {
         }
     }
 }
+
+/// The age groups indicators are broken down by (年龄组), by age reached in the year (the year minus the birth
+/// year, as the pyramid counts): children, young adults, the middle-aged (when chronic disease screening
+/// begins in earnest) and the elderly (65 and over, the plans' 老年人).
+public enum AgeGroup {
+    /// Label and lowest age of each group, youngest first.
+    public static let groups: [(label: String, from: Int)] = [("0-17", 0), ("18-44", 18), ("45-64", 45), ("65+", 65)]
+
+    /// The group of someone born in `birthYear`, in `year`.
+    public static func label(birthYear: Int, in year: Int) -> String {
+        let age = max(0, year - birthYear)
+        return groups.last { age >= $0.from }?.label ?? groups[0].label
+    }
+
+    /// The SQL expression of the birth year of `alias.birth_date` (`YYYY-MM-DD`), to group by and fold with ``label(birthYear:in:)``.
+    public static func birthYear(_ alias: String) -> String { "SUBSTR(\(alias).birth_date, 1, 4)" }
+}

@@ -241,4 +241,56 @@ import WeijianTesting
             #expect(status == .ok && theirs.allSatisfy { $0.value == nil }, "another district sees its own (empty) figures")
         }
     }
+
+    /// 下钻: each breakdown of an indicator adds up to the district's figure, is judged against the same target,
+    /// and is drawn with Chart.js, which the server serves itself.
+    @Test func anIndicatorsBreakdownsAddUpToTheDistrict() async throws {
+        try await TestServer.run { server in
+            let platform = server.platform
+            let registry = RegistryService(database: platform.database, fhir: platform.fhir)
+            _ = try await DemoDistrictSeeder(store: platform.fhir, registry: registry).seed(district: "310105", residents: 150, randomSeed: 11)
+            _ = try await ContractingService(store: platform.fhir).seedDemo(district: "310105")
+            try await IndicatorService.platform(platform).recompute(district: "310105")
+            let cdc = try await server.client(as: Principal(subject: "cdc-b", role: .cdcEpidemiologist, displayName: "疾控", district: "310105"))
+            struct Row: Decodable { var key: String; var name: String; var value: Double; var numerator: Double?; var denominator: Double?; var rag: String }
+            struct Breakdown: Decodable { var status: IndicatorStatus; var subdistricts: [Row]; var organizations: [Row]; var categories: [Row] }
+            var (status, body) = try await cdc.call(.get, "/api/v1/indicators/breakdown/contract-rate")
+            #expect(status == .ok, "\(String(buffer: body))")
+            let breakdown = try JSONDecoder().decode(Breakdown.self, from: Data(buffer: body))
+            let total = try #require(breakdown.status.value)
+            func sums(_ rows: [Row]) -> (Double, Double) { (rows.compactMap(\.numerator).reduce(0, +), rows.compactMap(\.denominator).reduce(0, +)) }
+            let directory = try await platform.database.read { sql in
+                try await sql.raw("SELECT gender, COUNT(*) AS n FROM registry_resident WHERE district = '310105' AND active = 1 GROUP BY gender").all()
+                    .map { (try $0.decode(column: "gender", as: String?.self) ?? "", try $0.decode(column: "n", as: Int.self)) }
+            }
+            #expect(!breakdown.subdistricts.isEmpty && !breakdown.organizations.isEmpty)
+            // Every resident is in one 街道, one CHC's list and one age group: those add up to the district exactly.
+            for (name, rows) in [("街道", breakdown.subdistricts), ("机构", breakdown.organizations), ("年龄组", breakdown.categories.filter { $0.key.hasPrefix("age:") })] {
+                #expect(sums(rows) == (total.numerator ?? -1, total.denominator ?? -1), "\(name): \(sums(rows)) vs \(total)")
+            }
+            #expect(breakdown.categories.filter { $0.key.hasPrefix("age:") }.map(\.key).allSatisfy { key in AgeGroup.groups.contains { "age:\($0.label)" == key } })
+            // By sex: as many as the directory holds of each.
+            let sexes = breakdown.categories.filter { $0.key.hasPrefix("sex:") }
+            #expect(Set(sexes.map(\.name)).isSubset(of: ["男", "女"]) && !sexes.isEmpty)
+            for row in sexes { #expect(row.denominator == Double(directory.first { "sex:\($0.0)" == row.key }?.1 ?? -1), "\(row.key)") }
+            // Each part is judged against the district's target (none for contracting in Changning's plan: none).
+            for row in breakdown.subdistricts + breakdown.categories {
+                #expect(row.rag == IndicatorStatus.rag(value: row.value, target: breakdown.status.target, direction: "up"))
+            }
+            // The page draws the charts with the served Chart.js.
+            (status, body) = try await cdc.call(.get, "/cockpit/indicator/contract-rate")
+            let page = String(buffer: body)
+            #expect(status == .ok && page.contains("data-chart=\"chart-subdistricts-data\"") && page.contains("<script src=\"/static/chart.min.js\">") && page.contains("id=\"ages\""))
+            (status, body) = try await cdc.call(.get, "/static/chart.min.js")
+            #expect(status == .ok && String(buffer: body).hasPrefix("/*!\n * Chart.js v3.9.1"))
+            (status, _) = try await cdc.call(.get, "/static/..%2FIndicatorRoutes.swift")
+            #expect(status == .notFound)
+            // Refusals: an unknown indicator; a family doctor.
+            (status, body) = try await cdc.call(.get, "/api/v1/indicators/breakdown/no-such")
+            #expect(status == .notFound && String(buffer: body).contains("没有指标"))
+            let doctor = try await server.client(as: Principal(subject: "doc-b", role: .familyDoctor, displayName: "医生", institution: "cn-chc-huayang"))
+            (status, _) = try await doctor.call(.get, "/api/v1/indicators/breakdown/contract-rate")
+            #expect(status == .forbidden)
+        }
+    }
 }

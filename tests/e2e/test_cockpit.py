@@ -56,3 +56,30 @@ def test_a_subdistricts_health_portrait_against_the_district(browser, base_url):
     compared = {row.get_attribute("data-code"): row.text for row in browser.find_elements(By.CSS_SELECTOR, "#compared tbody tr")}
     assert "contract-rate" in compared and "%" in compared["contract-rate"], describe_page(browser)
     keep_screenshot(browser, "portrait-1")
+
+
+def test_an_indicator_drills_down_with_charts(browser, base_url):
+    """下钻: from the cockpit to the contracting rate by 街道, institution, sex and age group, drawn by Chart.js
+    (served by the platform itself) on canvases, with the tables beside them."""
+    browser.set_window_size(390, 1800)
+    login(browser, base_url, "manager", DEMO_PASSWORD)
+    open_page(browser, f"{base_url}/cockpit")
+    browser.find_element(By.CSS_SELECTOR, "#indicators tr[data-code='contract-rate'] a").click()
+    browser.find_element(By.ID, "subdistricts")
+    assert "家庭医生签约覆盖率" in browser.title, describe_page(browser)
+    for table in ("subdistricts", "organizations", "sexes", "ages"):
+        rows = browser.find_elements(By.CSS_SELECTOR, f"#{table} tbody tr")
+        assert rows, f"{table}\n{describe_page(browser)}"
+    # Chart.js drew every chart: each canvas is marked and has a chart instance with the table's figures.
+    canvases = browser.find_elements(By.CSS_SELECTOR, "canvas[data-chart]")
+    assert len(canvases) >= 4, describe_page(browser)
+    assert all(c.get_attribute("data-drawn") == "true" for c in canvases), describe_page(browser)
+    figures = browser.execute_script(
+        "return Chart.getChart(document.getElementById('chart-ages')).data.datasets[0].data.length")
+    assert figures == len(browser.find_elements(By.CSS_SELECTOR, "#ages tbody tr"))
+    # A 街道 row leads to its portrait.
+    browser.find_element(By.CSS_SELECTOR, "#subdistricts tbody tr a").click()
+    browser.find_element(By.ID, "pyramid")
+    browser.back()
+    browser.find_element(By.ID, "subdistricts")
+    keep_screenshot(browser, "drilldown-1")
