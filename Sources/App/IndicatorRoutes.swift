@@ -132,9 +132,10 @@ struct IndicatorRoutes {
         let plan = try await indicators.planProgress(district: district)
         let name = Catalog.divisions.first { $0.code == district }?.name ?? district
         var body = "<p class=\"muted\">\(HTML.escape(name)) · 数据按月汇总，每小时更新 · <a href=\"/api/v1/indicators/cockpit.csv\">导出 CSV</a></p>"
-        if let first = Catalog.subdistricts(of: district).first {
-            body += "<p><a id=\"portraits\" href=\"/portrait/\(first.code)\">各街道健康画像</a></p>"
-        }
+        var links: [String] = []
+        if let first = Catalog.subdistricts(of: district).first { links.append("<a id=\"portraits\" href=\"/portrait/\(first.code)\">各街道健康画像</a>") }
+        if PlanTasks.all.contains(where: { $0.district == district }) { links.append("<a id=\"plan-tasks\" href=\"/plan/tasks\">规划任务跟踪</a>") }
+        if !links.isEmpty { body += "<p>" + links.joined(separator: " · ") + "</p>" }
         body += "<div class=\"card\"><h2>关键指标</h2><table id=\"indicators\"><thead><tr><th>指标</th><th>当前</th><th>目标</th><th>近12月</th><th>状态</th></tr></thead><tbody>"
         body += statuses.map { status in
             let value = status.value.map { "\(Self.number($0.value))\(status.definition.unit == "%" ? "%" : "")" } ?? "—"

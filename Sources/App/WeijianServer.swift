@@ -44,6 +44,7 @@ public enum WeijianServer {
         let referral = ReferralRoutes(access: access, referral: ReferralService(store: platform.fhir))
         referral.register(on: router)
         referral.registerPages(on: router)
+        PlanTaskRoutes(access: access, tasks: PlanTaskService(database: platform.database)).register(on: router)
         IndicatorRoutes(access: access, indicators: IndicatorService.platform(platform), registry: RegistryService(database: platform.database, fhir: platform.fhir),
                         surveillance: SurveillanceService(store: platform.fhir)).register(on: router)
         HomeRoutes<AppRequestContext>().register(on: router)

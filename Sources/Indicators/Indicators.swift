@@ -292,7 +292,9 @@ public enum IndicatorError: Error, Equatable {
 
 /// The Indicators target's tables.
 public enum IndicatorMigrations {
-    public static let all: [Migration] = [
+    public static let all: [Migration] = values + PlanTaskMigrations.all
+
+    static let values: [Migration] = [
         Migration(id: "0900_indicators") { _ in
             [
                 // Computed values per district, area (the district, a 街道, an institution) and month.

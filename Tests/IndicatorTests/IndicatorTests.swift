@@ -293,4 +293,111 @@ import WeijianTesting
             #expect(status == .forbidden)
         }
     }
+
+    /// The plans' task lists: Jinshan's 76 and Changning's 19, each task's text and departments as the seed prints them.
+    @Test func planTasksAreTranscribedFromTheirSeeds() throws {
+        func squeezed(_ text: String) -> String { text.filter { !$0.isWhitespace } }
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        for (seed, file, count) in [("004", "004_b3d9aa3e9c1a45d7.txt", 76), ("000", "000_f4cbf4284e21918f.txt", 19)] {
+            let text = squeezed(try String(contentsOf: root.appendingPathComponent("tests/seeds/\(file)"), encoding: .utf8))
+            let tasks = PlanTasks.all.filter { $0.seed == seed }
+            #expect(tasks.count == count && Set(tasks.map(\.id)).count == count, "\(seed): \(tasks.count)")
+            for task in tasks {
+                // In the seed as printed, allowing short gaps: a task whose text runs over a page break has its
+                // departments' cells in the middle of it. Anchored on its first characters, then matched greedily.
+                let wanted = Array(squeezed(task.text))
+                let anchor = try #require(text.range(of: String(wanted.prefix(12))), "\(task.id): \(task.text.prefix(20))")
+                let window = Array(text[anchor.lowerBound...].prefix(wanted.count + 400))
+                var (matched, position, gaps) = (0, 0, 0)
+                while matched < wanted.count, position < window.count {
+                    if window[position] == wanted[matched] { matched += 1; position += 1; continue }
+                    // A gap: skip to where the rest resumes (at least 4 characters match), at most 40 characters on.
+                    let resume = (position + 1...min(position + 40, window.count)).first { start in
+                        let length = min(4, wanted.count - matched)
+                        return start + length <= window.count && Array(window[start..<start + length]) == Array(wanted[matched..<matched + length])
+                    }
+                    guard let resume else { break }
+                    gaps += 1
+                    position = resume
+                }
+                #expect(matched == wanted.count && gaps <= 1, "\(task.id): \(matched) of \(wanted.count) characters, \(gaps) gaps")
+                #expect(task.text.hasPrefix("\(task.number).") && task.text.contains(task.title), "\(task.id)")
+                // The departments stand in the task's row (the annex's next cells, or in the gap; Changning's 责任部门).
+                let after = text[anchor.lowerBound...].prefix(position + 400)
+                for department in task.lead + task.partners { #expect(after.contains(department), "\(task.id): \(department)") }
+                #expect(!task.lead.isEmpty && task.district != nil && CalendarDay.isValid(task.due), "\(task.id)")
+            }
+        }
+        let jinshan = PlanTasks.all.filter { $0.seed == "004" }
+        #expect(jinshan.map(\.number) == (1...76).map(String.init))
+        // Samples: task 43 tilts slots to the community; task 3's lead is the 街镇; Changning's 扩大签约覆盖面 names 区民政局.
+        #expect(jinshan[42].text.contains("号源分配向社区倾斜") && jinshan[42].lead == ["区卫健委"] && jinshan[42].section == "(十四)做实分级诊疗")
+        #expect(jinshan[2].lead == ["各街镇", "高新区社区党工委"] && jinshan[2].partners.contains("区农业农村委"))
+        #expect(jinshan[13].section == "(五)提升公共卫生服务水平" && jinshan[70].partners == ["各街镇", "高新区社区党工委"])
+        let signing = try #require(PlanTasks.all.first { $0.id == "000-4-3-1" })
+        #expect(signing.title == "扩大签约覆盖面" && signing.lead.first == "区民政局" && signing.section == "（三）签约高质量发展")
+    }
+
+    @Test func managersTrackTheirPlansTasks() async throws {
+        try await TestServer.run { server in
+            let jinshan = try await server.client(as: Principal(subject: "mgr-js", role: .commissionManager, displayName: "金山卫健委", district: "310116"))
+            let changning = try await server.client(as: Principal(subject: "mgr-cn", role: .commissionManager, displayName: "长宁卫健委", district: "310105"))
+            let chc = try await server.client(as: Principal(subject: "chc-js", role: .chcManager, displayName: "社区", institution: "js-chc-zhujing"))
+            var (status, body) = try await jinshan.call(.get, "/api/v1/indicators/tasks")
+            #expect(status == .ok, "\(String(buffer: body))")
+            var tasks = try JSONDecoder().decode([TrackedTask].self, from: Data(buffer: body))
+            #expect(tasks.count == 76 && tasks.allSatisfy { $0.status == "not-started" && $0.progress == 0 })
+            // The plans ran to 2025: today every unfinished task is overdue.
+            #expect(tasks.allSatisfy(\.overdue) == (CalendarDay.today() > "2025-12-31"))
+
+            // Refusals, each with its reason; nothing is recorded.
+            for (payload, why) in [(#"{"status":"finished","progress":50,"note":"x"}"#, "status 须为"), (#"{"status":"in-progress","progress":120,"note":"x"}"#, "0 到 100"),
+                                   (#"{"status":"done","progress":80,"note":"x"}"#, "须为 100"), (#"{"status":"in-progress","progress":40,"note":"  "}"#, "进展说明")] {
+                (status, body) = try await jinshan.call(.post, "/api/v1/indicators/tasks/004-43/progress", payload)
+                #expect(status == .unprocessableContent && String(buffer: body).contains(why), "\(payload): \(String(buffer: body))")
+            }
+            (status, body) = try await jinshan.call(.post, "/api/v1/indicators/tasks/004-43/progress", #"{"status":"in-progress","progress":"half","note":"x"}"#)
+            #expect(status == .badRequest || status == .unprocessableContent, "\(status)")
+            (status, _) = try await changning.call(.post, "/api/v1/indicators/tasks/004-43/progress", #"{"status":"in-progress","progress":40,"note":"不是本区"}"#)
+            #expect(status == .notFound, "another district's task")
+            (status, _) = try await chc.call(.post, "/api/v1/indicators/tasks/004-43/progress", #"{"status":"in-progress","progress":40,"note":"x"}"#)
+            #expect(status == .forbidden)
+
+            // Progress, then done: the state moves, the owner is kept, both notes stay in order.
+            (status, body) = try await jinshan.call(.post, "/api/v1/indicators/tasks/004-43/progress",
+                                                    #"{"status":"in-progress","progress":40,"owner":"医政科 王科长","note":"区属医院已按20%预留专家号源"}"#)
+            #expect(status == .noContent, "\(String(buffer: body))")
+            (status, body) = try await jinshan.call(.post, "/api/v1/indicators/tasks/004-43/progress", #"{"status":"done","progress":100,"note":"号源平台上线，社区可预约"}"#)
+            #expect(status == .noContent, "\(String(buffer: body))")
+            (status, body) = try await chc.call(.get, "/api/v1/indicators/tasks/004-43")
+            let task = try JSONDecoder().decode(TrackedTask.self, from: Data(buffer: body))
+            #expect(status == .ok && task.status == "done" && task.progress == 100 && task.owner == "医政科 王科长" && !task.overdue)
+            #expect(task.notes.map(\.note) == ["区属医院已按20%预留专家号源", "号源平台上线，社区可预约"] && task.notes.map(\.by) == ["mgr-js", "mgr-js"])
+            (status, body) = try await jinshan.call(.get, "/api/v1/indicators/tasks?status=done")
+            tasks = try JSONDecoder().decode([TrackedTask].self, from: Data(buffer: body))
+            #expect(tasks.map(\.task.id) == ["004-43"])
+            (status, body) = try await jinshan.call(.get, "/api/v1/indicators/tasks?lead=" + ("区医保局".addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""))
+            tasks = try JSONDecoder().decode([TrackedTask].self, from: Data(buffer: body))
+            #expect(!tasks.isEmpty && tasks.allSatisfy { $0.task.lead.contains("区医保局") } && tasks.contains { $0.task.id == "004-67" })
+            (status, _) = try await jinshan.call(.get, "/api/v1/indicators/tasks?status=late")
+            #expect(status == .badRequest)
+            // Changning sees its own 19, untouched by Jinshan's work.
+            (status, body) = try await changning.call(.get, "/api/v1/indicators/tasks")
+            tasks = try JSONDecoder().decode([TrackedTask].self, from: Data(buffer: body))
+            #expect(tasks.count == 19 && tasks.allSatisfy { $0.status == "not-started" })
+
+            // The pages: the list with the done task, the task's page with its notes and (for the manager) the form.
+            (status, body) = try await jinshan.call(.get, "/plan/tasks")
+            var page = String(buffer: body)
+            #expect(status == .ok && page.contains("data-task=\"004-43\" data-status=\"done\"") && page.contains("已完成 1"))
+            (status, body) = try await jinshan.call(.get, "/plan/tasks/004-43")
+            page = String(buffer: body)
+            #expect(status == .ok && page.contains("号源平台上线，社区可预约") && page.contains("id=\"progress-form\""))
+            (status, body) = try await chc.call(.get, "/plan/tasks/004-43")
+            #expect(status == .ok && !String(buffer: body).contains("id=\"progress-form\""))
+            let resident = try await server.client(as: Principal(subject: "res-js", role: .resident, displayName: "居民"))
+            (status, _) = try await resident.call(.get, "/api/v1/indicators/tasks")
+            #expect(status == .forbidden)
+        }
+    }
 }
