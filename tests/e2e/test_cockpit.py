@@ -83,3 +83,32 @@ def test_an_indicator_drills_down_with_charts(browser, base_url):
     browser.back()
     browser.find_element(By.ID, "subdistricts")
     keep_screenshot(browser, "drilldown-1")
+
+
+def test_the_manager_records_progress_on_a_plan_task(browser, base_url):
+    """规划任务跟踪: from the cockpit to Changning's task list, one task's page, a progress note saved through
+    the form, and the list showing the new status."""
+    browser.set_window_size(390, 1600)
+    login(browser, base_url, "manager", DEMO_PASSWORD)
+    open_page(browser, f"{base_url}/cockpit")
+    browser.find_element(By.ID, "plan-tasks").click()
+    rows = browser.find_elements(By.CSS_SELECTOR, "#tasks tbody tr[data-task]")
+    assert len(rows) == 19, describe_page(browser)
+    assert browser.find_element(By.CSS_SELECTOR, "canvas[data-chart]").get_attribute("data-drawn") == "true"
+    browser.find_element(By.CSS_SELECTOR, "#tasks tr[data-task='000-4-3-1'] a").click()
+    assert "扩大签约覆盖面" in browser.find_element(By.ID, "task").text, describe_page(browser)
+    form = browser.find_element(By.ID, "progress-form")
+    form.find_element(By.CSS_SELECTOR, "select[name=status] option[value='in-progress']").click()
+    progress = form.find_element(By.NAME, "progress")
+    progress.clear()
+    progress.send_keys("60")
+    form.find_element(By.NAME, "owner").send_keys("基层卫生科")
+    form.find_element(By.NAME, "note").send_keys("养老机构与功能社区签约已覆盖六个街道")
+    form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    assert "进展已保存" in browser.find_element(By.ID, "message").text, describe_page(browser)
+    assert browser.find_element(By.ID, "state").get_attribute("data-status") == "in-progress"
+    assert "养老机构与功能社区签约已覆盖六个街道" in browser.find_element(By.ID, "notes").text
+    keep_screenshot(browser, "plan-task-1")
+    open_page(browser, f"{base_url}/plan/tasks?status=in-progress")
+    rows = browser.find_elements(By.CSS_SELECTOR, "#tasks tbody tr[data-task]")
+    assert [r.get_attribute("data-task") for r in rows] == ["000-4-3-1"], describe_page(browser)
