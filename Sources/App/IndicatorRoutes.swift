@@ -107,6 +107,7 @@ struct IndicatorRoutes {
         }
         router.get("cockpit") { _, context in try await cockpitPage(context) }
         router.get("cockpit/indicator/:code") { _, context in try await breakdownPage(context) }
+        router.get("cockpit/data-quality") { _, context in try await dataQualityPage(context) }
         router.get("portrait/:subdistrict") { _, context in try await portraitPage(context) }
     }
 
@@ -135,9 +136,10 @@ struct IndicatorRoutes {
         var links: [String] = []
         if let first = Catalog.subdistricts(of: district).first { links.append("<a id=\"portraits\" href=\"/portrait/\(first.code)\">各街道健康画像</a>") }
         if PlanTasks.all.contains(where: { $0.district == district }) { links.append("<a id=\"plan-tasks\" href=\"/plan/tasks\">规划任务跟踪</a>") }
+        links.append("<a id=\"data-quality\" href=\"/cockpit/data-quality\">数据质量</a>")
         if !links.isEmpty { body += "<p>" + links.joined(separator: " · ") + "</p>" }
         body += "<div class=\"card\"><h2>关键指标</h2><table id=\"indicators\"><thead><tr><th>指标</th><th>当前</th><th>目标</th><th>近12月</th><th>状态</th></tr></thead><tbody>"
-        body += statuses.map { status in
+        body += statuses.filter { $0.definition.domain != "quality" }.map { status in
             let value = status.value.map { "\(Self.number($0.value))\(status.definition.unit == "%" ? "%" : "")" } ?? "—"
             let target = status.target.map { "\(status.definition.direction == "down" ? "≤" : "≥")\(Self.number($0))" } ?? "—"
             return "<tr data-code=\"\(HTML.escape(status.definition.code))\" data-rag=\"\(status.rag)\"><td><a href=\"/cockpit/indicator/\(HTML.escape(status.definition.code))\">\(HTML.escape(status.definition.name))</a></td><td>\(value)</td><td>\(target)</td>"
@@ -282,6 +284,62 @@ struct IndicatorRoutes {
         body += "<style>.rag-green{color:#1b7a35;font-weight:bold}.rag-amber{color:#a86400;font-weight:bold}.rag-red{color:#b3261e;font-weight:bold}</style>"
         body += "<script src=\"/static/chart.min.js\"></script><script src=\"/static/weijian-charts.js\"></script>"
         return Pages.page("指标下钻 · \(definition.name)", body)
+    }
+
+    /// 数据质量: each institution's completeness, timeliness and validity against their targets, and whether its
+    /// figures can be trusted (可信: every measure met; 需核查: any below 90% of its target).
+    func dataQualityPage(_ context: Context) async throws -> Response {
+        guard let principal = context.principal else { return HTML.redirect("/login") }
+        guard Self.readers.contains(principal.role), let district = try? Pages.district(of: principal, asked: nil) else {
+            return Pages.page("数据质量", "<p class=\"error\">此页面供卫健委和疾控中心管理人员使用。</p>", status: .forbidden)
+        }
+        let definitions = indicators.definitions.filter { $0.domain == "quality" }
+        let statuses = try await indicators.cockpit(district: district).filter { $0.definition.domain == "quality" }
+        let values = try await indicators.latest(district: district).filter { value in definitions.contains { $0.code == value.code } }
+        var byArea: [String: [String: IndicatorValue]] = [:]
+        for value in values where value.area != district { byArea[value.area, default: [:]][value.code] = value }
+        let suffix = "%"
+        var body = "<p class=\"muted\">各机构数据的完整性、及时性与准确性，用于判断其上报数据是否可信 · " + definitions.map { "\(HTML.escape($0.name))：\(HTML.escape($0.definition))" }.joined(separator: "；") + "</p>"
+        body += "<div class=\"card\" id=\"district-quality\"><h2>全区</h2><p>" + statuses.map { status in
+            "\(HTML.escape(status.definition.name)) <strong class=\"rag-\(status.rag)\">\(status.value.map { Self.number($0.value) + suffix } ?? "—")</strong>（目标 ≥\(status.target.map { Self.number($0) } ?? "—")\(suffix)）"
+        }.joined(separator: " · ") + "</p></div>"
+        var names: [String: String] = [:]
+        for id in byArea.keys { names[id] = Catalog.institutions.first { $0.id == id }.map { $0.shortName ?? $0.name } ?? id }
+        let rows = byArea.keys.sorted { (names[$0] ?? $0, $0) < (names[$1] ?? $1, $1) }
+        func verdict(_ measures: [String: IndicatorValue]) -> (String, String) {
+            let rags = definitions.compactMap { definition in measures[definition.code].map { IndicatorStatus.rag(value: $0.value, target: definition.target, direction: definition.direction) } }
+            if rags.isEmpty { return ("none", "无数据") }
+            if rags.contains("red") { return ("red", "需核查") }
+            if rags.contains("amber") { return ("amber", "需关注") }
+            return ("green", "可信")
+        }
+        if !rows.isEmpty {
+            let palette = ["#1d4e89", "#2e8b57", "#c47f00"]
+            body += "<div class=\"card\"><h2>各机构</h2>" + Self.chart("chart-quality", label: "各机构数据质量", height: max(200, rows.count * 30 + 60), [
+                "type": "bar",
+                "data": ["labels": rows.map { names[$0] ?? $0 },
+                         "datasets": definitions.enumerated().map { index, definition -> [String: Any] in
+                             ["label": definition.name, "data": rows.map { byArea[$0]?[definition.code]?.value ?? 0 }, "backgroundColor": palette[index % palette.count]]
+                         }],
+                "options": ["indexAxis": "y", "scales": ["x": ["min": 0, "max": 100]]],
+            ])
+            body += "<table id=\"quality\"><thead><tr><th>机构</th>" + definitions.map { "<th>\(HTML.escape($0.name))</th>" }.joined() + "<th>判断</th></tr></thead><tbody>"
+            body += rows.map { id in
+                let measures = byArea[id] ?? [:]
+                let (rag, label) = verdict(measures)
+                return "<tr data-org=\"\(HTML.escape(id))\" data-verdict=\"\(rag)\"><td>\(HTML.escape(names[id] ?? id))</td>" + definitions.map { definition in
+                    guard let value = measures[definition.code] else { return "<td class=\"muted\">—</td>" }
+                    let cell = IndicatorStatus.rag(value: value.value, target: definition.target, direction: definition.direction)
+                    return "<td class=\"rag-\(cell)\">\(Self.number(value.value))\(suffix) <span class=\"muted\">\(Self.number(value.numerator ?? 0))/\(Self.number(value.denominator ?? 0))</span></td>"
+                }.joined() + "<td class=\"rag-\(rag)\">\(label)</td></tr>"
+            }.joined() + "</tbody></table></div>"
+        } else {
+            body += "<p class=\"muted\">尚未计算（每小时更新）。</p>"
+        }
+        body += "<p><a href=\"/cockpit\">返回驾驶舱</a></p>"
+        body += "<style>.rag-green{color:#1b7a35;font-weight:bold}.rag-amber{color:#a86400;font-weight:bold}.rag-red{color:#b3261e;font-weight:bold}</style>"
+        body += "<script src=\"/static/chart.min.js\"></script><script src=\"/static/weijian-charts.js\"></script>"
+        return Pages.page("数据质量", body)
     }
 
     func portrait(_ code: String, district: String) async throws -> Portrait {

@@ -134,12 +134,66 @@ struct ReferralIndicators: IndicatorSource {
     }
 }
 
+/// 数据质量 (the seeds' data-asset centre): per institution, how far its figures can be trusted: its residents'
+/// records complete (the CHC's), and its case report cards of the year on time and left unamended by the CDC's
+/// review (each reporting institution's, found through the reporter's PractitionerRole).
+struct DataQualityIndicators: IndicatorSource {
+    let registry: RegistryService
+    let surveillance: SurveillanceService
+    let store: FHIRStore
+    static let codes = ["dq-completeness", "dq-timeliness", "dq-validity"]
+    let definitions = [
+        IndicatorDefinition(code: "dq-completeness", name: "健康档案完整率", unit: "%", domain: "quality",
+                            definition: "必填项（\(RegistryService.requiredFields.joined(separator: "、"))）齐全的居民档案 ÷ 居民档案", target: 95,
+                            scope: "社区卫生服务中心居民档案", disaggregations: ["organization"]),
+        IndicatorDefinition(code: "dq-timeliness", name: "传染病报告卡及时率（按报告机构）", unit: "%", domain: "quality",
+                            definition: "时限内报告的报告卡 ÷ 报告卡（本年，不含重卡）", target: 95, scope: "报告机构", disaggregations: ["organization"]),
+        IndicatorDefinition(code: "dq-validity", name: "传染病报告卡准确率", unit: "%", domain: "quality",
+                            definition: "经疾控审核未订正、未退回的报告卡 ÷ 已审核报告卡（本年）", target: 95, scope: "报告机构", disaggregations: ["organization"]),
+    ]
+
+    func values(district: String, on day: String, period: String) async throws -> [IndicatorValue] {
+        var values: [IndicatorValue?] = []
+        let records = try await registry.completeness(district: district)
+        values.append(.percent("dq-completeness", area: district, period: period, records.map(\.complete).reduce(0, +), of: records.map(\.records).reduce(0, +)))
+        values += records.map { IndicatorValue.percent("dq-completeness", area: $0.organization, period: period, $0.complete, of: $0.records) }
+        // Cards by reporting institution (a reporter without a role in the directory counts for the district only).
+        var byOrganization: [String: (cards: Int, late: Int, reviewed: Int, amended: Int)] = [:]
+        var total = (cards: 0, late: 0, reviewed: 0, amended: 0)
+        for quality in try await surveillance.reporterQuality(district: district, from: String(day.prefix(4)) + "-01-01") {
+            total = (total.cards + quality.cards, total.late + quality.late, total.reviewed + quality.reviewed, total.amended + quality.amended)
+            guard let reporter = quality.reporter, let organization = try await organization(of: reporter) else { continue }
+            let sum = byOrganization[organization, default: (0, 0, 0, 0)]
+            byOrganization[organization] = (sum.cards + quality.cards, sum.late + quality.late, sum.reviewed + quality.reviewed, sum.amended + quality.amended)
+        }
+        values.append(.percent("dq-timeliness", area: district, period: period, total.cards - total.late, of: total.cards))
+        values.append(.percent("dq-validity", area: district, period: period, total.reviewed - total.amended, of: total.reviewed))
+        for (organization, sum) in byOrganization.sorted(by: { $0.key < $1.key }) {
+            values.append(.percent("dq-timeliness", area: organization, period: period, sum.cards - sum.late, of: sum.cards))
+            values.append(.percent("dq-validity", area: organization, period: period, sum.reviewed - sum.amended, of: sum.reviewed))
+        }
+        return values.compactMap { $0 }
+    }
+
+    /// The organization of a practitioner's first role in the directory.
+    func organization(of practitioner: String) async throws -> String? {
+        guard FHIRID.isValid(practitioner) else { return nil }
+        var search = try SearchRequest(type: "PractitionerRole", query: [("practitioner", "Practitioner/\(practitioner)")], definitions: store.definitions, strict: true)
+        search.count = 1
+        guard let match = try await store.search(search).matches.first, let role = try? JSONValue.parse(Data(match.content.utf8)),
+              let reference = role["organization"]?["reference"]?.stringValue, reference.hasPrefix("Organization/") else { return nil }
+        return String(reference.dropFirst("Organization/".count))
+    }
+}
+
 extension IndicatorService {
     /// The engine over every domain's source.
     public static func platform(_ platform: Platform) -> IndicatorService {
         IndicatorService(database: platform.database, sources: [
             ContractingIndicators(contracting: ContractingService(store: platform.fhir)), ChronicIndicators(chronic: ChronicService(store: platform.fhir)),
             SurveillanceIndicators(surveillance: SurveillanceService(store: platform.fhir)), ReferralIndicators(referral: ReferralService(store: platform.fhir)),
+            DataQualityIndicators(registry: RegistryService(database: platform.database, fhir: platform.fhir), surveillance: SurveillanceService(store: platform.fhir),
+                                  store: platform.fhir),
         ], store: platform.fhir)
     }
 }

@@ -223,3 +223,35 @@ public enum AgeGroup {
     /// The SQL expression of the birth year of `alias.birth_date` (`YYYY-MM-DD`), to group by and fold with ``label(birthYear:in:)``.
     public static func birthYear(_ alias: String) -> String { "SUBSTR(\(alias).birth_date, 1, 4)" }
 }
+
+/// How complete one CHC's residents' records are (档案完整率): the records that carry every field the platform
+/// relies on, of all its residents' records.
+public struct RecordCompleteness: Sendable, Codable, Equatable {
+    /// The CHC responsible for the residents.
+    public var organization: String
+    public var records: Int
+    public var complete: Int
+}
+
+extension RegistryService {
+    /// The fields a complete record has: birth date, sex, 街道 and family doctor in the directory; ID number and
+    /// mobile number in the master patient index (checked for presence only; they stay encrypted).
+    public static let requiredFields = ["出生日期", "性别", "街道", "家庭医生", "身份证号", "手机号"]
+
+    /// Per CHC of the district, its residents' records and how many are complete.
+    public func completeness(district: String) async throws -> [RecordCompleteness] {
+        try await database.read { sql in
+            try await sql.raw("""
+                SELECT r.organization_id AS o, COUNT(*) AS n,
+                    SUM(CASE WHEN r.birth_date IS NOT NULL AND r.gender IN ('male', 'female') AND r.subdistrict IS NOT NULL AND r.practitioner_id IS NOT NULL
+                        AND m.id_number_hash IS NOT NULL AND m.phone_hash IS NOT NULL THEN 1 ELSE 0 END) AS complete
+                FROM registry_resident r LEFT JOIN mpi_person m ON m.patient_id = r.patient_id
+                WHERE r.district = \(bind: district) AND r.active = 1 AND r.organization_id IS NOT NULL
+                GROUP BY r.organization_id ORDER BY r.organization_id
+                """).all().map {
+                RecordCompleteness(organization: try $0.decode(column: "o", as: String.self), records: try $0.decode(column: "n", as: Int.self),
+                                   complete: try $0.decode(column: "complete", as: Int?.self) ?? 0)
+            }
+        }
+    }
+}

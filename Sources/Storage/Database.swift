@@ -165,8 +165,14 @@ public final class Database: Sendable {
         try await sql.raw("SET search_path TO \(ident: searchPath)").run()
     }
 
-    /// Closes every connection.
+    /// Closes every connection, in a task of its own: a caller that was cancelled (a service group torn down after
+    /// an error) would otherwise have the closes refused by the thread pool's cancellation check, leaving
+    /// connections open past the pool's shutdown.
     public func shutdown() async {
+        await Task.detached { await self.closeConnections() }.value
+    }
+
+    private func closeConnections() async {
         switch backend {
         case .sqlite(let writer, let readers, let checkpointer, let checkpoints):
             checkpoints.cancel()

@@ -258,3 +258,36 @@ extension SurveillanceService {
         }
     }
 }
+
+/// The quality of one reporter's case report cards since a day: how many, how many late, how many the CDC has
+/// reviewed, and of those how many it had to correct or reject (报告及时率, 报告准确率).
+public struct ReporterQuality: Sendable, Codable, Equatable {
+    /// The reporting practitioner's id (nil: pushed by a system without one).
+    public var reporter: String?
+    public var cards: Int
+    public var late: Int
+    public var reviewed: Int
+    public var amended: Int
+}
+
+extension SurveillanceService {
+    /// Per reporter, the district's cards reported since `from` (duplicates left out: a second card is not an error
+    /// of the first reporter's data).
+    public func reporterQuality(district: String, from: String) async throws -> [ReporterQuality] {
+        guard CalendarDay.isValid(from) else { throw FHIRError.badRequest("from 须为 YYYY-MM-DD") }
+        return try await database.read { sql in
+            try await sql.raw("""
+                SELECT r.reporter AS reporter, COUNT(*) AS cards, SUM(r.late) AS late,
+                    SUM(CASE WHEN r.status IN ('verified', 'rejected') OR EXISTS (SELECT 1 FROM surveillance_report_history h WHERE h.report_id = r.id AND h.action = 'corrected') THEN 1 ELSE 0 END) AS reviewed,
+                    SUM(CASE WHEN r.status = 'rejected' OR EXISTS (SELECT 1 FROM surveillance_report_history h WHERE h.report_id = r.id AND h.action = 'corrected') THEN 1 ELSE 0 END) AS amended
+                FROM surveillance_report r
+                WHERE r.district = \(bind: district) AND r.reported_at >= \(bind: from) AND r.status <> 'duplicate'
+                GROUP BY r.reporter ORDER BY r.reporter
+                """).all().map {
+                ReporterQuality(reporter: try $0.decode(column: "reporter", as: String?.self), cards: try $0.decode(column: "cards", as: Int.self),
+                                late: try $0.decode(column: "late", as: Int?.self) ?? 0, reviewed: try $0.decode(column: "reviewed", as: Int?.self) ?? 0,
+                                amended: try $0.decode(column: "amended", as: Int?.self) ?? 0)
+            }
+        }
+    }
+}

@@ -400,4 +400,78 @@ import WeijianTesting
             #expect(status == .forbidden)
         }
     }
+
+    /// 数据质量: an institution whose records lack fields, or whose cards come late or are corrected, shows it.
+    @Test func dataQualityShowsWhichInstitutionsFiguresToTrust() async throws {
+        try await TestServer.run { server in
+            let platform = server.platform
+            let registry = RegistryService(database: platform.database, fhir: platform.fhir)
+            _ = try await DemoDistrictSeeder(store: platform.fhir, registry: registry).seed(district: "310105", residents: 120, randomSeed: 5)
+            // A reporter with a role at a CHC, and four cards of the year: one late, one rejected, two verified.
+            var search = try SearchRequest(type: "PractitionerRole", query: [("organization", "Organization/cn-chc-huayang")], definitions: platform.fhir.definitions, strict: true)
+            search.count = 1
+            let role = try #require(try await platform.fhir.search(search).matches.first.flatMap { try? JSONValue.parse(Data($0.content.utf8)) })
+            let reporter = try #require(role["practitioner"]?["reference"]?.stringValue?.replacingOccurrences(of: "Practitioner/", with: ""))
+            let patients = try await platform.database.read { sql in
+                try await sql.raw("SELECT patient_id FROM registry_resident WHERE district = '310105' ORDER BY patient_id LIMIT 4").all().map { try $0.decode(column: "patient_id", as: String.self) }
+            }
+            let surveillance = SurveillanceService(store: platform.fhir)
+            let now = Date()
+            func stamp(_ date: Date) -> String {
+                let formatter = ISO8601DateFormatter()
+                formatter.timeZone = TimeZone(secondsFromGMT: 8 * 3600)
+                return formatter.string(from: date)
+            }
+            var cards: [CaseReport] = []
+            for (index, patient) in patients.enumerated() {
+                let diagnosed = index == 0 ? now.addingTimeInterval(-3 * 86_400) : now.addingTimeInterval(-3_600)
+                cards.append(try await surveillance.report(CaseReportForm(patient: patient, icd10: "A09", onsetDate: nil, diagnosedAt: stamp(diagnosed), certainty: "clinical"),
+                                                           reporter: reporter, actor: "Practitioner/\(reporter)"))
+            }
+            #expect(cards.map(\.late) == [true, false, false, false])
+            _ = try await surveillance.review(id: cards[1].id, CaseReportReview(action: "reject", reason: "非本病"), actor: "cdc", district: "310105")
+            _ = try await surveillance.review(id: cards[2].id, CaseReportReview(action: "verify"), actor: "cdc", district: "310105")
+            _ = try await surveillance.review(id: cards[3].id, CaseReportReview(action: "verify"), actor: "cdc", district: "310105")
+            // Two of 华阳's residents lose their mobile numbers.
+            try await platform.database.write { sql in
+                try await sql.raw("""
+                    UPDATE mpi_person SET phone_hash = NULL WHERE patient_id IN (SELECT patient_id FROM registry_resident WHERE organization_id = 'cn-chc-huayang' ORDER BY patient_id LIMIT 2)
+                    """).run()
+            }
+            try await IndicatorService.platform(platform).recompute(district: "310105")
+
+            let cdc = try await server.client(as: Principal(subject: "cdc-q", role: .cdcEpidemiologist, displayName: "疾控", district: "310105"))
+            struct Row: Decodable { var key: String; var value: Double; var numerator: Double?; var denominator: Double? }
+            struct Breakdown: Decodable { var organizations: [Row] }
+            func breakdown(_ code: String) async throws -> [String: Row] {
+                let (status, body) = try await cdc.call(.get, "/api/v1/indicators/breakdown/\(code)")
+                #expect(status == .ok, "\(String(buffer: body))")
+                return Dictionary(try JSONDecoder().decode(Breakdown.self, from: Data(buffer: body)).organizations.map { ($0.key, $0) }, uniquingKeysWith: { first, _ in first })
+            }
+            // Completeness: the same as an independent count of 华阳's records with every field present.
+            let (records, complete) = try await platform.database.read { sql in
+                let row = try await sql.raw("""
+                    SELECT COUNT(*) AS n, SUM(CASE WHEN m.phone_hash IS NOT NULL AND m.id_number_hash IS NOT NULL AND r.practitioner_id IS NOT NULL AND r.birth_date IS NOT NULL
+                        AND r.subdistrict IS NOT NULL AND r.gender IN ('male', 'female') THEN 1 ELSE 0 END) AS c
+                    FROM registry_resident r LEFT JOIN mpi_person m ON m.patient_id = r.patient_id WHERE r.organization_id = 'cn-chc-huayang' AND r.active = 1
+                    """).first()
+                return (try row?.decode(column: "n", as: Int.self) ?? 0, try row?.decode(column: "c", as: Int?.self) ?? 0)
+            }
+            let huayang = try #require(try await breakdown("dq-completeness")["cn-chc-huayang"])
+            #expect(records > 2 && complete <= records - 2 && huayang.numerator == Double(complete) && huayang.denominator == Double(records), "\(huayang) vs \(complete)/\(records)")
+            // Timeliness 3 of 4, validity 2 of 3 reviewed, both for 华阳 through the reporter's role.
+            let timely = try #require(try await breakdown("dq-timeliness")["cn-chc-huayang"])
+            #expect(timely.value == 75 && timely.numerator == 3 && timely.denominator == 4)
+            let valid = try #require(try await breakdown("dq-validity")["cn-chc-huayang"])
+            #expect(valid.value == 66.6 && valid.numerator == 2 && valid.denominator == 3)
+
+            // The page: 华阳 needs checking (timeliness and validity below 90% of 95%).
+            let (status, body) = try await cdc.call(.get, "/cockpit/data-quality")
+            let page = String(buffer: body)
+            #expect(status == .ok && page.contains("data-org=\"cn-chc-huayang\" data-verdict=\"red\"") && page.contains("需核查") && page.contains("data-chart=\"chart-quality-data\""))
+            // The cockpit keeps the quality measures on their own page.
+            let (_, cockpit) = try await cdc.call(.get, "/cockpit")
+            #expect(!String(buffer: cockpit).contains("data-code=\"dq-completeness\"") && String(buffer: cockpit).contains("href=\"/cockpit/data-quality\""))
+        }
+    }
 }
