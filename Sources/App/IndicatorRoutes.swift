@@ -116,7 +116,7 @@ struct IndicatorRoutes {
         let name = Catalog.divisions.first { $0.code == district }?.name ?? district
         var body = "<p class=\"muted\">\(HTML.escape(name)) · 数据按月汇总，每小时更新 · <a href=\"/api/v1/indicators/cockpit.csv\">导出 CSV</a></p>"
         if let first = Catalog.subdistricts(of: district).first {
-            body += "<p><a id=\"portraits\" href=\"/portrait/\(first.code)\">各街道健康画像</a></p>"
+            body += "<p><a id=\"portraits\" href=\"/portrait/\(first.code)\">各街道健康画像</a> · <a id=\"circle\" href=\"/cockpit/circle\">15分钟健康服务圈</a></p>"
         }
         body += "<div class=\"card\"><h2>关键指标</h2><table id=\"indicators\"><thead><tr><th>指标</th><th>当前</th><th>目标</th><th>近12月</th><th>状态</th></tr></thead><tbody>"
         body += statuses.map { status in

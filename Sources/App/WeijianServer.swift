@@ -46,6 +46,8 @@ public enum WeijianServer {
         referral.registerPages(on: router)
         IndicatorRoutes(access: access, indicators: IndicatorService.platform(platform), registry: RegistryService(database: platform.database, fhir: platform.fhir),
                         surveillance: SurveillanceService(store: platform.fhir)).register(on: router)
+        ServiceCircleRoutes(access: access, registry: RegistryService(database: platform.database, fhir: platform.fhir),
+                            maxBodyBytes: configuration.maxBodyBytes).register(on: router)
         HomeRoutes<AppRequestContext>().register(on: router)
         return Application(
             router: router,
