@@ -53,6 +53,10 @@ struct ServiceCircleRoutes {
             let principal = try context.require(IndicatorRoutes.readers)
             let district = try Pages.district(of: principal, asked: try context.parameters.require("district"))
             let assumptions = try Self.assumptions(request.uri.queryParameters)
+            // A fine grid over a large district: refuse what would take long (the sweep's cost grows with the rows).
+            if let km2 = Catalog.divisions.first(where: { $0.code == district })?.areaKm2, km2 * 1e6 / (assumptions.gridMetres * assumptions.gridMetres) > 20_000_000 {
+                throw HTTPError(.badRequest, message: "grid 过细：本区约 \(Int(km2)) km²，网格数不能超过 2000 万，请加大 grid")
+            }
             guard let result = try await registry.serviceCircle(district: district, assumptions: assumptions) else {
                 throw HTTPError(.notFound, message: "本区尚未载入地理数据（PUT /api/v1/registry/geography/\(district)）")
             }

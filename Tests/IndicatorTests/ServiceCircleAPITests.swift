@@ -139,6 +139,10 @@ import WeijianTesting
                 ("a line", try HandMadeGeography.json { features in
                     features[10]["geometry"] = ["type": "LineString", "coordinates": [HandMadeGeography.position(0, 0), HandMadeGeography.position(10, 0)]]
                 }, .unprocessableContent, "几何类型为 LineString"),
+                ("a boundary far away", try HandMadeGeography.json { features in
+                    let far = HandMadeGeography.square(0).map { [$0[0] + 3, $0[1]] }
+                    features[9]["geometry"] = ["type": "Polygon", "coordinates": [far]]
+                }, .unprocessableContent, "超过一个辖区的上限 200 公里"),
                 ("too many points", try HandMadeGeography.json { features in
                     features[0]["geometry"] = ["type": "Polygon", "coordinates": [longRing]]
                 }, .unprocessableContent, "超过上限 20000"),

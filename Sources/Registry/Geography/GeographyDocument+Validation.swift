@@ -175,6 +175,10 @@ extension GeographyDocument {
         }
         let all = PlanarPolygon(parts: polygons.values.flatMap(\.parts))
         let bounds = all.bounds
+        let extent = max(bounds.max.x - bounds.min.x, bounds.max.y - bounds.min.y)
+        if extent > limits.maxExtentMetres {
+            problems.add("各街道边界合起来跨度约 \(Int((extent / 1000).rounded())) 公里，超过一个辖区的上限 \(Int(limits.maxExtentMetres / 1000)) 公里：请核对坐标（是否混入了别处的点）")
+        }
         for point in points {
             let p = projection.project(point.location)
             let outside = max(bounds.min.x - p.x, p.x - bounds.max.x, bounds.min.y - p.y, p.y - bounds.max.y)

@@ -27,6 +27,9 @@ public struct GeographyLimits: Sendable {
     public var siteTolerance = 200.0
     /// How far outside the district's boundaries a service point may lie, metres.
     public var servicePointMargin = 2_000.0
+    /// The widest a district's boundaries may spread, metres (Shanghai is about 100 km across); it also bounds
+    /// the computation's grid.
+    public var maxExtentMetres = 200_000.0
     /// Longitudes and latitudes accepted: China's extent, which also catches swapped coordinates.
     public var longitudes = 73.0...136.0
     public var latitudes = 3.0...54.0
