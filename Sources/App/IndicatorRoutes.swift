@@ -136,6 +136,7 @@ struct IndicatorRoutes {
         var links: [String] = []
         if let first = Catalog.subdistricts(of: district).first { links.append("<a id=\"portraits\" href=\"/portrait/\(first.code)\">各街道健康画像</a>") }
         if PlanTasks.all.contains(where: { $0.district == district }) { links.append("<a id=\"plan-tasks\" href=\"/plan/tasks\">规划任务跟踪</a>") }
+        links.append("<a id=\"circle\" href=\"/cockpit/circle\">15分钟健康服务圈</a>")
         links.append("<a id=\"data-quality\" href=\"/cockpit/data-quality\">数据质量</a>")
         if !links.isEmpty { body += "<p>" + links.joined(separator: " · ") + "</p>" }
         body += "<div class=\"card\"><h2>关键指标</h2><table id=\"indicators\"><thead><tr><th>指标</th><th>当前</th><th>目标</th><th>近12月</th><th>状态</th></tr></thead><tbody>"

@@ -186,6 +186,29 @@ struct DataQualityIndicators: IndicatorSource {
     }
 }
 
+/// 15分钟健康服务圈: the shares of residents and of area within a 15-minute walk of a primary-care service point,
+/// for the district and each 街道, from the registry's geography (no value before geography is loaded).
+struct ServiceCircleIndicators: IndicatorSource {
+    let registry: RegistryService
+    let definitions = [
+        IndicatorDefinition(code: "circle15-residents", name: "15分钟健康服务圈居民覆盖率", unit: "%", domain: "registry",
+                            definition: "居住点在基层医疗卫生服务点步行15分钟（直线900米）内的居民 ÷ 居民", target: 90,
+                            disaggregations: ["subdistrict"]),
+        IndicatorDefinition(code: "circle15-area", name: "15分钟健康服务圈面积覆盖率", unit: "%", domain: "registry",
+                            definition: "距基层医疗卫生服务点直线900米内的50米网格 ÷ 辖区内的50米网格",
+                            scope: "辖区面积", disaggregations: ["subdistrict"]),
+    ]
+
+    func values(district: String, on day: String, period: String) async throws -> [IndicatorValue] {
+        guard let report = try await registry.serviceCircle(district: district)?.report else { return [] }
+        // The area's numerator and denominator are 50 m grid cells (0.0025 km² each).
+        return ([report.total] + report.subdistricts).flatMap { area in
+            [IndicatorValue.percent("circle15-residents", area: area.code, period: period, area.reachedResidents, of: area.residents),
+             IndicatorValue.percent("circle15-area", area: area.code, period: period, area.reachedCells, of: area.cells)]
+        }.compactMap { $0 }
+    }
+}
+
 extension IndicatorService {
     /// The engine over every domain's source.
     public static func platform(_ platform: Platform) -> IndicatorService {
@@ -194,6 +217,7 @@ extension IndicatorService {
             SurveillanceIndicators(surveillance: SurveillanceService(store: platform.fhir)), ReferralIndicators(referral: ReferralService(store: platform.fhir)),
             DataQualityIndicators(registry: RegistryService(database: platform.database, fhir: platform.fhir), surveillance: SurveillanceService(store: platform.fhir),
                                   store: platform.fhir),
+            ServiceCircleIndicators(registry: RegistryService(database: platform.database, fhir: platform.fhir)),
         ], store: platform.fhir)
     }
 }

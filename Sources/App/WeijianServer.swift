@@ -47,6 +47,8 @@ public enum WeijianServer {
         PlanTaskRoutes(access: access, tasks: PlanTaskService(database: platform.database)).register(on: router)
         IndicatorRoutes(access: access, indicators: IndicatorService.platform(platform), registry: RegistryService(database: platform.database, fhir: platform.fhir),
                         surveillance: SurveillanceService(store: platform.fhir)).register(on: router)
+        ServiceCircleRoutes(access: access, registry: RegistryService(database: platform.database, fhir: platform.fhir),
+                            maxBodyBytes: configuration.maxBodyBytes).register(on: router)
         HomeRoutes<AppRequestContext>().register(on: router)
         StaticRoutes<AppRequestContext>().register(on: router)
         return Application(

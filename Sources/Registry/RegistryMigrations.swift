@@ -71,5 +71,29 @@ public enum RegistryMigrations {
                 "CREATE INDEX registry_resident_practitioner ON registry_resident (practitioner_id)",
             ]
         },
+        // Geography for the 15-minute health service circle (see `RegistryService+Geography`): a district's
+        // 街道 boundaries (GeoJSON geometry text), service points and residential sites (in the order loaded),
+        // replaced as a whole.
+        Migration(id: "0204_registry_geography") { sql in
+            [
+                """
+                CREATE TABLE registry_geo_load (district TEXT PRIMARY KEY, loaded_at TEXT NOT NULL, loaded_by TEXT NOT NULL,
+                    synthetic SMALLINT NOT NULL, source TEXT)
+                """,
+                """
+                CREATE TABLE registry_geo_subdistrict (code TEXT PRIMARY KEY, district TEXT NOT NULL, geometry TEXT NOT NULL,
+                    area_m2 \(sql.double) NOT NULL)
+                """,
+                "CREATE INDEX registry_geo_subdistrict_district ON registry_geo_subdistrict (district)",
+                """
+                CREATE TABLE registry_geo_service_point (district TEXT NOT NULL, id TEXT NOT NULL, ordinal INTEGER NOT NULL, institution_id TEXT NOT NULL,
+                    type TEXT NOT NULL, name TEXT, longitude \(sql.double) NOT NULL, latitude \(sql.double) NOT NULL, PRIMARY KEY (district, id))
+                """,
+                """
+                CREATE TABLE registry_geo_site (district TEXT NOT NULL, id TEXT NOT NULL, ordinal INTEGER NOT NULL, subdistrict TEXT NOT NULL, name TEXT,
+                    residents BIGINT NOT NULL, longitude \(sql.double) NOT NULL, latitude \(sql.double) NOT NULL, PRIMARY KEY (district, id))
+                """,
+            ]
+        },
     ]
 }

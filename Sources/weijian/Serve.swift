@@ -37,6 +37,8 @@ struct Serve: AsyncParsableCommand {
             let seeder = DemoDistrictSeeder(store: platform.fhir, registry: RegistryService(database: platform.database, fhir: platform.fhir))
             if try await seeder.isSeeded() {
                 logger.info("demo district already present")
+                // A demo database from before the 15-minute service circle gets its synthetic geography.
+                if try await seeder.seedGeography(district: demoDistrict) { logger.info("loaded synthetic demo geography", metadata: ["district": "\(demoDistrict)"]) }
             } else {
                 let started = Date()
                 let report = try await seeder.seed(district: demoDistrict, residents: demoResidents, randomSeed: 20231)

@@ -82,7 +82,17 @@ public struct DemoDistrictSeeder: Sendable {
             }
             return try await group.reduce(0, +)
         }
+        try await seedGeography(district: district)
         return Report(residents: residents, resources: staff + resources)
+    }
+
+    /// Loads the district's synthetic demo geography (``DemoGeography``) unless it already has geography
+    /// (a real one is never replaced). Returns whether it loaded.
+    @discardableResult
+    public func seedGeography(district: String, randomSeed: UInt64 = 20231) async throws -> Bool {
+        guard try await registry.geography(district: district) == nil, let document = DemoGeography.document(district: district, randomSeed: randomSeed) else { return false }
+        try await registry.store(try document.validated(district: district, synthetic: true), by: "seed")
+        return true
     }
 }
 
