@@ -209,6 +209,27 @@ struct ServiceCircleIndicators: IndicatorSource {
     }
 }
 
+/// 服务利用: the share of residents' outpatient visits of the last 365 days made at community institutions
+/// (社区门诊量占比, Jinshan's ≥ 40%), for the district and each 街道, from the Registry's visit register.
+struct ServiceUseIndicators: IndicatorSource {
+    let registry: RegistryService
+    let definitions = [
+        IndicatorDefinition(code: "community-outpatient-share", name: "社区门诊量占比", unit: "%", domain: "registry",
+                            definition: "居民近365天在社区卫生服务机构的门诊人次 ÷ 居民门诊总人次", target: 40, disaggregations: ["subdistrict"]),
+        IndicatorDefinition(code: "outpatient-visits-per-resident", name: "居民人均门诊人次（近一年）", unit: "次", domain: "registry",
+                            definition: "居民近365天门诊人次 ÷ 建档居民", disaggregations: ["subdistrict"]),
+    ]
+
+    func values(district: String, on day: String, period: String) async throws -> [IndicatorValue] {
+        try await registry.serviceUse(district: district, from: CalendarDay.shift(day, days: -364), to: day).flatMap { use -> [IndicatorValue?] in
+            [.percent("community-outpatient-share", area: use.area, period: period, use.communityVisits, of: use.visits),
+             use.residents == 0 ? nil : IndicatorValue(code: "outpatient-visits-per-resident", area: use.area, period: period,
+                                                       value: (Double(use.visits) * 100 / Double(use.residents)).rounded() / 100,
+                                                       numerator: Double(use.visits), denominator: Double(use.residents))]
+        }.compactMap { $0 }
+    }
+}
+
 extension IndicatorService {
     /// The engine over every domain's source.
     public static func platform(_ platform: Platform) -> IndicatorService {
@@ -218,6 +239,7 @@ extension IndicatorService {
             DataQualityIndicators(registry: RegistryService(database: platform.database, fhir: platform.fhir), surveillance: SurveillanceService(store: platform.fhir),
                                   store: platform.fhir),
             ServiceCircleIndicators(registry: RegistryService(database: platform.database, fhir: platform.fhir)),
+            ServiceUseIndicators(registry: RegistryService(database: platform.database, fhir: platform.fhir)),
         ], store: platform.fhir)
     }
 }

@@ -38,7 +38,7 @@ public struct Platform: Sendable {
             try await Migrator(migrations).migrate(database, logger: logger)
             let cipher = FieldCipher(secrets: secrets)
             let auditHead = AuditHead()
-            let store = FHIRStore(database: database, hooks: [MasterPatientIndex(protection: cipher), ResidentDirectory(engine: database.engine), PopulationHook(engine: database.engine), ChronicHook(engine: database.engine), CaseReportHook(), ImmunizationHook(engine: database.engine), AuditWriteHook()],
+            let store = FHIRStore(database: database, hooks: [MasterPatientIndex(protection: cipher), ResidentDirectory(engine: database.engine), VisitRegister(engine: database.engine), PopulationHook(engine: database.engine), ChronicHook(engine: database.engine), CaseReportHook(), ImmunizationHook(engine: database.engine), AuditWriteHook()],
                                   commitHooks: [AuditCommitHook(engine: database.engine, head: auditHead)], protection: cipher)
             let report = try await FieldKeys.ensureCurrent(store: store, cipher: cipher)
             if let report, report.versions + report.indexRows + report.registryRows > 0 {

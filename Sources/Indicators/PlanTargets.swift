@@ -275,7 +275,7 @@ public enum PlanTargets {
     static let jinshan: [PlanTarget] = [
         PlanTarget(seed: "004", table: "0", row: 1, area: "发展目标", name: "社区卫生服务设施15分钟可达覆盖率", unit: "%", target: "≥90", cityTarget: "", bound: .atLeast(90), indicator: "circle15-residents",
                    fourteenthFiveYear: false, quote: "社区卫生服务设施15分钟可达覆盖率达到90%以上"),
-        PlanTarget(seed: "004", table: "0", row: 2, area: "发展目标", name: "社区门诊量占本区常住居民门诊总量的比例", unit: "%", target: "≥40", cityTarget: "", bound: .atLeast(40), indicator: nil,
+        PlanTarget(seed: "004", table: "0", row: 2, area: "发展目标", name: "社区门诊量占本区常住居民门诊总量的比例", unit: "%", target: "≥40", cityTarget: "", bound: .atLeast(40), indicator: "community-outpatient-share",
                    fourteenthFiveYear: false, quote: "社区门诊量占本区常住居民门诊总量的比例达到40%以上"),
         PlanTarget(seed: "004", table: "0", row: 3, area: "发展目标", name: "社区健康管理中心覆盖率", unit: "%", target: "100", cityTarget: "", bound: .atLeast(100), indicator: nil,
                    fourteenthFiveYear: false, quote: "社区健康管理中心实现全覆盖"),

@@ -95,5 +95,33 @@ public enum RegistryMigrations {
                 """,
             ]
         },
+        // The visit register (``VisitRegister``): one row per Encounter, filled from the stored Encounters for
+        // databases that predate it.
+        Migration(id: "0205_registry_visit") { sql in
+            let field: (String) -> String = { path in
+                switch sql.engine {
+                case .sqlite: "json_extract(r.content, '$.\(path)')"
+                case .postgres: "(CAST(r.content AS jsonb)#>>'{\(path.replacingOccurrences(of: ".", with: ","))}')"
+                }
+            }
+            let subject = field("subject.reference"), provider = field("serviceProvider.reference"), start = field("period.start")
+            return [
+                """
+                CREATE TABLE registry_visit (encounter_id TEXT PRIMARY KEY, patient_id TEXT NOT NULL, organization_id TEXT NOT NULL, community SMALLINT NOT NULL,
+                    visit_class TEXT NOT NULL, day TEXT NOT NULL)
+                """,
+                "CREATE INDEX registry_visit_patient ON registry_visit (patient_id, day)",
+                "CREATE INDEX registry_visit_day ON registry_visit (day)",
+                """
+                INSERT INTO registry_visit (encounter_id, patient_id, organization_id, community, visit_class, day)
+                SELECT r.res_id, substr(\(subject), 9), substr(\(provider), 14),
+                    CASE WHEN i.type IN ('chc', 'chc-branch', 'station', 'village-clinic') THEN 1 ELSE 0 END,
+                    COALESCE(\(field("class.code")), 'AMB'), substr(\(start), 1, 10)
+                FROM fhir_resource r LEFT JOIN registry_institution i ON i.id = substr(\(provider), 14)
+                WHERE r.res_type = 'Encounter' AND r.deleted = 0 AND \(subject) LIKE 'Patient/%' AND \(provider) LIKE 'Organization/%'
+                    AND length(\(start)) >= 10 AND COALESCE(\(field("status")), '') NOT IN ('planned', 'cancelled', 'entered-in-error')
+                """,
+            ]
+        },
     ]
 }

@@ -474,4 +474,58 @@ import WeijianTesting
             #expect(!String(buffer: cockpit).contains("data-code=\"dq-completeness\"") && String(buffer: cockpit).contains("href=\"/cockpit/data-quality\""))
         }
     }
+
+    /// 服务利用: the visit register follows the Encounters (and is rebuilt from them by its migration), and the
+    /// community share of outpatient visits matches a count through the FHIR API.
+    @Test func serviceUseAndTheCommunityShareOfVisitsFollowTheRecord() async throws {
+        try await TestServer.run { server in
+            let platform = server.platform
+            let registry = RegistryService(database: platform.database, fhir: platform.fhir)
+            _ = try await DemoDistrictSeeder(store: platform.fhir, registry: registry).seed(district: "310105", residents: 100, randomSeed: 3)
+            let today = CalendarDay.today(), from = CalendarDay.shift(today, days: -364)
+            func fhirCount(_ query: [(String, String)]) async throws -> Int {
+                var search = try SearchRequest(type: "Encounter", query: query + [("_summary", "count")], definitions: platform.fhir.definitions, strict: true)
+                search.count = 0
+                return try await platform.fhir.search(search).total ?? -1
+            }
+            let window = [("date", "ge\(from)"), ("date", "le\(today)T23:59:59+08:00"), ("class", "AMB")]
+            let visits = try await fhirCount(window)
+            var community = 0
+            for chc in Catalog.institutions where chc.district == "310105" && VisitRegister.communityTypes.contains(chc.type) {
+                community += try await fhirCount(window + [("service-provider", "Organization/\(chc.id)")])
+            }
+            #expect(visits > 0 && community > 0 && community < visits)
+            var use = try #require(try await registry.serviceUse(district: "310105", from: from, to: today).first)
+            #expect(use.area == "310105" && use.visits == visits && use.communityVisits == community, "\(use) vs \(visits), \(community)")
+
+            // A cancelled visit leaves the register; the migration rebuilds the register from the stored Encounters.
+            let (status, body) = try await server.client(as: TestServer.platformPrincipal).call(.get, "/fhir/r4/Encounter?date=ge\(from)&class=AMB&_count=1")
+            #expect(status == .ok)
+            var encounter = try #require(try JSONValue.parse(Data(buffer: body))["entry"]?.arrayValue?.first?["resource"])
+            let id = try #require(encounter["id"]?.stringValue)
+            encounter["status"] = .string("cancelled")
+            _ = try await platform.fhir.update(encounter, type: "Encounter", id: id)
+            use = try #require(try await registry.serviceUse(district: "310105", from: from, to: today).first)
+            #expect(use.visits == visits - 1)
+            let before = try await platform.database.read { sql in try await sql.raw("SELECT COUNT(*) AS n FROM registry_visit").first()?.decode(column: "n", as: Int.self) ?? 0 }
+            let rebuild = try #require(RegistryMigrations.all.first { $0.id == "0205_registry_visit" }).statements(SQLFragments(engine: platform.database.engine))
+            try await platform.database.write { sql in
+                try await sql.raw("DELETE FROM registry_visit").run()
+                for statement in rebuild where statement.hasPrefix("INSERT") { try await sql.raw(SQLQueryString(statement)).run() }
+            }
+            let after = try await platform.database.read { sql in try await sql.raw("SELECT COUNT(*) AS n FROM registry_visit").first()?.decode(column: "n", as: Int.self) ?? 0 }
+            #expect(after == before && after > 0)
+            use = try #require(try await registry.serviceUse(district: "310105", from: from, to: today).first)
+            #expect(use.visits == visits - 1 && use.communityVisits <= community)
+
+            // The indicator and the portrait.
+            try await IndicatorService.platform(platform).recompute(district: "310105")
+            let share = try #require(try await IndicatorService.platform(platform).latest(district: "310105", area: "310105").first { $0.code == "community-outpatient-share" })
+            #expect(share.numerator == Double(use.communityVisits) && share.denominator == Double(use.visits))
+            let place = try #require(try await registry.serviceUse(district: "310105", from: from, to: today).dropFirst().first { $0.visits > 0 })
+            let cdc = try await server.client(as: Principal(subject: "cdc-s", role: .cdcEpidemiologist, displayName: "疾控", district: "310105"))
+            let (_, portrait) = try await cdc.call(.get, "/portrait/\(place.area)")
+            #expect(String(buffer: portrait).contains("data-code=\"community-outpatient-share\"") && String(buffer: portrait).contains("居民人均门诊人次"))
+        }
+    }
 }
