@@ -36,7 +36,7 @@ struct ContractingIndicators: IndicatorSource {
     func values(district: String, on day: String, period: String) async throws -> [IndicatorValue] {
         var values: [IndicatorValue?] = []
         for by in allBreakdowns {
-            let report = try await contracting.coverage(district: district, by: by, on: day)
+            let report = try await contracting.coverage(district: district, by: by, on: day, totals: by == allBreakdowns[0])
             if by == allBreakdowns[0] {
                 values += [IndicatorValue.percent("contract-rate", area: district, period: period, report.all.contracted, of: report.all.residents),
                            IndicatorValue.percent("key-contract-rate", area: district, period: period, report.keyPopulation.contracted, of: report.keyPopulation.residents)]
@@ -112,7 +112,8 @@ struct SurveillanceIndicators: IndicatorSource {
     }
 }
 
-/// 双向转诊与互认: this year's referral closure, decisions within 48 hours, and result recognition.
+/// 双向转诊与互认: this year's referral closure, decisions within 48 hours, result recognition, and the community's
+/// use of the slots reserved for it.
 struct ReferralIndicators: IndicatorSource {
     let referral: ReferralService
     let definitions = [
@@ -122,15 +123,26 @@ struct ReferralIndicators: IndicatorSource {
                             scope: "转诊单"),
         IndicatorDefinition(code: "result-recognition", name: "检查检验结果互认率", unit: "%", domain: "referral", definition: "互认的检查检验 ÷ 可互认的（互认 + 重复）（本年）",
                             scope: "检查检验"),
+        IndicatorDefinition(code: "reserved-slot-use", name: "社区预留号源使用率", unit: "%", domain: "referral",
+                            definition: "家庭医生或转诊预约的预留号源 ÷ 为社区预留的号源（近30天开诊）", scope: "预留号源", disaggregations: ["organization"]),
     ]
 
     func values(district: String, on day: String, period: String) async throws -> [IndicatorValue] {
         let from = String(day.prefix(4)) + "-01-01"
         let rates = try await referral.rates(district: district, from: from, to: day)
         let recognition = try await referral.recognitionRate(district: district, from: from, to: day)
-        return [IndicatorValue.percent("referral-closure", area: district, period: period, rates.completed, of: rates.accepted),
-                IndicatorValue.percent("referral-48h", area: district, period: period, rates.decidedWithin48h, of: rates.sent),
-                IndicatorValue.percent("result-recognition", area: district, period: period, recognition.recognised, of: recognition.recognised + recognition.repeated)].compactMap { $0 }
+        let reserved = try await reservedValues(district: district, day: day, period: period)
+        return ([IndicatorValue.percent("referral-closure", area: district, period: period, rates.completed, of: rates.accepted),
+                 IndicatorValue.percent("referral-48h", area: district, period: period, rates.decidedWithin48h, of: rates.sent),
+                 IndicatorValue.percent("result-recognition", area: district, period: period, recognition.recognised, of: recognition.recognised + recognition.repeated)]
+                + reserved).compactMap { $0 }
+    }
+
+    /// The reserved slots that opened in the last 30 days, for the district and each hospital.
+    func reservedValues(district: String, day: String, period: String) async throws -> [IndicatorValue?] {
+        let use = try await referral.reservedSlotUse(district: district, from: CalendarDay.shift(day, days: -29), to: day)
+        return [IndicatorValue.percent("reserved-slot-use", area: district, period: period, use.map(\.usedByCommunity).reduce(0, +), of: use.map(\.reserved).reduce(0, +))]
+            + use.map { IndicatorValue.percent("reserved-slot-use", area: $0.organization, period: period, $0.usedByCommunity, of: $0.reserved) }
     }
 }
 

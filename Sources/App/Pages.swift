@@ -64,3 +64,16 @@ enum Pages {
         return own
     }
 }
+
+extension Pages {
+    /// A page for some roles, about their own district: the sign-in page for a visitor, 403 with `refusal` for
+    /// any other role or an account without a district, else `body` with the principal and the district.
+    static func forDistrict(_ context: AppRequestContext, roles: [Role], title: String, refusal: String,
+                            _ body: (Principal, String) async throws -> Response) async throws -> Response {
+        guard let principal = context.principal else { return HTML.redirect("/login") }
+        guard roles.contains(principal.role), let district = try? district(of: principal, asked: nil) else {
+            return page(title, "<p class=\"error\">\(HTML.escape(refusal))</p>", status: .forbidden)
+        }
+        return try await body(principal, district)
+    }
+}

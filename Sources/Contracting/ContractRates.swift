@@ -51,16 +51,18 @@ extension ContractingService {
     /// The ways a coverage table can be cut.
     public static let coverageDimensions = ["subdistrict", "organization", "doctor", "group", "sex", "age"]
 
-    /// The coverage of `district` on `day`, cut `by` one of ``coverageDimensions``.
-    public func coverage(district: String, by: String, on day: String = today()) async throws -> CoverageReport {
+    /// The coverage of `district` on `day`, cut `by` one of ``coverageDimensions``. `totals: false` leaves the
+    /// whole population's and the key groups' lines at zero, for a caller that cuts the same day several ways
+    /// and has them from the first cut (each is a count over every resident).
+    public func coverage(district: String, by: String, on day: String = today(), totals: Bool = true) async throws -> CoverageReport {
         guard Self.coverageDimensions.contains(by) else {
             throw FHIRError.badRequest("by 须为 \(Self.coverageDimensions.joined(separator: "、")) 之一")
         }
         guard FHIRDateRange.parse(day) != nil, day.count == 10 else { throw FHIRError.badRequest("日期须为 YYYY-MM-DD，如 2026-06-30") }
         return try await database.read { sql in
             let targets = try await Self.targets(district: district, sql: sql)
-            let all = try await Self.count(district: district, day: day, group: nil, sql: sql)
-            let key = try await Self.count(district: district, day: day, group: .some(nil), sql: sql)
+            let all = totals ? try await Self.count(district: district, day: day, group: nil, sql: sql) : CoverageRow(key: "all", label: "全人群", residents: 0, contracted: 0)
+            let key = totals ? try await Self.count(district: district, day: day, group: .some(nil), sql: sql) : CoverageRow(key: "key", label: "重点人群", residents: 0, contracted: 0)
             var rows: [CoverageRow] = []
             switch by {
             case "subdistrict", "organization", "sex", "age":

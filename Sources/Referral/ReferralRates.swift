@@ -1,5 +1,6 @@
 import Foundation
 import SQLKit
+import Registry
 import Storage
 
 /// Timeliness and closure of referrals (转诊及时率、闭环率) sent from a district's institutions in a period.
@@ -57,6 +58,38 @@ extension ReferralService {
                 completed: completed, decidedWithin48h: within, decidedWithin48hPercent: sent == 0 ? 0 : within * 100 / sent,
                 medianDecisionHours: median, closurePercent: accepted == 0 ? 0 : completed * 100 / accepted
             )
+        }
+    }
+}
+
+/// One hospital's slots reserved for the community (社区预留号源) in a period, and how many the community used:
+/// booked by a family doctor or for a referral (the channels that may take them before their release).
+public struct ReservedSlotUse: Sendable, Codable, Equatable {
+    public var organization: String
+    public var reserved: Int
+    public var usedByCommunity: Int
+}
+
+extension ReferralService {
+    /// Per institution of the district, its reserved slots starting from `from` to `to` (days, inclusive).
+    public func reservedSlotUse(district: String, from: String, to: String) async throws -> [ReservedSlotUse] {
+        guard CalendarDay.isValid(from), CalendarDay.isValid(to), from <= to,
+              let low = SlotTime.millis(day: from, time: "00:00"), let high = SlotTime.millis(day: CalendarDay.shift(to, days: 1), time: "00:00") else {
+            throw Self.invalid("日期应为 YYYY-MM-DD，且 from 不晚于 to", "from")
+        }
+        let institutions = Set(Catalog.institutions.filter { $0.district == district }.map(\.id))
+        return try await database.read { sql in
+            try await sql.raw("""
+                SELECT t.organization_id AS o, COUNT(*) AS reserved,
+                    SUM(CASE WHEN EXISTS (SELECT 1 FROM referral_appointment a WHERE a.slot_id = t.id AND a.status IN ('booked', 'fulfilled', 'noshow')
+                        AND a.channel IN ('family-doctor', 'referral')) THEN 1 ELSE 0 END) AS used
+                FROM referral_slot t WHERE t.pool = 'reserved' AND t.start_ms >= \(bind: low) AND t.start_ms < \(bind: high)
+                GROUP BY t.organization_id ORDER BY t.organization_id
+                """).all().compactMap { row -> ReservedSlotUse? in
+                let organization = try row.decode(column: "o", as: String.self)
+                guard institutions.contains(organization) else { return nil }
+                return ReservedSlotUse(organization: organization, reserved: try row.decode(column: "reserved", as: Int.self), usedByCommunity: try row.decode(column: "used", as: Int?.self) ?? 0)
+            }
         }
     }
 }

@@ -16,6 +16,8 @@ public final class Database: Sendable {
     /// The engine behind this database.
     public let engine: DatabaseEngine
     private let backend: Backend
+    /// The one closing of the connections, however many callers ask for it.
+    private let closing = Closing()
     private let logger: Logger
 
     private enum Backend: Sendable {
@@ -168,8 +170,10 @@ public final class Database: Sendable {
     /// Closes every connection, in a task of its own: a caller that was cancelled (a service group torn down after
     /// an error) would otherwise have the closes refused by the thread pool's cancellation check, leaving
     /// connections open past the pool's shutdown.
+    /// Idempotent: a second caller (the server's lifecycle and a test harness both closing) waits for the first
+    /// closing instead of closing closed connections again.
     public func shutdown() async {
-        await Task.detached { await self.closeConnections() }.value
+        await closing.run { await self.closeConnections() }
     }
 
     private func closeConnections() async {
@@ -185,5 +189,17 @@ public final class Database: Sendable {
             runner.cancel()
             _ = await runner.value
         }
+    }
+}
+
+/// Runs one closing, detached from its first caller, and lets every later caller wait for it.
+private actor Closing {
+    private var task: Task<Void, Never>?
+
+    func run(_ body: @escaping @Sendable () async -> Void) async {
+        if let task { return await task.value }
+        let task = Task.detached { await body() }
+        self.task = task
+        await task.value
     }
 }

@@ -10,7 +10,8 @@ import Registry
 import SQLKit
 import Storage
 
-/// `weijian bench indicators`: a district of N residents (the chronic benchmark's registers and readings, and a
+/// `weijian bench indicators`: a district of N residents (the chronic benchmark's registers and readings, 1.5
+/// outpatient visits a resident in the visit register, and a
 /// contract in force for every third resident) written straight into the tables; then the full indicator
 /// recompute of the district (every domain's source: contracting coverage by 街道, both chronic programmes'
 /// rates by district and 街道, timeliness, vaccination coverage, resources, referral), timed; then the real
@@ -41,6 +42,17 @@ struct BenchIndicators: AsyncParsableCommand {
                 if !rows.isEmpty {
                     try await platform.database.write { sql in
                         try await sql.raw(SQLQueryString(stringLiteral: "INSERT INTO contract_agreement VALUES " + rows.joined(separator: ","))).run()
+                    }
+                }
+                // Outpatient visits of the last year in the visit register: 0 to 3 a resident, about three in four at a CHC.
+                let visits = (start..<end).flatMap { n in
+                    (0..<(n % 4)).map { k in
+                        "('bv\(n)-\(k)', 'b\(n)', '\((n + k) % 4 == 0 ? "cn-hosp-bench" : chcs[n % chcs.count])', \((n + k) % 4 == 0 ? 0 : 1), 'AMB', '\(CalendarDay.shift(today, days: -((n * 7 + k * 91) % 360)))')"
+                    }
+                }
+                if !visits.isEmpty {
+                    try await platform.database.write { sql in
+                        try await sql.raw(SQLQueryString(stringLiteral: "INSERT INTO registry_visit VALUES " + visits.joined(separator: ","))).run()
                     }
                 }
                 start = end

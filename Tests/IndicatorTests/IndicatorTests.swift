@@ -7,6 +7,7 @@ import HTTPTypes
 import HummingbirdTesting
 import Indicators
 import NIOCore
+import Referral
 import Registry
 import SQLKit
 import Storage
@@ -526,6 +527,40 @@ import WeijianTesting
             let cdc = try await server.client(as: Principal(subject: "cdc-s", role: .cdcEpidemiologist, displayName: "疾控", district: "310105"))
             let (_, portrait) = try await cdc.call(.get, "/portrait/\(place.area)")
             #expect(String(buffer: portrait).contains("data-code=\"community-outpatient-share\"") && String(buffer: portrait).contains("居民人均门诊人次"))
+        }
+    }
+
+    /// 社区预留号源使用率: of a past session's slots reserved for the community, those a family doctor or a referral
+    /// booked; a resident's booking of a released one does not count.
+    @Test func theUseOfReservedSlotsCountsTheCommunitysBookings() async throws {
+        try await TestServer.run { server in
+            let platform = server.platform
+            let registry = RegistryService(database: platform.database, fhir: platform.fhir)
+            _ = try await DemoDistrictSeeder(store: platform.fhir, registry: registry).seed(district: "310105", residents: 40, randomSeed: 9)
+            let referral = ReferralService(store: platform.fhir)
+            let hospital = try #require(Catalog.institutions.first { $0.district == "310105" && $0.type == "hospital" })
+            // A session five days ago, made and booked ten days ago (as it happened then).
+            let then = Date().addingTimeInterval(-10 * 86_400)
+            let day = CalendarDay.shift(CalendarDay.today(), days: -5)
+            let schedule = try await referral.createSchedule(SchedulePlan(organization: hospital.id, department: "endocrinology", day: day, start: "08:00", end: "10:30",
+                                                                         slotMinutes: 15, reservedPercent: 40, releaseHours: 48), actor: "test", now: then)
+            let slots = try await referral.slots(schedule: schedule.id, now: then)
+            let reserved = slots.filter { $0.pool == "reserved" }
+            #expect(reserved.count == 4 && slots.count == 10)
+            let patients = try await platform.database.read { sql in
+                try await sql.raw("SELECT patient_id FROM registry_resident ORDER BY patient_id LIMIT 3").all().map { try $0.decode(column: "patient_id", as: String.self) }
+            }
+            _ = try await referral.book(BookingRequest(slot: reserved[0].id, patient: patients[0], channel: .familyDoctor, actor: "doctor"), now: then)
+            _ = try await referral.book(BookingRequest(slot: reserved[1].id, patient: patients[1], channel: .familyDoctor, actor: "doctor"), now: then)
+            // A resident takes a reserved slot once it is released (48 hours before; booked six days ago).
+            _ = try await referral.book(BookingRequest(slot: reserved[2].id, patient: patients[2], channel: .resident, actor: "resident"),
+                                        now: Date().addingTimeInterval(-6 * 86_400))
+            let use = try #require(try await referral.reservedSlotUse(district: "310105", from: CalendarDay.shift(CalendarDay.today(), days: -29), to: CalendarDay.today()).first { $0.organization == hospital.id })
+            #expect(use.reserved == 4 && use.usedByCommunity == 2)
+            try await IndicatorService.platform(platform).recompute(district: "310105")
+            let values = try await IndicatorService.platform(platform).latest(district: "310105", code: "reserved-slot-use")
+            #expect(values.first { $0.area == "310105" }.map { ($0.value, $0.numerator, $0.denominator) } ?? (0, nil, nil) == (50, 2, 4))
+            #expect(values.first { $0.area == hospital.id }?.value == 50)
         }
     }
 }
