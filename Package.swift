@@ -91,9 +91,14 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "Supervision",
+            dependencies: ["Storage", "FHIR", "Registry"],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "App",
             dependencies: [
-                "Storage", "FHIR", "Registry", "Access", "Messaging", "Contracting", "ChronicCare", "Surveillance", "Referral", "Indicators",
+                "Storage", "FHIR", "Registry", "Access", "Messaging", "Contracting", "ChronicCare", "Surveillance", "Referral", "Indicators", "Supervision",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdAuth", package: "hummingbird-auth"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -116,6 +121,11 @@ let package = Package(
             name: "WeijianTesting",
             dependencies: ["App", "Storage", "Access", "FHIR", "Messaging", .product(name: "HummingbirdTesting", package: "hummingbird")],
             path: "Tests/WeijianTesting", swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "SupervisionTests",
+            dependencies: ["Supervision", "Access", "FHIR", "Storage", "App", "Registry", "WeijianTesting", .product(name: "HummingbirdTesting", package: "hummingbird")],
+            swiftSettings: swiftSettings
         ),
         .testTarget(name: "MessagingTests", dependencies: ["Messaging", "Storage", "WeijianTesting"], swiftSettings: swiftSettings),
         .testTarget(name: "StorageTests", dependencies: ["Storage", "WeijianTesting"], swiftSettings: swiftSettings),

@@ -7,6 +7,7 @@ import Registry
 import Logging
 import Indicators
 import Messaging
+import Supervision
 import Surveillance
 public import Storage
 
@@ -23,7 +24,7 @@ public struct Platform: Sendable {
 
     /// Every migration of every target, applied in id order.
     public static let migrations: [Migration] = FHIRMigrations.all + RegistryMigrations.all + MessagingMigrations.all + AccessMigrations.all + ContractingMigrations.all + ChronicMigrations.all + SurveillanceMigrations.all
-        + ReferralMigrations.all + IndicatorMigrations.all
+        + ReferralMigrations.all + IndicatorMigrations.all + SupervisionMigrations.all
 
     /// The key file's keys: token signing, field protection, keyed hashes.
     public let secrets: AccessSecrets

@@ -6,6 +6,7 @@ import Registry
 import Logging
 import Messaging
 import ServiceLifecycle
+import Supervision
 import Surveillance
 
 /// The hourly runs and reminders to residents (提醒): every hour the chronic programmes put due follow-ups and
@@ -17,6 +18,7 @@ struct ScheduledWork: Service {
     let dispatcher: NotificationDispatcher
     let indicators: IndicatorService
     let registry: RegistryService
+    let waste: MedicalWaste
     let interval: Int
     let hourlyJobs: Bool
     let logger: Logger
@@ -26,6 +28,7 @@ struct ScheduledWork: Service {
         surveillance = SurveillanceService(store: platform.fhir)
         indicators = IndicatorService.platform(platform)
         registry = RegistryService(database: platform.database, fhir: platform.fhir)
+        waste = MedicalWaste(database: platform.database)
         dispatcher = NotificationDispatcher(database: platform.database, sender: sender, address: ResidentAddressBook(store: platform.fhir).mobile, webhook: webhook)
         self.interval = max(1, interval)
         self.hourlyJobs = hourlyJobs
@@ -42,8 +45,10 @@ struct ScheduledWork: Service {
                         let signals = try await surveillance.detectSignalsEverywhere()
                         var values = 0
                         for district in try await registry.districtsWithResidents() { values += try await indicators.recompute(district: district) }
+                        let overdue = try await waste.checkOverdue()
                         lastReminders = ContinuousClock.now
-                        logger.info("hourly run", metadata: ["chronic reminders considered": "\(considered)", "new signals": "\(signals)", "indicator values": "\(values)"])
+                        logger.info("hourly run", metadata: ["chronic reminders considered": "\(considered)", "new signals": "\(signals)", "indicator values": "\(values)",
+                                                             "medical waste overdue alerts": "\(overdue)"])
                     }
                     let report = try await dispatcher.run()
                     if !report.isEmpty {
