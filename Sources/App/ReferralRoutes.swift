@@ -56,7 +56,8 @@ struct ReferralRoutes {
         switch principal.role {
         case .resident where relationship == .own || relationship == .consent: return .resident
         case .familyDoctor where relationship == .panel: return .familyDoctor
-        case .chcStaff, .chcManager where relationship == .institution: return .familyDoctor
+        // Both roles only for their own CHC's residents (one `where` covers one pattern only).
+        case .chcStaff where relationship == .institution, .chcManager where relationship == .institution: return .familyDoctor
         default:
             // Only when refused: tell a clinical user that the resident does not exist (404) rather than 403.
             if relationship == nil, principal.role != .resident { try await requireResident(patient) }

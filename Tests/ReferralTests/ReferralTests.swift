@@ -162,6 +162,11 @@ extension TestResponse {
             let doctor = try await server.client(as: ReferralWorld.doctor)
             try await doctor.execute(uri: "/api/v1/referral/appointments", method: .post, headers: ReferralWorld.jsonHeaders,
                                      body: ByteBuffer(string: #"{"slot":"\#(reserved[0].id)","patient":"\#(patients[1])"}"#)) { #expect($0.status == .created, "\($0.text)") }
+            // Staff of another CHC may not book for a resident who is not theirs (no reserved slot through the back door).
+            let otherCHC = try #require(Catalog.institutions.first { $0.type == "chc" && $0.district == "310105" && $0.id != ReferralWorld.chc }?.id)
+            let stranger = try await server.client(as: Principal(subject: "u-cs", role: .chcStaff, displayName: "他中心", institution: otherCHC))
+            try await stranger.execute(uri: "/api/v1/referral/appointments", method: .post, headers: ReferralWorld.jsonHeaders,
+                                       body: ByteBuffer(string: #"{"slot":"\#(reserved[1].id)","patient":"\#(patients[2])"}"#)) { #expect($0.status == .forbidden, "\($0.text)") }
             // After the release time (24 h before the start) the other reserved slot is open to the public.
             let start = try #require(ReferralWorld.date( reserved[1].start))
             let afterRelease = start.addingTimeInterval(-23 * 3600)
