@@ -7,6 +7,8 @@ import Supervision
 
 extension WasteBatch: ResponseEncodable {}
 extension WasteAlert: ResponseEncodable {}
+extension WaterSite: ResponseEncodable {}
+extension WaterTest: ResponseEncodable {}
 
 /// 医疗废物追溯 under `/api/v1/supervision/waste` and the inspectors' page `/supervision/waste`: an institution's
 /// staff record the batches they collect and hand over; the disposal plant's system (a client account) records
@@ -15,11 +17,14 @@ struct SupervisionRoutes {
     typealias Context = AppRequestContext
     let access: AccessServices
     let waste: MedicalWaste
+    let water: DrinkingWater
 
     /// Staff of an institution that produces medical waste.
     static let producers: [Role] = [.chcStaff, .chcManager, .hospitalClinician]
     static let overseers: [Role] = [.healthInspector, .commissionManager]
     struct HandoverForm: Decodable { var stage: String; var weightKg: Double; var at: String; var handler: String }
+    struct SiteForm: Decodable { var subdistrict: String; var name: String; var kind: String; var address: String }
+    struct TestForm: Decodable { var sampledAt: String; var results: [String: Double] }
 
     func register(on router: Router<Context>) {
         let api = router.group("api/v1/supervision/waste")
@@ -57,6 +62,76 @@ struct SupervisionRoutes {
             return try await waste.alerts(district: try Pages.district(of: principal, asked: nil))
         }
         router.get("supervision/waste") { _, context in try await wastePage(context) }
+
+        // 生活饮用水: inspectors keep the sites and record samplings; anyone reads a site's page (its QR code's target).
+        let waterAPI = router.group("api/v1/supervision/water")
+        waterAPI.get("sites") { _, context -> [WaterSite] in
+            let principal = try context.require(Self.overseers)
+            return try await water.sites(district: try Pages.district(of: principal, asked: nil))
+        }
+        waterAPI.post("sites") { request, context -> Response in
+            let principal = try context.require(.healthInspector)
+            let form = try await request.decode(as: SiteForm.self, context: context)
+            let site = try await apiErrors {
+                try await water.addSite(district: try Pages.district(of: principal, asked: nil), subdistrict: form.subdistrict, name: form.name, kind: form.kind, address: form.address)
+            }
+            try await access.record(context, principal, action: "create", entity: "supervision/water/\(site.id)", patients: [])
+            return try Pages.json(site, status: .created)
+        }
+        waterAPI.post("sites/:id/tests") { request, context -> Response in
+            let principal = try context.require(.healthInspector)
+            let form = try await request.decode(as: TestForm.self, context: context)
+            let test = try await apiErrors {
+                try await water.recordTest(site: try context.parameters.require("id"), district: try Pages.district(of: principal, asked: nil), sampledAt: form.sampledAt,
+                                           results: form.results, actor: principal.subject)
+            }
+            try await access.record(context, principal, action: "create", entity: "supervision/water/test", patients: [])
+            return try Pages.json(test, status: .created)
+        }
+        router.get("supervision/water") { _, context in try await waterSitesPage(context) }
+        router.get("water/:id") { _, context in try await publicWaterPage(context) }
+    }
+
+    /// The inspectors' list of sites, each with its latest result and the QR code of its public page.
+    func waterSitesPage(_ context: Context) async throws -> Response {
+        try await Pages.forDistrict(context, roles: Self.overseers, title: "生活饮用水监测", refusal: "此页面供卫生监督员和卫健委管理人员使用。") { _, district in
+            let sites = try await water.sites(district: district)
+            var body = "<p class=\"muted\">每个监测点的二维码指向其公开页面，张贴于水箱或直饮水机旁，居民扫码即可查看最近一次检测结果。</p>"
+            body += "<table id=\"water-sites\"><thead><tr><th>监测点</th><th>街道</th><th>最近检测</th><th>结果</th><th>二维码</th></tr></thead><tbody>"
+            body += sites.map { site in
+                let place = Catalog.divisions.first { $0.code == site.subdistrict }?.name ?? site.subdistrict
+                let result = site.latest.map { $0.qualified ? "<span class=\"rag-green\">合格</span>" : "<span class=\"rag-red\">不合格</span>" } ?? "未检测"
+                return "<tr data-site=\"\(HTML.escape(site.id))\"><td><a href=\"/water/\(HTML.escape(site.id))\">\(HTML.escape(site.name))</a><br><span class=\"muted\">\(DrinkingWater.kinds[site.kind] ?? site.kind)</span></td>"
+                    + "<td>\(HTML.escape(place))</td><td>\(HTML.escape(site.latest.map { String($0.sampledAt.prefix(10)) } ?? "—"))</td><td>\(result)</td>"
+                    + "<td><div class=\"qr\" data-qr=\"/water/\(HTML.escape(site.id))\" style=\"width:96px\"></div></td></tr>"
+            }.joined() + (sites.isEmpty ? "<tr><td colspan=\"5\">尚无监测点</td></tr>" : "") + "</tbody></table>"
+            body += "<style>.rag-green{color:#1b7a35;font-weight:bold}.rag-red{color:#b3261e;font-weight:bold}.qr svg{width:96px;height:96px}</style>"
+            body += "<script src=\"/static/qrcode.js\"></script><script src=\"/static/weijian-qr.js\"></script>"
+            return Pages.page("生活饮用水监测", body)
+        }
+    }
+
+    /// 饮用水公示 (public, no sign-in: the page behind a site's QR code): the site and its latest result against
+    /// the standard. No personal data.
+    func publicWaterPage(_ context: Context) async throws -> Response {
+        let id = context.parameters.get("id") ?? ""
+        guard id.count <= 64, let site = try await water.sites(district: nil, id: id).first else {
+            return Pages.page("饮用水公示", "<p class=\"error\">没有该监测点。</p>", status: .notFound)
+        }
+        var body = "<div class=\"card\" id=\"site\"><h2>\(HTML.escape(site.name))</h2><p>\(DrinkingWater.kinds[site.kind] ?? site.kind) · \(HTML.escape(site.address))</p></div>"
+        if let test = site.latest {
+            body += "<div class=\"card\" id=\"result\" data-qualified=\"\(test.qualified)\"><h2>最近一次检测：\(test.qualified ? "<span class=\"rag-green\">合格</span>" : "<span class=\"rag-red\">不合格</span>")</h2>"
+            body += "<p class=\"muted\">采样时间 \(HTML.escape(String(test.sampledAt.prefix(16)).replacingOccurrences(of: "T", with: " "))) · 依据 GB 5749-2022《生活饮用水卫生标准》</p>"
+            body += "<table><thead><tr><th>指标</th><th>结果</th><th>限值</th></tr></thead><tbody>" + DrinkingWater.indicators.map { indicator in
+                let value = test.results[indicator.code].map { WaterIndicator.number($0) } ?? "—"
+                let failed = test.failed.contains(indicator.code)
+                return "<tr data-indicator=\"\(indicator.code)\"\(failed ? " class=\"rag-red\"" : "")><td>\(indicator.name)</td><td>\(value) \(indicator.unit)</td><td>\(indicator.limit)</td></tr>"
+            }.joined() + "</tbody></table></div>"
+        } else {
+            body += "<p class=\"muted\">尚无检测结果。</p>"
+        }
+        body += "<p class=\"muted\">如对饮用水有疑问，请联系区卫生健康委员会监督所。</p><style>.rag-green{color:#1b7a35;font-weight:bold}.rag-red{color:#b3261e;font-weight:bold}</style>"
+        return Pages.page("饮用水公示", body)
     }
 
     /// 医疗废物追溯: the alerts, then the latest batches with their steps.

@@ -245,5 +245,19 @@ public enum SupervisionMigrations {
                 "CREATE INDEX supervision_waste_alert_district ON supervision_waste_alert (district, id)",
             ]
         },
+        Migration(id: "1001_supervision_water") { sql in
+            [
+                """
+                CREATE TABLE supervision_water_site (id TEXT PRIMARY KEY, district TEXT NOT NULL, subdistrict TEXT NOT NULL, name TEXT NOT NULL, kind TEXT NOT NULL,
+                    address TEXT NOT NULL, created_at TEXT NOT NULL)
+                """,
+                "CREATE INDEX supervision_water_site_district ON supervision_water_site (district, subdistrict)",
+                """
+                CREATE TABLE supervision_water_test (id \(sql.autoIncrementPrimaryKey), site_id TEXT NOT NULL REFERENCES supervision_water_site (id), sampled_at TEXT NOT NULL,
+                    sampled_ms BIGINT NOT NULL, results TEXT NOT NULL, qualified SMALLINT NOT NULL, tested_by TEXT NOT NULL, recorded_at TEXT NOT NULL)
+                """,
+                "CREATE INDEX supervision_water_test_site ON supervision_water_test (site_id, sampled_ms)",
+            ]
+        },
     ]
 }
