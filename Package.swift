@@ -124,7 +124,7 @@ let package = Package(
         ),
         .testTarget(
             name: "SupervisionTests",
-            dependencies: ["Supervision", "Access", "FHIR", "Storage", "App", "Registry", "WeijianTesting", .product(name: "HummingbirdTesting", package: "hummingbird")],
+            dependencies: ["Supervision", "Referral", "Access", "FHIR", "Storage", "App", "Registry", "WeijianTesting", .product(name: "HummingbirdTesting", package: "hummingbird")],
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "MessagingTests", dependencies: ["Messaging", "Storage", "WeijianTesting"], swiftSettings: swiftSettings),

@@ -2,12 +2,17 @@ import Access
 import FHIR
 import Foundation
 import Hummingbird
+import Referral
 import Registry
+import Storage
 import Supervision
 
 extension WasteBatch: ResponseEncodable {}
 extension WasteAlert: ResponseEncodable {}
 extension WaterSite: ResponseEncodable {}
+extension Licence: ResponseEncodable {}
+extension LicenceAlert: ResponseEncodable {}
+extension ScopeViolation: ResponseEncodable {}
 extension WaterTest: ResponseEncodable {}
 
 /// 医疗废物追溯 under `/api/v1/supervision/waste` and the inspectors' page `/supervision/waste`: an institution's
@@ -18,6 +23,9 @@ struct SupervisionRoutes {
     let access: AccessServices
     let waste: MedicalWaste
     let water: DrinkingWater
+    let licences: Licences
+    /// The records practice is read from: the hospitals' published sessions (who works in which department when).
+    let referral: ReferralService
 
     /// Staff of an institution that produces medical waste.
     static let producers: [Role] = [.chcStaff, .chcManager, .hospitalClinician]
@@ -88,8 +96,41 @@ struct SupervisionRoutes {
             try await access.record(context, principal, action: "create", entity: "supervision/water/test", patients: [])
             return try Pages.json(test, status: .created)
         }
+        // 执业许可: inspectors and the commission record licences; expiry alerts; practice outside them.
+        let licenceAPI = router.group("api/v1/supervision/licences")
+        licenceAPI.post { request, context -> Response in
+            let principal = try context.require(Self.overseers)
+            let form = try await request.decode(as: LicenceForm.self, context: context)
+            let licence = try await apiErrors { try await licences.register(form, district: try Pages.district(of: principal, asked: nil), actor: principal.subject) }
+            try await access.record(context, principal, action: "create", entity: "supervision/licence/\(licence.id)", patients: [])
+            return try Pages.json(licence, status: .created)
+        }
+        licenceAPI.get { _, context -> [Licence] in
+            let principal = try context.require(Self.overseers)
+            return try await licences.licences(district: try Pages.district(of: principal, asked: nil))
+        }
+        licenceAPI.get("alerts") { _, context -> [LicenceAlert] in
+            let principal = try context.require(Self.overseers)
+            return try await licences.alerts(district: try Pages.district(of: principal, asked: nil))
+        }
+        licenceAPI.get("out-of-scope") { _, context -> [ScopeViolation] in
+            let principal = try context.require(Self.overseers)
+            return try await outOfScope(district: try Pages.district(of: principal, asked: nil))
+        }
         router.get("supervision/water") { _, context in try await waterSitesPage(context) }
         router.get("water/:id") { _, context in try await publicWaterPage(context) }
+    }
+
+    /// Named practitioners' sessions at the district's hospitals from 30 days ago to 14 days ahead, checked against
+    /// their licences.
+    func outOfScope(district: String, today: String = CalendarDay.today()) async throws -> [ScopeViolation] {
+        var practice: [(practitioner: String, organization: String, department: String, day: String)] = []
+        for institution in Catalog.institutions where institution.district == district && ReferralService.hospitalTypes.contains(institution.type) {
+            for schedule in try await referral.schedules(organization: institution.id, from: CalendarDay.shift(today, days: -30), days: 44) {
+                if let practitioner = schedule.practitioner { practice.append((practitioner, schedule.organization, schedule.department, schedule.day)) }
+            }
+        }
+        return try await licences.violations(district: district, practice: practice)
     }
 
     /// The inspectors' list of sites, each with its latest result and the QR code of its public page.

@@ -24,7 +24,7 @@ public struct ReferralService: Sendable {
         self.store = store
     }
 
-    static let hospitalTypes: Set<String> = ["hospital", "tcm-hospital", "maternal-child"]
+    public static let hospitalTypes: Set<String> = ["hospital", "tcm-hospital", "maternal-child"]
 
     static func newID(_ prefix: String) -> String {
         RecordID.make(prefix)

@@ -259,5 +259,16 @@ public enum SupervisionMigrations {
                 "CREATE INDEX supervision_water_test_site ON supervision_water_test (site_id, sampled_ms)",
             ]
         },
+        Migration(id: "1002_supervision_licences") { _ in
+            [
+                """
+                CREATE TABLE supervision_licence (id TEXT PRIMARY KEY, district TEXT NOT NULL, holder_type TEXT NOT NULL, holder_id TEXT NOT NULL, kind TEXT NOT NULL,
+                    number TEXT NOT NULL, scope TEXT NOT NULL, valid_from TEXT NOT NULL, valid_to TEXT NOT NULL, recorded_by TEXT NOT NULL, recorded_at TEXT NOT NULL,
+                    UNIQUE (kind, number))
+                """,
+                "CREATE INDEX supervision_licence_district ON supervision_licence (district, valid_to)",
+                "CREATE INDEX supervision_licence_holder ON supervision_licence (holder_id)",
+            ]
+        },
     ]
 }
