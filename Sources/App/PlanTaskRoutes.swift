@@ -85,15 +85,15 @@ struct PlanTaskRoutes {
             let counts = Dictionary(grouping: all, by: \.status).mapValues(\.count)
             let overdue = all.filter(\.overdue).count
             var body = "<p class=\"muted\">\(HTML.escape(Catalog.divisions.first { $0.code == district }?.name ?? district)) · 共 \(all.count) 项任务</p>"
-            body += "<p id=\"summary\">" + ["not-started", "in-progress", "blocked", "done"].map { key in
+            body += "<p id=\"summary\">" + PlanTaskService.statusOrder.map { key in
                 "<a href=\"/plan/tasks?status=\(key)\" data-status=\"\(key)\">\(PlanTaskService.statuses[key] ?? key) \(counts[key] ?? 0)</a>"
             }.joined(separator: " · ") + " · <a href=\"/plan/tasks?status=overdue\" class=\"rag-red\">逾期 \(overdue)</a>"
                 + (status != nil || lead != nil ? " · <a href=\"/plan/tasks\">全部</a>" : "") + "</p>"
             body += IndicatorRoutes.chart("task-status", label: "任务状态", height: 160, [
                 "type": "doughnut",
-                "data": ["labels": ["not-started", "in-progress", "blocked", "done"].map { PlanTaskService.statuses[$0] ?? $0 },
-                         "datasets": [["data": ["not-started", "in-progress", "blocked", "done"].map { counts[$0] ?? 0 },
-                                       "backgroundColor": ["not-started", "in-progress", "blocked", "done"].map { Self.statusColours[$0] ?? "#888" }]]],
+                "data": ["labels": PlanTaskService.statusOrder.map { PlanTaskService.statuses[$0] ?? $0 },
+                         "datasets": [["data": PlanTaskService.statusOrder.map { counts[$0] ?? 0 },
+                                       "backgroundColor": PlanTaskService.statusOrder.map { Self.statusColours[$0] ?? "#888" }]]],
                 "options": ["plugins": ["legend": ["position": "right"]]],
             ])
             var section = ""
@@ -110,7 +110,7 @@ struct PlanTaskRoutes {
                     + "<td\(item.overdue ? " class=\"rag-red\"" : "")>\(HTML.escape(item.task.due))\(item.overdue ? " 逾期" : "")</td></tr>"
             }
             body += (shown.isEmpty ? "<tr><td colspan=\"6\">没有符合条件的任务</td></tr>" : "") + "</tbody></table>"
-            body += "<p><a href=\"/cockpit\">返回驾驶舱</a></p><style>.rag-red{color:#b3261e;font-weight:bold}tr.section th{text-align:left;background:#eef3f9}</style>"
+            body += "<p><a href=\"/cockpit\">返回驾驶舱</a></p><style>tr.section th{text-align:left;background:#eef3f9}</style>"
             body += "<script src=\"/static/chart.min.js\"></script><script src=\"/static/weijian-charts.js\"></script>"
             return Pages.page("规划任务跟踪", body)
         }
@@ -133,14 +133,14 @@ struct PlanTaskRoutes {
             }.joined() + "</ol>" + (item.notes.isEmpty ? "<p class=\"muted\">尚无进展记录。</p>" : "") + "</div>"
             if principal.role == .commissionManager {
                 body += "<form method=\"post\" action=\"/plan/tasks/\(HTML.escape(task.id))\" class=\"card\" id=\"progress-form\">\(Pages.csrfField(context))<h2>更新进展</h2>"
-                body += "<label>状态 <select name=\"status\">" + ["not-started", "in-progress", "blocked", "done"].map {
+                body += "<label>状态 <select name=\"status\">" + PlanTaskService.statusOrder.map {
                     "<option value=\"\($0)\"\($0 == item.status ? " selected" : "")>\(PlanTaskService.statuses[$0] ?? $0)</option>"
                 }.joined() + "</select></label>"
                 body += "<label>进度（%） <input type=\"number\" name=\"progress\" min=\"0\" max=\"100\" value=\"\(item.progress)\" required></label>"
                 body += "<label>负责人 <input type=\"text\" name=\"owner\" maxlength=\"100\" value=\"\(HTML.escape(item.owner ?? ""))\"></label>"
                 body += "<label>进展说明 <textarea name=\"note\" maxlength=\"2000\" required></textarea></label><button type=\"submit\">保存</button></form>"
             }
-            body += "<p><a href=\"/plan/tasks\">返回任务列表</a></p><style>.rag-red{color:#b3261e;font-weight:bold}</style>"
+            body += "<p><a href=\"/plan/tasks\">返回任务列表</a></p>"
             return Pages.page("规划任务 \(task.number) · \(task.title)", body)
         }
     }

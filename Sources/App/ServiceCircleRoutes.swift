@@ -117,7 +117,7 @@ struct ServiceCircleRoutes {
             + "<span style=\"color:#1d4e89\">●</span> 服务点及其 \(IndicatorRoutes.number(report.radiusMetres)) 米范围　<span style=\"color:#1b7a35\">●</span> 可及的居住点　"
             + "<span style=\"color:#b3261e\">●</span> 不可及的居住点　<span style=\"background:#fde0dc\">　</span> 未达标街道</p></div>"
         body += "<p><a href=\"/cockpit\">返回驾驶舱</a> · <a href=\"/api/v1/indicators/circle/\(district)\">JSON</a></p>"
-        body += "<style>.rag-green{color:#1b7a35;font-weight:bold}.rag-red{color:#b3261e;font-weight:bold}#circle-map{max-width:100%;height:auto;background:#fafafa}</style>"
+        body += "<style>#circle-map{max-width:100%;height:auto;background:#fafafa}</style>"
         return Pages.page(title, body)
     }
 

@@ -69,6 +69,8 @@ public struct PlanTaskService: Sendable {
     public init(database: Database) { self.database = database }
 
     public static let statuses = ["not-started": "未开始", "in-progress": "进行中", "blocked": "受阻", "done": "已完成"]
+    /// The statuses in the order a task moves through them (for lists, counts and forms).
+    public static let statusOrder = ["not-started", "in-progress", "blocked", "done"]
 
     /// The district's tasks with where each stands on `day` (not started until someone reports).
     public func tasks(district: String, on day: String = CalendarDay.today(), withNotes: Bool = false) async throws -> [TrackedTask] {
