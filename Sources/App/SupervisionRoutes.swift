@@ -30,6 +30,13 @@ struct SupervisionRoutes {
     /// Staff of an institution that produces medical waste.
     static let producers: [Role] = [.chcStaff, .chcManager, .hospitalClinician]
     static let overseers: [Role] = [.healthInspector, .commissionManager]
+    /// A producer's own institution (403 for a producer's account without one); nil for the district-wide roles.
+    static func ownInstitution(_ principal: Principal) throws -> String? {
+        guard producers.contains(principal.role) else { return nil }
+        guard let institution = principal.institution else { throw HTTPError(.forbidden, message: "账号未关联机构") }
+        return institution
+    }
+
     struct HandoverForm: Decodable { var stage: String; var weightKg: Double; var at: String; var handler: String }
     struct SiteForm: Decodable { var subdistrict: String; var name: String; var kind: String; var address: String }
     struct TestForm: Decodable { var sampledAt: String; var results: [String: Double] }
@@ -50,8 +57,7 @@ struct SupervisionRoutes {
             let principal = try context.require(Self.producers + [.systemClient, .healthInspector])
             let form = try await request.decode(as: HandoverForm.self, context: context)
             // Producers hand over their own institution's batches only; the plant's system and inspectors any of the district.
-            let own = Self.producers.contains(principal.role) ? principal.institution : nil
-            if Self.producers.contains(principal.role), own == nil { throw HTTPError(.forbidden, message: "账号未关联机构") }
+            let own = try Self.ownInstitution(principal)
             let batch = try await apiErrors {
                 try await waste.handOver(batch: try context.parameters.require("id"), stage: form.stage, weightKg: form.weightKg, at: form.at, handler: form.handler,
                                          district: try Pages.district(of: principal, asked: nil), institution: own, actor: principal.subject)
@@ -61,8 +67,7 @@ struct SupervisionRoutes {
         }
         api.get("batches") { _, context -> [WasteBatch] in
             let principal = try context.require(Self.producers + Self.overseers)
-            let own = Self.producers.contains(principal.role) ? principal.institution : nil
-            if Self.producers.contains(principal.role), own == nil { throw HTTPError(.forbidden, message: "账号未关联机构") }
+            let own = try Self.ownInstitution(principal)
             return try await waste.batches(district: try Pages.district(of: principal, asked: nil), institution: own)
         }
         api.get("alerts") { _, context -> [WasteAlert] in
@@ -146,7 +151,7 @@ struct SupervisionRoutes {
                     + "<td>\(HTML.escape(place))</td><td>\(HTML.escape(site.latest.map { String($0.sampledAt.prefix(10)) } ?? "—"))</td><td>\(result)</td>"
                     + "<td><div class=\"qr\" data-qr=\"/water/\(HTML.escape(site.id))\" style=\"width:96px\"></div></td></tr>"
             }.joined() + (sites.isEmpty ? "<tr><td colspan=\"5\">尚无监测点</td></tr>" : "") + "</tbody></table>"
-            body += "<style>.rag-green{color:#1b7a35;font-weight:bold}.rag-red{color:#b3261e;font-weight:bold}.qr svg{width:96px;height:96px}</style>"
+            body += "<style>.qr svg{width:96px;height:96px}</style>"
             body += "<script src=\"/static/qrcode.js\"></script><script src=\"/static/weijian-qr.js\"></script>"
             return Pages.page("生活饮用水监测", body)
         }
@@ -171,7 +176,7 @@ struct SupervisionRoutes {
         } else {
             body += "<p class=\"muted\">尚无检测结果。</p>"
         }
-        body += "<p class=\"muted\">如对饮用水有疑问，请联系区卫生健康委员会监督所。</p><style>.rag-green{color:#1b7a35;font-weight:bold}.rag-red{color:#b3261e;font-weight:bold}</style>"
+        body += "<p class=\"muted\">如对饮用水有疑问，请联系区卫生健康委员会监督所。</p>"
         return Pages.page("饮用水公示", body)
     }
 
@@ -196,7 +201,6 @@ struct SupervisionRoutes {
                 return "<tr data-batch=\"\(HTML.escape(batch.id))\" data-status=\"\(batch.status)\"><td>\(HTML.escape(name(batch.institution)))</td><td>\(MedicalWaste.categories[batch.category] ?? batch.category)</td>"
                     + "<td>\(kilograms(batch.weightGrams))</td><td>\(step("transfer"))</td><td>\(step("disposal"))</td></tr>"
             }.joined() + (batches.isEmpty ? "<tr><td colspan=\"5\">尚无登记</td></tr>" : "") + "</tbody></table></div>"
-            body += "<style>.rag-red{color:#b3261e;font-weight:bold}</style>"
             return Pages.page("医疗废物追溯", body)
         }
     }

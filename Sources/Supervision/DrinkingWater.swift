@@ -72,17 +72,14 @@ public struct DrinkingWater: Sendable {
         WaterIndicator(code: "free-chlorine", name: "游离氯（末梢）", unit: "mg/L", minimum: 0.05, maximum: 2),
     ]
 
-    static func invalid(_ text: String, _ field: String) -> FHIRError {
-        FHIRError.unprocessable([OutcomeIssue(code: "value", diagnostics: text, expression: field)])
-    }
 
     /// Adds a site. 422 for an unknown kind, a 街道 outside the district, an empty or over-long name or address.
     public func addSite(district: String, subdistrict: String, name: String, kind: String, address: String) async throws -> WaterSite {
-        guard Catalog.subdistricts(of: district).contains(where: { $0.code == subdistrict }) else { throw Self.invalid("本区没有街道 \(subdistrict)", "subdistrict") }
-        guard Self.kinds[kind] != nil else { throw Self.invalid("类型须为 \(Self.kinds.keys.sorted().joined(separator: "、")) 之一", "kind") }
+        guard Catalog.subdistricts(of: district).contains(where: { $0.code == subdistrict }) else { throw SupervisionInput.invalid("本区没有街道 \(subdistrict)", "subdistrict") }
+        guard Self.kinds[kind] != nil else { throw SupervisionInput.invalid("类型须为 \(Self.kinds.keys.sorted().joined(separator: "、")) 之一", "kind") }
         let name = name.trimmingCharacters(in: .whitespacesAndNewlines), address = address.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard !name.isEmpty, name.count <= 100 else { throw Self.invalid("请填写名称（不超过 100 字）", "name") }
-        guard !address.isEmpty, address.count <= 200 else { throw Self.invalid("请填写地址（不超过 200 字）", "address") }
+        guard !name.isEmpty, name.count <= 100 else { throw SupervisionInput.invalid("请填写名称（不超过 100 字）", "name") }
+        guard !address.isEmpty, address.count <= 200 else { throw SupervisionInput.invalid("请填写地址（不超过 200 字）", "address") }
         let id = "ws" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(16)
         try await database.write { sql in
             try await sql.raw("""
@@ -96,13 +93,12 @@ public struct DrinkingWater: Sendable {
     /// Records a sampling. 404 for a site of another district; 422 for an unknown indicator, a missing one, a value
     /// that is not a finite non-negative number, or a sampling time that is not a dateTime or lies in the future.
     public func recordTest(site id: String, district: String, sampledAt: String, results: [String: Double], actor: String, now: Date = Date()) async throws -> WaterTest {
-        guard sampledAt.count > 10, let range = FHIRDateRange.parse(sampledAt) else { throw Self.invalid("采样时间须为 YYYY-MM-DDThh:mm:ss+08:00", "sampledAt") }
-        guard range.low <= Int64((now.timeIntervalSince1970 + 300) * 1000) else { throw Self.invalid("采样时间晚于现在", "sampledAt") }
+        let sampledMillis = try SupervisionInput.pastMillis(sampledAt, field: "sampledAt", label: "采样时间", now: now)
         let known = Set(Self.indicators.map(\.code))
-        if let unknown = results.keys.sorted().first(where: { !known.contains($0) }) { throw Self.invalid("未知指标 \(unknown)", "results") }
-        if let missing = Self.indicators.first(where: { results[$0.code] == nil }) { throw Self.invalid("缺少指标 \(missing.name)（\(missing.code)）", "results") }
+        if let unknown = results.keys.sorted().first(where: { !known.contains($0) }) { throw SupervisionInput.invalid("未知指标 \(unknown)", "results") }
+        if let missing = Self.indicators.first(where: { results[$0.code] == nil }) { throw SupervisionInput.invalid("缺少指标 \(missing.name)（\(missing.code)）", "results") }
         if let bad = results.sorted(by: { $0.key < $1.key }).first(where: { !$0.value.isFinite || $0.value < 0 || $0.value > 1_000_000 }) {
-            throw Self.invalid("指标 \(bad.key) 的数值须为非负数", "results")
+            throw SupervisionInput.invalid("指标 \(bad.key) 的数值须为非负数", "results")
         }
         let failed = Self.indicators.filter { !$0.passes(results[$0.code] ?? 0) }.map(\.code)
         let json = String(decoding: try JSONEncoder.sorted.encode(results), as: UTF8.self)
@@ -112,7 +108,7 @@ public struct DrinkingWater: Sendable {
             }
             try await sql.raw("""
                 INSERT INTO supervision_water_test (site_id, sampled_at, sampled_ms, results, qualified, tested_by, recorded_at)
-                VALUES (\(bind: id), \(bind: sampledAt), \(bind: range.low), \(bind: json), \(bind: failed.isEmpty ? 1 : 0), \(bind: actor), \(bind: ISO8601Timestamp.now()))
+                VALUES (\(bind: id), \(bind: sampledAt), \(bind: sampledMillis), \(bind: json), \(bind: failed.isEmpty ? 1 : 0), \(bind: actor), \(bind: ISO8601Timestamp.now()))
                 """).run()
         }
         return WaterTest(sampledAt: sampledAt, results: results, failed: failed, qualified: failed.isEmpty)

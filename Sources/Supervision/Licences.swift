@@ -79,29 +79,26 @@ public struct Licences: Sendable {
     /// Days before expiry when a licence is flagged.
     public static let warningDays = 90
 
-    static func invalid(_ text: String, _ field: String) -> FHIRError {
-        FHIRError.unprocessable([OutcomeIssue(code: "value", diagnostics: text, expression: field)])
-    }
 
     /// Records a licence. 422 for an unknown kind, a holder of the wrong type or not in the district's catalogue
     /// (institutions), a bad id (practitioners), an unknown scope, an empty number, bad days or a validity that
     /// ends before it starts; 409 for a number already recorded.
     public func register(_ form: LicenceForm, district: String, actor: String) async throws -> Licence {
-        guard let kind = Self.kinds[form.kind] else { throw Self.invalid("证照类型须为 \(Self.kinds.keys.sorted().joined(separator: "、")) 之一", "kind") }
-        guard form.holderType == kind.0 else { throw Self.invalid("\(kind.1)的持证方须为\(kind.0 == "institution" ? "机构" : "执业人员")", "holderType") }
+        guard let kind = Self.kinds[form.kind] else { throw SupervisionInput.invalid("证照类型须为 \(Self.kinds.keys.sorted().joined(separator: "、")) 之一", "kind") }
+        guard form.holderType == kind.0 else { throw SupervisionInput.invalid("\(kind.1)的持证方须为\(kind.0 == "institution" ? "机构" : "执业人员")", "holderType") }
         if form.holderType == "institution" {
             guard Catalog.institutions.contains(where: { $0.id == form.holder && $0.district == district }) else {
-                throw Self.invalid("机构 \(form.holder) 不在本区名录中", "holder")
+                throw SupervisionInput.invalid("机构 \(form.holder) 不在本区名录中", "holder")
             }
         } else {
-            guard FHIRID.isValid(form.holder) else { throw Self.invalid("执业人员编号无效", "holder") }
+            guard FHIRID.isValid(form.holder) else { throw SupervisionInput.invalid("执业人员编号无效", "holder") }
         }
         let number = form.number.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard !number.isEmpty, number.count <= 50 else { throw Self.invalid("请填写证书编号（不超过 50 字）", "number") }
-        if let unknown = form.scope.first(where: { Self.scopes[$0] == nil }) { throw Self.invalid("未知执业范围 \(unknown)", "scope") }
-        guard form.holderType == "institution" || !form.scope.isEmpty else { throw Self.invalid("执业证书须载明执业范围", "scope") }
-        guard CalendarDay.isValid(form.validFrom), CalendarDay.isValid(form.validTo) else { throw Self.invalid("有效期须为 YYYY-MM-DD", "validFrom") }
-        guard form.validTo >= form.validFrom else { throw Self.invalid("有效期止（\(form.validTo)）早于有效期起（\(form.validFrom)）", "validTo") }
+        guard !number.isEmpty, number.count <= 50 else { throw SupervisionInput.invalid("请填写证书编号（不超过 50 字）", "number") }
+        if let unknown = form.scope.first(where: { Self.scopes[$0] == nil }) { throw SupervisionInput.invalid("未知执业范围 \(unknown)", "scope") }
+        guard form.holderType == "institution" || !form.scope.isEmpty else { throw SupervisionInput.invalid("执业证书须载明执业范围", "scope") }
+        guard CalendarDay.isValid(form.validFrom), CalendarDay.isValid(form.validTo) else { throw SupervisionInput.invalid("有效期须为 YYYY-MM-DD", "validFrom") }
+        guard form.validTo >= form.validFrom else { throw SupervisionInput.invalid("有效期止（\(form.validTo)）早于有效期起（\(form.validFrom)）", "validTo") }
         let id = "lc" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(16)
         let scope = form.scope.sorted().joined(separator: ",")
         try await database.write { sql in

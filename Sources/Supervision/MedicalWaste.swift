@@ -53,6 +53,21 @@ public struct WasteBatchForm: Sendable, Codable, Equatable {
     }
 }
 
+/// The Supervision target's checks of what inspectors and institutions enter (422 with the field at fault).
+enum SupervisionInput {
+    static func invalid(_ text: String, _ field: String) -> FHIRError {
+        FHIRError.unprocessable([OutcomeIssue(code: "value", diagnostics: text, expression: field)])
+    }
+
+    /// A time as milliseconds, refusing one that is not a FHIR dateTime with a time or lies in the future (more than
+    /// five minutes of clock skew). `label` names it in the message (时间, 采样时间).
+    static func pastMillis(_ text: String, field: String, label: String = "时间", now: Date) throws -> Int64 {
+        guard text.count > 10, let range = FHIRDateRange.parse(text) else { throw invalid("\(label)须为 YYYY-MM-DDThh:mm:ss+08:00", field) }
+        guard range.low <= Int64((now.timeIntervalSince1970 + 300) * 1000) else { throw invalid("\(label)晚于现在", field) }
+        return range.low
+    }
+}
+
 /// 医疗废物追溯 (Supervision target): batches, hand-overs and the alerts they raise.
 public struct MedicalWaste: Sendable {
     public let database: Database
@@ -73,34 +88,25 @@ public struct MedicalWaste: Sendable {
     public static let stages = ["transfer": "转运交接", "disposal": "处置"]
     public static let alertKinds = ["weight-mismatch": "重量不符", "missing-transfer": "超时未转运", "missing-disposal": "超时未处置"]
 
-    static func invalid(_ text: String, _ field: String) -> FHIRError {
-        FHIRError.unprocessable([OutcomeIssue(code: "value", diagnostics: text, expression: field)])
-    }
 
     /// Grams from kilograms, refusing what no scale reads: not a number, zero or less, over a tonne.
     static func grams(_ kilograms: Double, field: String) throws -> Int {
-        guard kilograms.isFinite, kilograms > 0 else { throw invalid("重量须为正数（千克）", field) }
-        guard kilograms <= 1000 else { throw invalid("单批重量不超过 1000 千克", field) }
+        guard kilograms.isFinite, kilograms > 0 else { throw SupervisionInput.invalid("重量须为正数（千克）", field) }
+        guard kilograms <= 1000 else { throw SupervisionInput.invalid("单批重量不超过 1000 千克", field) }
         return Int((kilograms * 1000).rounded())
     }
 
-    /// A time as milliseconds, refusing one that is not a FHIR dateTime with a time or lies in the future.
-    static func millis(_ text: String, field: String, now: Date) throws -> Int64 {
-        guard text.count > 10, let range = FHIRDateRange.parse(text) else { throw invalid("时间须为 YYYY-MM-DDThh:mm:ss+08:00", field) }
-        guard range.low <= Int64((now.timeIntervalSince1970 + 300) * 1000) else { throw invalid("时间晚于现在", field) }
-        return range.low
-    }
 
     /// Records a batch collected at `institution` (an institution of `district` in the catalogue; 422 otherwise).
     public func collect(_ form: WasteBatchForm, institution: String, district: String, actor: String, now: Date = Date()) async throws -> WasteBatch {
         guard Catalog.institutions.contains(where: { $0.id == institution && $0.district == district }) else {
-            throw Self.invalid("机构 \(institution) 不在本区名录中", "institution")
+            throw SupervisionInput.invalid("机构 \(institution) 不在本区名录中", "institution")
         }
         guard Self.categories[form.category] != nil else {
-            throw Self.invalid("类别须为 \(Self.categories.keys.sorted().joined(separator: "、")) 之一（医疗废物分类目录）", "category")
+            throw SupervisionInput.invalid("类别须为 \(Self.categories.keys.sorted().joined(separator: "、")) 之一（医疗废物分类目录）", "category")
         }
         let weight = try Self.grams(form.weightKg, field: "weightKg")
-        let at = try Self.millis(form.collectedAt, field: "collectedAt", now: now)
+        let at = try SupervisionInput.pastMillis(form.collectedAt, field: "collectedAt", now: now)
         let id = "wb" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(16)
         try await database.write { sql in
             try await sql.raw("""
@@ -117,11 +123,11 @@ public struct MedicalWaste: Sendable {
     /// `weight-mismatch` alert for the batch, in the same transaction.
     public func handOver(batch id: String, stage: String, weightKg: Double, at: String, handler: String, district: String, institution: String?,
                          actor: String, now: Date = Date()) async throws -> WasteBatch {
-        guard let stageName = Self.stages[stage] else { throw Self.invalid("stage 须为 transfer（转运交接）或 disposal（处置）", "stage") }
+        guard let stageName = Self.stages[stage] else { throw SupervisionInput.invalid("stage 须为 transfer（转运交接）或 disposal（处置）", "stage") }
         let weight = try Self.grams(weightKg, field: "weightKg")
-        let atMillis = try Self.millis(at, field: "at", now: now)
+        let atMillis = try SupervisionInput.pastMillis(at, field: "at", now: now)
         let handler = handler.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard !handler.isEmpty, handler.count <= 100 else { throw Self.invalid("请填写接收单位（不超过 100 字）", "handler") }
+        guard !handler.isEmpty, handler.count <= 100 else { throw SupervisionInput.invalid("请填写接收单位（不超过 100 字）", "handler") }
         try await database.write { sql in
             guard let row = try await sql.raw("SELECT * FROM supervision_waste_batch WHERE id = \(bind: id) AND district = \(bind: district)").first() else {
                 throw FHIRError.notFound("没有医疗废物批次 \(id)")
@@ -135,7 +141,7 @@ public struct MedicalWaste: Sendable {
             }
             let previous = try await sql.raw("SELECT MAX(at_ms) AS m FROM supervision_waste_handover WHERE batch_id = \(bind: id)").first()?.decode(column: "m", as: Int64?.self)
                 ?? (try row.decode(column: "collected_ms", as: Int64.self))
-            guard atMillis >= previous else { throw Self.invalid("\(stageName)时间早于上一环节", "at") }
+            guard atMillis >= previous else { throw SupervisionInput.invalid("\(stageName)时间早于上一环节", "at") }
             try await sql.raw("""
                 INSERT INTO supervision_waste_handover (batch_id, stage, weight_g, at, at_ms, handler, recorded_by)
                 VALUES (\(bind: id), \(bind: stage), \(bind: weight), \(bind: at), \(bind: atMillis), \(bind: handler), \(bind: actor))
