@@ -162,7 +162,6 @@ struct IndicatorRoutes {
                         + "<td class=\"muted\">\(source)</td></tr>"
                 }.joined() + "</tbody></table></div>"
             }
-            body += "<style>.rag-green{color:#1b7a35;font-weight:bold}.rag-amber{color:#a86400;font-weight:bold}.rag-red{color:#b3261e;font-weight:bold}</style>"
             return Pages.page("卫生健康驾驶舱", body)
         }
     }
@@ -182,7 +181,7 @@ struct IndicatorRoutes {
     }
 
     func breakdown(_ code: String, district: String) async throws -> Breakdown {
-        guard let status = try await indicators.cockpit(district: district).first(where: { $0.definition.code == code }) else {
+        guard let status = try await indicators.cockpit(district: district, only: { $0.code == code }).first else {
             throw HTTPError(.notFound, message: "没有指标 \(code)")
         }
         let subdistricts = Set(Catalog.subdistricts(of: district).map(\.code))
@@ -277,7 +276,6 @@ struct IndicatorRoutes {
                 body += "<p class=\"muted\">该指标只计算全区数值。</p>"
             }
             body += "<p><a href=\"/cockpit\">返回驾驶舱</a></p>"
-            body += "<style>.rag-green{color:#1b7a35;font-weight:bold}.rag-amber{color:#a86400;font-weight:bold}.rag-red{color:#b3261e;font-weight:bold}</style>"
             body += "<script src=\"/static/chart.min.js\"></script><script src=\"/static/weijian-charts.js\"></script>"
             return Pages.page("指标下钻 · \(definition.name)", body)
         }
@@ -288,7 +286,7 @@ struct IndicatorRoutes {
     func dataQualityPage(_ context: Context) async throws -> Response {
         try await Pages.forDistrict(context, roles: Self.readers, title: "数据质量", refusal: "此页面供卫健委和疾控中心管理人员使用。") { _, district in
             let definitions = indicators.definitions.filter { $0.domain == "quality" }
-            let statuses = try await indicators.cockpit(district: district).filter { $0.definition.domain == "quality" }
+            let statuses = try await indicators.cockpit(district: district, only: { $0.domain == "quality" })
             let values = try await indicators.latest(district: district).filter { value in definitions.contains { $0.code == value.code } }
             var byArea: [String: [String: IndicatorValue]] = [:]
             for value in values where value.area != district { byArea[value.area, default: [:]][value.code] = value }
@@ -331,7 +329,6 @@ struct IndicatorRoutes {
                 body += "<p class=\"muted\">尚未计算（每小时更新）。</p>"
             }
             body += "<p><a href=\"/cockpit\">返回驾驶舱</a></p>"
-            body += "<style>.rag-green{color:#1b7a35;font-weight:bold}.rag-amber{color:#a86400;font-weight:bold}.rag-red{color:#b3261e;font-weight:bold}</style>"
             body += "<script src=\"/static/chart.min.js\"></script><script src=\"/static/weijian-charts.js\"></script>"
             return Pages.page("数据质量", body)
         }

@@ -216,11 +216,13 @@ public struct IndicatorService: Sendable {
 
     /// The cockpit (驾驶舱): each indicator's latest district value, its trend, its target (the district's plan row
     /// where one binds it, else the platform's) and red/amber/green.
-    public func cockpit(district: String) async throws -> [IndicatorStatus] {
+    /// `only` narrows to some definitions (one indicator's drill-down, the data-quality page) so that the others'
+    /// trends are not read.
+    public func cockpit(district: String, only: (IndicatorDefinition) -> Bool = { _ in true }) async throws -> [IndicatorStatus] {
         let latest = Dictionary(try await latest(district: district, area: district).map { ($0.code, $0) }, uniquingKeysWith: { first, _ in first })
         let planRows = PlanTargets.rows(of: district).filter { $0.indicator != nil && PlanTargets.tables[$0.tableKey]?.kind == "target" }
         var statuses: [IndicatorStatus] = []
-        for definition in definitions {
+        for definition in definitions where only(definition) {
             let row = planRows.first { $0.indicator == definition.code }
             let target = row?.bound?.value ?? definition.target
             let trend = try await series(code: definition.code, district: district, area: district)
