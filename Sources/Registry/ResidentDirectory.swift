@@ -20,12 +20,7 @@ public struct ResidentDirectory: ResourceWriteHook {
 
     public func didWrite(_ versions: [WrittenVersion], sql: any SQLDatabase) async throws {
         // The last version of each Patient counts.
-        var latest: [String: JSONValue?] = [:]
-        var order: [String] = []
-        for version in versions {
-            if latest[version.id] == nil { order.append(version.id) }
-            latest[version.id] = .some(version.resource)
-        }
+        let (order, latest) = versions.lastVersions
         let deleted = order.filter { latest[$0] == .some(nil) }
         try await MultiRowInsert.forEachChunk(sql, deleted, "UPDATE registry_resident SET active = 0 WHERE patient_id IN {in}")
         var rows = BatchInsert(table: "registry_resident",

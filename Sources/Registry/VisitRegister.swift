@@ -21,12 +21,7 @@ public struct VisitRegister: ResourceWriteHook {
     public static let communityTypes: Set<String> = ["chc", "chc-branch", "station", "village-clinic"]
 
     public func didWrite(_ versions: [WrittenVersion], sql: any SQLDatabase) async throws {
-        var latest: [String: JSONValue?] = [:]
-        var order: [String] = []
-        for version in versions {
-            if latest[version.id] == nil { order.append(version.id) }
-            latest[version.id] = .some(version.resource)
-        }
+        let (order, latest) = versions.lastVersions
         // Replaced whole: a visit that is deleted, cancelled or loses its resident or institution leaves the register.
         try await MultiRowInsert.forEachChunk(sql, order, "DELETE FROM registry_visit WHERE encounter_id IN {in}")
         var rows = BatchInsert(table: "registry_visit", columns: ["encounter_id", "patient_id", "organization_id", "community", "visit_class", "day"])

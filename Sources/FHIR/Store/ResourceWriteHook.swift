@@ -26,6 +26,20 @@ public struct WrittenVersion: Sendable {
     public let resource: JSONValue?
 }
 
+extension Array where Element == WrittenVersion {
+    /// Each resource's last version in the batch (nil for a deletion), keyed by id, with the ids in the order
+    /// first written: what a hook that keeps one row per resource of one type writes.
+    public var lastVersions: (order: [String], latest: [String: JSONValue?]) {
+        var latest: [String: JSONValue?] = [:]
+        var order: [String] = []
+        for version in self {
+            if latest[version.id] == nil { order.append(version.id) }
+            latest[version.id] = .some(version.resource)
+        }
+        return (order, latest)
+    }
+}
+
 extension ResourceWriteHook {
     /// One at a time, unless the hook says otherwise.
     public var batched: Bool { false }
