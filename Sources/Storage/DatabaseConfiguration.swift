@@ -76,6 +76,10 @@ public struct DatabaseConfiguration: Sendable, Equatable {
         if url.contains("://") {
             throw InvalidURL(description: "DATABASE_URL scheme is not supported; use postgres://… or sqlite://path")
         }
+        // `sqlite:/tmp/x` would otherwise become a file under a directory named `sqlite:`.
+        if ["sqlite:", "postgres:", "postgresql:"].contains(where: url.hasPrefix) {
+            throw InvalidURL(description: "DATABASE_URL \(url.prefix { $0 != ":" }): needs two slashes; use postgres://… or sqlite://path")
+        }
         return DatabaseConfiguration(location: .sqliteFile(path: url))
     }
 

@@ -109,6 +109,7 @@ struct DatabaseTests {
     @Test func rejectsBadURLsClearly() {
         #expect(throws: DatabaseConfiguration.InvalidURL.self) { try DatabaseConfiguration.parse("mysql://x/y") }
         #expect(throws: DatabaseConfiguration.InvalidURL.self) { try DatabaseConfiguration.parse("postgres://host-only") }
+        #expect(throws: DatabaseConfiguration.InvalidURL.self) { try DatabaseConfiguration.parse("sqlite:/tmp/one-slash.sqlite") }
     }
 
     @Test func timestampsCarryTheShanghaiOffset() {
