@@ -92,7 +92,7 @@ let package = Package(
         ),
         .target(
             name: "Supervision",
-            dependencies: ["Storage", "FHIR", "Registry"],
+            dependencies: ["Storage", "FHIR", "Registry", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: swiftSettings
         ),
         .target(

@@ -51,7 +51,6 @@ struct AccessRoutes {
     }
 
     func audit(_ context: Context, action: String, entity: String, outcome: String = "allowed", reason: String = "", actor: Principal? = nil) async throws {
-        let who = actor ?? context.principal
         try await access.audit.append([AuditRecord(by: actor ?? context.principal, action: action, entity: entity, source: context.clientAddress, outcome: outcome, reason: reason)])
     }
 
@@ -372,6 +371,10 @@ struct AccessRoutes {
         if principal.role == .commissionManager { body += "<li><a href=\"/surveillance/incidents\">应急指挥</a></li>" }
         if principal.role == .hospitalClinician || principal.role == .chcManager { body += "<li><a href=\"/surveillance/resources\">应急资源填报</a></li>" }
         if [.chcStaff, .chcManager, .hospitalClinician].contains(principal.role) { body += "<li><a href=\"/surveillance/streams\">传染病监测数据报告</a></li>" }
+        if principal.role == .healthInspector || principal.role == .commissionManager {
+            body += "<li><a href=\"/supervision/cases\">监督执法案件</a></li><li><a href=\"/supervision/credit\">信用分级分类监管</a></li><li><a href=\"/supervision/inspections\">监督检查计划</a></li>"
+        }
+        if [.chcStaff, .chcManager, .healthInspector].contains(principal.role) { body += "<li><a href=\"/report\">网格巡查报告</a></li>" }
         body += "<li><a href=\"/fhir/r4/metadata\">FHIR 接口能力声明</a></li></ul>"
         body += """
         <form method="post" action="/logout"><input type="hidden" name="csrf" value="\(HTML.escape(csrf))"><button type="submit">退出登录</button></form>

@@ -38,13 +38,14 @@ enum HomePage {
 }
 
 /// The static files under `/static/` (`Sources/App/Static`): Chart.js and qrcode.js, and our scripts that draw a
-/// page's charts and QR codes.
+/// page's charts and QR codes and upload a case's evidence.
 /// Only the files named here are served; they hold no personal data, so no sign-in is needed.
 enum StaticFiles {
     static let files: [String: (data: Data, type: String)] = {
         var files: [String: (Data, String)] = [:]
         for (name, type) in [("chart.min.js", "text/javascript; charset=utf-8"), ("weijian-charts.js", "text/javascript; charset=utf-8"),
-                                   ("qrcode.js", "text/javascript; charset=utf-8"), ("weijian-qr.js", "text/javascript; charset=utf-8")] {
+                                   ("qrcode.js", "text/javascript; charset=utf-8"), ("weijian-qr.js", "text/javascript; charset=utf-8"),
+                                   ("weijian-evidence.js", "text/javascript; charset=utf-8")] {
             let parts = name.split(separator: ".", maxSplits: 1).map(String.init)
             if let url = Bundle.module.url(forResource: parts[0], withExtension: parts.count > 1 ? parts[1] : nil, subdirectory: "Static"),
                let data = try? Data(contentsOf: url) {

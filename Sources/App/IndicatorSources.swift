@@ -174,7 +174,7 @@ struct DataQualityIndicators: IndicatorSource {
         var total = (cards: 0, late: 0, reviewed: 0, amended: 0)
         for quality in try await surveillance.reporterQuality(district: district, from: String(day.prefix(4)) + "-01-01") {
             total = (total.cards + quality.cards, total.late + quality.late, total.reviewed + quality.reviewed, total.amended + quality.amended)
-            guard let reporter = quality.reporter, let organization = try await organization(of: reporter) else { continue }
+            guard let reporter = quality.reporter, let organization = try await Self.organization(of: reporter, store: store) else { continue }
             let sum = byOrganization[organization, default: (0, 0, 0, 0)]
             byOrganization[organization] = (sum.cards + quality.cards, sum.late + quality.late, sum.reviewed + quality.reviewed, sum.amended + quality.amended)
         }
@@ -188,7 +188,7 @@ struct DataQualityIndicators: IndicatorSource {
     }
 
     /// The organization of a practitioner's first role in the directory.
-    func organization(of practitioner: String) async throws -> String? {
+    static func organization(of practitioner: String, store: FHIRStore) async throws -> String? {
         guard FHIRID.isValid(practitioner) else { return nil }
         var search = try SearchRequest(type: "PractitionerRole", query: [("practitioner", "Practitioner/\(practitioner)")], definitions: store.definitions, strict: true)
         search.count = 1

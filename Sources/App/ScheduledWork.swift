@@ -10,7 +10,8 @@ import Supervision
 import Surveillance
 
 /// The hourly runs and reminders to residents (提醒): every hour the chronic programmes put due follow-ups and
-/// checks in the outbox and the early-warning detectors run over each district's case reports; every `notificationSeconds` the dispatcher sends what waits, looking up each resident's mobile
+/// checks in the outbox, the early-warning detectors run over each district's case reports and the non-site
+/// enforcement rules open their cases; every `notificationSeconds` the dispatcher sends what waits, looking up each resident's mobile
 /// number in their record at that moment. Logs carry counts only.
 struct ScheduledWork: Service {
     let chronic: ChronicService
@@ -19,6 +20,7 @@ struct ScheduledWork: Service {
     let indicators: IndicatorService
     let registry: RegistryService
     let waste: MedicalWaste
+    let enforcement: EnforcementRules
     let interval: Int
     let hourlyJobs: Bool
     let logger: Logger
@@ -29,6 +31,7 @@ struct ScheduledWork: Service {
         indicators = IndicatorService.platform(platform)
         registry = RegistryService(database: platform.database, fhir: platform.fhir)
         waste = MedicalWaste(database: platform.database)
+        enforcement = EnforcementRules(platform: platform)
         dispatcher = NotificationDispatcher(database: platform.database, sender: sender, address: ResidentAddressBook(store: platform.fhir).mobile, webhook: webhook)
         self.interval = max(1, interval)
         self.hourlyJobs = hourlyJobs
@@ -46,9 +49,13 @@ struct ScheduledWork: Service {
                         var values = 0
                         for district in try await registry.districtsWithResidents() { values += try await indicators.recompute(district: district) }
                         let overdue = try await waste.checkOverdue()
+                        // After the waste check, so that its new alerts become cases in the same run.
+                        var cases = 0
+                        for district in try await registry.districtsWithResidents() { cases += try await enforcement.run(district: district).count }
                         lastReminders = ContinuousClock.now
                         logger.info("hourly run", metadata: ["chronic reminders considered": "\(considered)", "new signals": "\(signals)", "indicator values": "\(values)",
-                                                             "medical waste overdue alerts": "\(overdue)"])
+                                                             "medical waste overdue alerts": "\(overdue)",
+                                                             "supervision cases opened": "\(cases)"])
                     }
                     let report = try await dispatcher.run()
                     if !report.isEmpty {

@@ -120,7 +120,7 @@ struct SupervisionRoutes {
         }
         licenceAPI.get("out-of-scope") { _, context -> [ScopeViolation] in
             let principal = try context.require(Self.overseers)
-            return try await outOfScope(district: try Pages.district(of: principal, asked: nil))
+            return try await Self.outOfScope(district: try Pages.district(of: principal, asked: nil), referral: referral, licences: licences)
         }
         router.get("supervision/water") { _, context in try await waterSitesPage(context) }
         router.get("water/:id") { _, context in try await publicWaterPage(context) }
@@ -128,7 +128,7 @@ struct SupervisionRoutes {
 
     /// Named practitioners' sessions at the district's hospitals from 30 days ago to 14 days ahead, checked against
     /// their licences.
-    func outOfScope(district: String, today: String = CalendarDay.today()) async throws -> [ScopeViolation] {
+    static func outOfScope(district: String, referral: ReferralService, licences: Licences, today: String = CalendarDay.today()) async throws -> [ScopeViolation] {
         var practice: [(practitioner: String, organization: String, department: String, day: String)] = []
         for institution in Catalog.institutions where institution.district == district && ReferralService.hospitalTypes.contains(institution.type) {
             for schedule in try await referral.schedules(organization: institution.id, from: CalendarDay.shift(today, days: -30), days: 44) {

@@ -48,6 +48,7 @@ public enum WeijianServer {
         PlanTaskRoutes(access: access, tasks: PlanTaskService(database: platform.database)).register(on: router)
         SupervisionRoutes(access: access, waste: MedicalWaste(database: platform.database), water: DrinkingWater(database: platform.database),
                           licences: Licences(database: platform.database), referral: ReferralService(store: platform.fhir)).register(on: router)
+        EnforcementRoutes(access: access, rules: EnforcementRules(platform: platform)).register(on: router)
         IndicatorRoutes(access: access, indicators: IndicatorService.platform(platform), registry: RegistryService(database: platform.database, fhir: platform.fhir),
                         surveillance: SurveillanceService(store: platform.fhir)).register(on: router)
         ServiceCircleRoutes(access: access, registry: RegistryService(database: platform.database, fhir: platform.fhir),

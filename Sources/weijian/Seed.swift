@@ -1,12 +1,9 @@
 import Access
 import App
-import Contracting
 import ArgumentParser
 import Foundation
 import Indicators
-import Referral
 import Registry
-import Surveillance
 
 struct Seed: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Load the registries and a deterministic synthetic demo district.")
@@ -26,21 +23,10 @@ struct Seed: AsyncParsableCommand {
             }
             let seconds = Date().timeIntervalSince(started)
             print("seeded district \(district): \(report.residents) residents, \(report.resources) resources in \(String(format: "%.1f", seconds)) s")
-            let contractsStarted = Date()
-            let contracts = try await ContractingService(store: platform.fhir).seedDemo(district: district)
-            print("family-doctor contracts: \(contracts) in \(String(format: "%.1f", Date().timeIntervalSince(contractsStarted))) s")
-            let cards = try await SurveillanceService(store: platform.fhir).seedDemo(district: district)
-            print("infectious disease case reports: \(cards)")
-            let doses = try await SurveillanceService(store: platform.fhir).seedDemoVaccinations(district: district)
-            print("childhood vaccinations: \(doses) doses")
             try await platform.audit.append([AuditRecord.byOperator("seed", action: "seed", entity: "demo district \(district)",
                                                                   reason: "\(report.residents) synthetic residents, \(report.resources) resources")])
-            let schedules = try await ReferralService(store: platform.fhir).seedDemo(district: district)
-            print("demo schedules (号源): \(schedules)")
-            print("demo emergency resources: \(try await DemoResources.seed(platform: platform, district: district)) rows")
+            try await DemoDistrict.seedServices(platform: platform, district: district) { print($0) }
             print("indicator values: \(try await IndicatorService.platform(platform).recompute(district: district))")
-            let made = try await DemoAccounts.create(platform: platform, district: district)
-            if !made.isEmpty { print("demo accounts (password \(DemoAccounts.password)): \(made.map(\.username).joined(separator: ", "))") }
         } catch {
             await platform.shutdown()
             throw fail("\(error)")

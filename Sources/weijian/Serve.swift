@@ -1,13 +1,10 @@
 import Access
 import App
-import Contracting
 import ArgumentParser
 import Foundation
 import Hummingbird
 import Logging
-import Referral
 import Registry
-import Surveillance
 
 struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Run the HTTP server (FHIR R4 at /fhir/r4, health and metrics).")
@@ -46,18 +43,7 @@ struct Serve: AsyncParsableCommand {
                     "district": "\(demoDistrict)", "residents": "\(report.residents)", "resources": "\(report.resources)",
                     "seconds": "\(String(format: "%.1f", Date().timeIntervalSince(started)))",
                 ])
-                let contracts = try await ContractingService(store: platform.fhir).seedDemo(district: demoDistrict)
-                logger.info("demo family-doctor contracts", metadata: ["contracts": "\(contracts)"])
-                let cards = try await SurveillanceService(store: platform.fhir).seedDemo(district: demoDistrict)
-                logger.info("demo infectious disease case reports", metadata: ["cards": "\(cards)"])
-                let doses = try await SurveillanceService(store: platform.fhir).seedDemoVaccinations(district: demoDistrict)
-                logger.info("demo childhood vaccinations", metadata: ["doses": "\(doses)"])
-                let schedules = try await ReferralService(store: platform.fhir).seedDemo(district: demoDistrict)
-                logger.info("demo schedules", metadata: ["schedules": "\(schedules)"])
-                let resources = try await DemoResources.seed(platform: platform, district: demoDistrict)
-                logger.info("demo emergency resources", metadata: ["rows": "\(resources)"])
-                let made = try await DemoAccounts.create(platform: platform, district: demoDistrict, bcryptCost: configuration.bcryptCost)
-                logger.info("demo accounts (password \(DemoAccounts.password)): \(made.map(\.username).joined(separator: ", "))")
+                try await DemoDistrict.seedServices(platform: platform, district: demoDistrict, bcryptCost: configuration.bcryptCost) { logger.info("demo \($0)") }
             }
         }
         let application = try await WeijianServer.application(platform: platform, configuration: configuration, logger: logger)
