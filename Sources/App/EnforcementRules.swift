@@ -71,6 +71,46 @@ struct EnforcementRules: Sendable {
             hits.append(RuleHit(rule: "water-unqualified", key: "water-unqualified:\(site.id):\(test.sampledAt)", institution: nil, subject: site.name, subdistrict: site.subdistrict,
                                 detail: "\(site.address) \(test.sampledAt.prefix(10)) 采样不合格：\(failed.joined(separator: "、"))"))
         }
+        hits += try await overDose(district: district, today: today)
+        return hits
+    }
+
+    /// Prescriptions (MedicationRequest) authored in the last 30 days whose daily dose exceeds their drug's
+    /// maximum (`Drugs`), by prescribers of the district's institutions (the requester's PractitionerRole, or the
+    /// requesting Organization). Cancelled, draft and entered-in-error ones are left out.
+    func overDose(district: String, today: String) async throws -> [RuleHit] {
+        var hits: [RuleHit] = []
+        var organizations: [String: String?] = [:]
+        var search = try SearchRequest(type: "MedicationRequest", query: [("authoredon", "ge\(CalendarDay.shift(today, days: -30))")], definitions: store.definitions, strict: true)
+        search.count = 500
+        search.wantsTotal = false
+        while true {
+            let page = try await store.search(search)
+            for match in page.matches {
+                guard let request = try? JSONValue.parse(Data(match.content.utf8)), !["cancelled", "draft", "entered-in-error"].contains(request["status"]?.stringValue ?? ""),
+                      let drug = Drugs.drug(of: request), let daily = Drugs.dailyMilligrams(of: request), daily > drug.maximumDailyMilligrams,
+                      let requester = request["requester"]?["reference"]?.stringValue else { continue }
+                var organization: String?
+                if requester.hasPrefix("Organization/") {
+                    organization = String(requester.dropFirst("Organization/".count))
+                } else if requester.hasPrefix("Practitioner/") {
+                    let practitioner = String(requester.dropFirst("Practitioner/".count))
+                    if let known = organizations[practitioner] {
+                        organization = known
+                    } else {
+                        organization = try await DataQualityIndicators.organization(of: practitioner, store: store)
+                        organizations[practitioner] = organization
+                    }
+                }
+                guard let organization, Catalog.institutions.contains(where: { $0.id == organization && $0.district == district }) else { continue }
+                let amount = daily.rounded() == daily ? String(Int(daily)) : String(format: "%.1f", daily)
+                hits.append(RuleHit(rule: "over-dose", key: "over-dose:\(match.id)", institution: organization, subject: Self.name(of: organization),
+                                    detail: "处方 MedicationRequest/\(match.id)（\(request["authoredOn"]?.stringValue?.prefix(10) ?? "")，\(requester)）\(drug.name)每日 \(amount) mg，"
+                                        + "超过说明书成人最大日剂量 \(Int(drug.maximumDailyMilligrams)) mg"))
+            }
+            guard page.hasMore else { break }
+            search.offset += search.count
+        }
         return hits
     }
 

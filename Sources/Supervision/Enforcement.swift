@@ -156,6 +156,7 @@ public struct Enforcement: Sendable {
         "licence-expired": ("医疗机构执业许可证过期", "《医疗机构管理条例》：医疗机构执业许可证须按期校验"),
         "waste-alert": ("医疗废物交接异常", "《医疗废物管理条例》：转移联单、重量一致，暂时贮存不超过 2 天"),
         "water-unqualified": ("生活饮用水检测不合格", "GB 5749-2022《生活饮用水卫生标准》"),
+        "over-dose": ("处方超剂量", "《处方管理办法》：药品用法用量应当按照药品说明书规定的常规用法用量使用，特殊情况需要超剂量使用时，应当注明原因并再次签名"),
     ]
     /// The kinds of report: 非法行医 and 投诉 (against an institution of the catalogue).
     public static let reportKinds = ["unlicensed-practice": "非法行医", "complaint": "投诉"]

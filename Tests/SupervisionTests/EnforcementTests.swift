@@ -105,14 +105,24 @@ import WeijianTesting
                                                                    start: "08:00", end: "09:00", slotMinutes: 30), actor: "test")
             }
 
+            // over-dose: metformin 1,000 mg three times a day (3,000 mg > 2,550) by the CHC's doctor; 500 mg three
+            // times a day (within); a cancelled one over the limit; one over the limit from another district's hospital.
+            let minhang = try #require(Catalog.institutions.first { $0.district == "310112" && $0.type == "hospital" })
+            for (id, milligrams, status, requester) in [("mr-over", 1000, "active", "Practitioner/dr-e"), ("mr-fine", 500, "active", "Practitioner/dr-e"),
+                                                        ("mr-cancelled", 1000, "cancelled", "Practitioner/dr-e"), ("mr-minhang", 1000, "active", "Organization/\(minhang.id)")] {
+                _ = try await platform.fhir.update(try JSONValue.parse(Data(Self.prescription(id: id, milligrams: milligrams, status: status, requester: requester).utf8)),
+                                                   type: "MedicationRequest", id: id)
+            }
+
             // One run: one case for each finding.
             var (status, body) = try await inspector.call(.post, "/api/v1/supervision/rules/run")
             #expect(status == .ok, "\(String(buffer: body))")
-            #expect(try Self.decode(Opened.self, body).opened.count == 6, "\(String(buffer: body))")
+            #expect(try Self.decode(Opened.self, body).opened.count == 7, "\(String(buffer: body))")
             (status, body) = try await inspector.call(.get, "/api/v1/supervision/cases")
             let cases = try Self.decode([Case].self, body)
             let byRule = Dictionary(grouping: cases, by: { $0.rule ?? "" })
-            #expect(Set(byRule.keys) == ["late-report", "waste-alert", "water-unqualified", "licence-expired", "practice-without-licence", "practice-outside-scope"], "\(byRule.keys)")
+            #expect(Set(byRule.keys) == ["late-report", "waste-alert", "water-unqualified", "licence-expired", "practice-without-licence", "practice-outside-scope", "over-dose"],
+                    "\(byRule.keys)")
             #expect(byRule.values.allSatisfy { $0.count == 1 } && cases.allSatisfy { $0.source == "rule" && $0.status == "open" })
             #expect(byRule["late-report"]?.first?.institution == chc.id)
             #expect(byRule["waste-alert"]?.first?.institution == other.id)
@@ -120,6 +130,8 @@ import WeijianTesting
             #expect(byRule["licence-expired"]?.first?.institution == hospital.id && byRule["licence-expired"]?.first?.detail.contains("PDY-E1") == true)
             #expect(byRule["practice-without-licence"]?.first?.detail.contains("dr-n 在 neurology 出诊 2 次") == true, "\(byRule["practice-without-licence"] ?? [])")
             #expect(byRule["practice-outside-scope"]?.first?.detail.contains("dr-k 在 general-surgery") == true)
+            #expect(byRule["over-dose"]?.first.map { $0.institution == chc.id && $0.detail.contains("mr-over") && $0.detail.contains("每日 3000 mg") } == true,
+                    "\(byRule["over-dose"] ?? [])")
             // No patient data in the cases: the late card's case names the card, not the person.
             #expect(!cases.contains { $0.detail.contains("病例") || $0.subject.contains("病例") })
 
@@ -137,6 +149,38 @@ import WeijianTesting
                 #expect(status == .forbidden, "\(path)")
             }
         }
+    }
+
+    static func prescription(id: String, milligrams: Int, status: String, requester: String, timing: String = #"{"repeat":{"frequency":3,"period":1,"periodUnit":"d"}}"#) -> String {
+        """
+        {"resourceType":"MedicationRequest","id":"\(id)","status":"\(status)","intent":"order","subject":{"reference":"Patient/e1"},"authoredOn":"\(CalendarDay.today())",
+         "medicationCodeableConcept":{"coding":[{"system":"\(Drugs.atcSystem)","code":"A10BA02","display":"二甲双胍"}]},"requester":{"reference":"\(requester)"},
+         "dosageInstruction":[{"timing":\(timing),"doseAndRate":[{"doseQuantity":{"value":\(milligrams),"unit":"mg","system":"http://unitsofmeasure.org","code":"mg"}}]}]}
+        """
+    }
+
+    @Test func aPrescriptionsDailyDoseIsAddedUpOrNotGuessed() throws {
+        func daily(_ dosage: String, code: String = "A10BA02") throws -> Double? {
+            let request = try JSONValue.parse(Data(#"{"resourceType":"MedicationRequest","medicationCodeableConcept":{"coding":[{"system":"\#(Drugs.atcSystem)","code":"\#(code)"}]},"dosageInstruction":\#(dosage)}"#.utf8))
+            #expect(Drugs.drug(of: request)?.atc == code)
+            return Drugs.dailyMilligrams(of: request)
+        }
+        func dose(_ value: Double, _ unit: String, _ timing: String) -> String {
+            #"{"timing":{"repeat":\#(timing)},"doseAndRate":[{"doseQuantity":{"value":\#(value),"code":"\#(unit)"}}]}"#
+        }
+        // 1,000 mg three times a day; 1 g every 4 hours; 5 mg twice in two instructions; 70 mg a week.
+        #expect(try daily("[\(dose(1000, "mg", #"{"frequency":3,"period":1,"periodUnit":"d"}"#))]") == 3000)
+        #expect(try daily("[\(dose(1, "g", #"{"frequency":1,"period":4,"periodUnit":"h"}"#))]", code: "N02BE01") == 6000)
+        #expect(try daily("[\(dose(5, "mg", #"{"periodUnit":"d"}"#)),\(dose(5, "mg", #"{"frequency":1,"period":1,"periodUnit":"d"}"#))]", code: "C08CA01") == 10)
+        #expect(try daily("[\(dose(70, "mg", #"{"frequency":1,"period":1,"periodUnit":"wk"}"#))]", code: "C10AA05") == 10)
+        // Too little to tell: a tablet count, no timing, a month: nil, never a guess.
+        #expect(try daily("[\(dose(2, "片", #"{"frequency":3,"period":1,"periodUnit":"d"}"#))]") == nil)
+        #expect(try daily(#"[{"doseAndRate":[{"doseQuantity":{"value":500,"code":"mg"}}]}]"#) == nil)
+        #expect(try daily("[\(dose(500, "mg", #"{"frequency":1,"period":1,"periodUnit":"mo"}"#))]") == nil)
+        #expect(try daily("[]") == nil)
+        // A drug outside the catalogue, or coded in another system: no drug.
+        let other = try JSONValue.parse(Data(#"{"medicationCodeableConcept":{"coding":[{"system":"urn:local","code":"A10BA02"}]}}"#.utf8))
+        #expect(Drugs.drug(of: other) == nil)
     }
 
     @Test func aCaseGoesThroughItsStepsInOrderWithEvidence() async throws {
