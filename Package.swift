@@ -96,9 +96,14 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "Collaboration",
+            dependencies: ["Storage", "FHIR", "Registry"],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "App",
             dependencies: [
-                "Storage", "FHIR", "Registry", "Access", "Messaging", "Contracting", "ChronicCare", "Surveillance", "Referral", "Indicators", "Supervision",
+                "Storage", "FHIR", "Registry", "Access", "Messaging", "Contracting", "ChronicCare", "Surveillance", "Referral", "Indicators", "Supervision", "Collaboration",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdAuth", package: "hummingbird-auth"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -125,6 +130,11 @@ let package = Package(
         .testTarget(
             name: "SupervisionTests",
             dependencies: ["Supervision", "Referral", "Access", "FHIR", "Storage", "App", "Registry", "WeijianTesting", .product(name: "HummingbirdTesting", package: "hummingbird")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "CollaborationTests",
+            dependencies: ["Collaboration", "Access", "FHIR", "Storage", "App", "Registry", "WeijianTesting", .product(name: "HummingbirdTesting", package: "hummingbird")],
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "MessagingTests", dependencies: ["Messaging", "Storage", "WeijianTesting"], swiftSettings: swiftSettings),

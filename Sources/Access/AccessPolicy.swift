@@ -54,8 +54,10 @@ public struct AccessPolicy: Sendable {
         if PatientCompartment.directoryTypes.contains(type) {
             if !write { return principal.role != .resident || ["Organization", "Location", "Practitioner", "PractitionerRole", "Schedule", "Slot"].contains(type) }
             switch principal.role {
-            case .systemAdministrator: return ["Organization", "Location", "Practitioner", "PractitionerRole", "Measure"].contains(type)
-            case .chcManager, .chcStaff, .hospitalClinician, .systemClient: return type == "Schedule" || type == "Slot"
+            case .systemAdministrator: return ["Organization", "Location", "Practitioner", "PractitionerRole", "Measure", "Endpoint"].contains(type)
+            // A hospital's PACS registers its DICOMweb Endpoint (影像云).
+            case .systemClient: return type == "Schedule" || type == "Slot" || type == "Endpoint"
+            case .chcManager, .chcStaff, .hospitalClinician: return type == "Schedule" || type == "Slot"
             case .commissionManager: return type == "Measure"
             default: return false
             }
@@ -67,7 +69,7 @@ public struct AccessPolicy: Sendable {
             return true
         case .cdcEpidemiologist:
             return Self.caseDataTypes.contains(type) && !write
-        case .commissionManager, .healthInspector, .systemAdministrator, .securityAdministrator, .auditAdministrator:
+        case .commissionManager, .healthInspector, .emergencyDispatcher, .systemAdministrator, .securityAdministrator, .auditAdministrator:
             return false
         }
     }

@@ -48,6 +48,7 @@ public struct FHIRGuard: Sendable {
         case .familyDoctor, .chcStaff, .chcManager, .hospitalClinician: "treatment"
         case .cdcEpidemiologist: "public-health"
         case .commissionManager, .healthInspector: "management"
+        case .emergencyDispatcher: "emergency"
         case .systemClient: "system"
         case .auditAdministrator: "audit"
         case .systemAdministrator, .securityAdministrator: "operations"

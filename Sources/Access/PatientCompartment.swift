@@ -3,7 +3,7 @@ public import FHIR
 /// Which records are personal health data, and whose: the patient a resource belongs to.
 public enum PatientCompartment {
     /// Types that describe institutions, staff or definitions rather than a person's health: no access log, readable by staff.
-    public static let directoryTypes: Set<String> = ["Organization", "Location", "Practitioner", "PractitionerRole", "Schedule", "Slot", "Measure"]
+    public static let directoryTypes: Set<String> = ["Organization", "Location", "Practitioner", "PractitionerRole", "Schedule", "Slot", "Measure", "Endpoint"]
 
     /// Whether resources of `type` are personal health data.
     public static func isPersonal(_ type: String) -> Bool {

@@ -17,6 +17,8 @@ public enum Role: String, Sendable, Codable, CaseIterable {
     case commissionManager = "commission_manager"
     /// 卫生监督员: institutions and aggregates, no personal records.
     case healthInspector = "health_inspector"
+    /// 急救调度员 (120): emergency calls, ambulances and their journeys in their district; no health records.
+    case emergencyDispatcher = "emergency_dispatcher"
     /// 系统管理员: accounts and configuration; no personal data, no audit log.
     case systemAdministrator = "system_admin"
     /// 安全管理员: lockouts, keys, break-glass review; no personal data, no audit log.
@@ -37,6 +39,7 @@ public enum Role: String, Sendable, Codable, CaseIterable {
         case .cdcEpidemiologist: "疾控中心流调人员"
         case .commissionManager: "卫健委管理人员"
         case .healthInspector: "卫生监督员"
+        case .emergencyDispatcher: "急救调度员"
         case .systemAdministrator: "系统管理员"
         case .securityAdministrator: "安全管理员"
         case .auditAdministrator: "审计管理员"
@@ -67,7 +70,7 @@ public enum Role: String, Sendable, Codable, CaseIterable {
 
     /// Whether the role needs a district (GB/T 2260 code) on its account.
     public var needsDistrict: Bool {
-        self == .cdcEpidemiologist || self == .commissionManager || self == .healthInspector
+        self == .cdcEpidemiologist || self == .commissionManager || self == .healthInspector || self == .emergencyDispatcher
     }
 
     /// Roles with any sight of identified personal health data.

@@ -49,7 +49,7 @@ SUPPORTED = [
     "Patient", "Practitioner", "PractitionerRole", "Organization", "Location", "Encounter", "Condition",
     "Observation", "DiagnosticReport", "MedicationRequest", "Immunization", "ServiceRequest", "Task",
     "Appointment", "Slot", "Schedule", "EpisodeOfCare", "CareTeam", "CarePlan", "Measure", "MeasureReport",
-    "Communication", "AuditEvent", "Procedure", "RiskAssessment",
+    "Communication", "AuditEvent", "Procedure", "RiskAssessment", "ClinicalImpression", "ImagingStudy", "Endpoint",
 ]
 # Resources described in structures.json only (validation of incoming Bundles, outgoing outcomes).
 STRUCTURE_ONLY = ["Bundle", "OperationOutcome"]

@@ -131,7 +131,7 @@ public final class FHIRDefinitions: Sendable {
         "Patient", "Practitioner", "PractitionerRole", "Organization", "Location", "Encounter", "Condition",
         "Observation", "DiagnosticReport", "MedicationRequest", "Immunization", "ServiceRequest", "Task",
         "Appointment", "Slot", "Schedule", "EpisodeOfCare", "CareTeam", "CarePlan", "Measure", "MeasureReport",
-        "Communication", "AuditEvent", "Procedure", "RiskAssessment",
+        "Communication", "AuditEvent", "Procedure", "RiskAssessment", "ClinicalImpression", "ImagingStudy", "Endpoint",
     ]
 
     /// Loads the definitions shipped with the FHIR target.
