@@ -22,8 +22,15 @@ struct AccessRoutes {
     static let loginCSRFCookie = "weijian_login_csrf"
     static let sessionLifetime: Duration = .seconds(8 * 3600)
 
-    /// Parses an `application/x-www-form-urlencoded` body.
+    /// Parses an `application/x-www-form-urlencoded` body (the last value of a repeated name).
     static func form(_ request: Request, limit: Int = 64 * 1024) async throws -> [String: String] {
+        var fields: [String: String] = [:]
+        for (name, value) in try await formValues(request, limit: limit) { fields[name] = value }
+        return fields
+    }
+
+    /// Every name and value of an `application/x-www-form-urlencoded` body, in order (checkboxes repeat a name).
+    static func formValues(_ request: Request, limit: Int = 64 * 1024) async throws -> [(String, String)] {
         var request = request
         let buffer: ByteBuffer
         do {
@@ -31,9 +38,7 @@ struct AccessRoutes {
         } catch is NIOTooManyBytesError {
             throw HTTPError(.contentTooLarge, message: "表单过大")
         }
-        var fields: [String: String] = [:]
-        for (name, value) in FHIRService.parseQuery(String(buffer: buffer)) { fields[name] = value }
-        return fields
+        return FHIRService.parseQuery(String(buffer: buffer))
     }
 
     static func randomToken() -> String {
@@ -247,7 +252,7 @@ struct AccessRoutes {
         let outcome = try await access.accounts.login(username: username, password: fields["password"] ?? "")
         switch outcome {
         case .success(let account):
-            context.sessions.setSession(WebSession(account: account.id, csrf: Self.randomToken()), expiresIn: Self.sessionLifetime)
+            context.sessions.createSession(WebSession(account: account.id, csrf: Self.randomToken()), expiresIn: Self.sessionLifetime)
             try await audit(context, action: "login", entity: "account/\(account.id)", actor: account.principal)
             let expired = Cookie(name: Self.loginCSRFCookie, value: "", maxAge: 0, path: "/login", secure: access.secureCookies, httpOnly: true, sameSite: .strict)
             return HTML.redirect(account.role == .resident ? "/me/access-log" : "/me", headers: [.setCookie: expired.description])
@@ -375,6 +380,10 @@ struct AccessRoutes {
             body += "<li><a href=\"/supervision/cases\">监督执法案件</a></li><li><a href=\"/supervision/credit\">信用分级分类监管</a></li><li><a href=\"/supervision/inspections\">监督检查计划</a></li>"
         }
         if [.chcStaff, .chcManager, .healthInspector].contains(principal.role) { body += "<li><a href=\"/report\">网格巡查报告</a></li>" }
+        if principal.role == .familyDoctor || principal.role == .hospitalClinician { body += "<li><a href=\"/consultations\">会诊</a></li>" }
+        if principal.role == .hospitalClinician { body += "<li><a href=\"/emergency/notices\">院前预警</a></li><li><a href=\"/critical-care\">急危重症救治中心</a></li>" }
+        if principal.role == .commissionManager { body += "<li><a href=\"/critical-care\">急危重症救治中心质控</a></li>" }
+        if principal.role == .emergencyDispatcher { body += "<li><a href=\"/emergency/dispatch\">急救调度</a></li>" }
         body += "<li><a href=\"/fhir/r4/metadata\">FHIR 接口能力声明</a></li></ul>"
         body += """
         <form method="post" action="/logout"><input type="hidden" name="csrf" value="\(HTML.escape(csrf))"><button type="submit">退出登录</button></form>

@@ -22,7 +22,7 @@ struct CollaborationRoutes {
     let access: AccessServices
     let consultations: Consultations
     let critical: CriticalCare
-    let emergency: Emergency
+    let emergency: Prehospital
     let registry: RegistryService
 
     struct ScheduleForm: Decodable { var scheduledAt: String; var participants: [ConsultationParticipant] }

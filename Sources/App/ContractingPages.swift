@@ -1,4 +1,5 @@
 import Access
+import Collaboration
 import Contracting
 import FHIR
 import Foundation
@@ -273,6 +274,8 @@ extension ContractingRoutes {
             let task = try JSONValue.parse(Data(match.content.utf8))
             feedback.append((task["for"]?["reference"]?.stringValue.map { String($0.dropFirst("Patient/".count)) } ?? "", Self.summary(task)))
         }
+        // Consultation conclusions not yet read (会诊意见).
+        let conclusions = try await Consultations(store: contracting.store).list(requestedBy: principal.subject).filter { $0.status == "completed" && $0.acknowledgedAt == nil }
         let unsigned = try await contracting.unsignedKeyResidents(organization: principal.institution ?? "", limit: 10)
         let unsignedRecords = try await names("Patient", unsigned.residents.map(\.patient))
 
@@ -286,6 +289,8 @@ extension ContractingRoutes {
         body += results.prefix(20).map { "<li>\(link($0.0)) \(HTML.escape($0.1)) <span class=\"muted\">\(HTML.escape($0.2))</span></li>" }.joined()
         body += "</ul><h3>转诊反馈（近14天）\(feedback.count)</h3><ul class=\"plain\" id=\"feedback\">"
         body += feedback.map { "<li>\(link($0.0)) \(HTML.escape($0.1))</li>" }.joined()
+        body += "</ul><h3>会诊意见（未阅）\(conclusions.count)</h3><ul class=\"plain\" id=\"conclusions\">"
+        body += conclusions.prefix(20).map { "<li><a href=\"/consultations/\(HTML.escape($0.id))\">\(Consultations.kinds[$0.kind] ?? $0.kind)</a> \(HTML.escape(String(($0.conclusion ?? "").prefix(40))))</li>" }.joined()
         body += "</ul><h3>辖区未签约重点人群 \(unsigned.total)</h3><ul class=\"plain\" id=\"unsigned\">"
         body += unsigned.residents.map { entry in
             "<li>\(HTML.escape(Pages.maskedName(Pages.displayName(unsignedRecords[entry.patient])))) " + entry.groups.map { "<span class=\"tag\">\(HTML.escape($0.label))</span>" }.joined() + "</li>"
@@ -327,7 +332,7 @@ extension ContractingRoutes {
         var events: [(String, String, String)] = []
         let kinds: [(String, String, String)] = [("Encounter", "subject", "就诊"), ("Condition", "subject", "诊断"), ("Observation", "subject", "检查检验"),
                                                  ("DiagnosticReport", "subject", "报告"), ("MedicationRequest", "subject", "用药"), ("Immunization", "patient", "接种"),
-                                                 ("EpisodeOfCare", "patient", "签约")]
+                                                 ("EpisodeOfCare", "patient", "签约"), ("ClinicalImpression", "subject", "会诊"), ("ImagingStudy", "subject", "影像")]
         for (type, parameter, label) in kinds {
             var search = try SearchRequest(type: type, query: [(parameter, "Patient/\(patient)"), ("_sort", "-_lastUpdated")], definitions: contracting.store.definitions, strict: true)
             search.count = 100
@@ -358,6 +363,9 @@ extension ContractingRoutes {
         for component in resource["component"]?.arrayValue ?? [] {
             if let value = component["valueQuantity"]?["value"] { text += " \(value.serialized())" }
         }
+        // A consultation's conclusion (ClinicalImpression.summary); an imaging study's description.
+        if let summary = resource["summary"]?.stringValue { text += "：\(summary)" }
+        if text.isEmpty, let description = resource["description"]?.stringValue { text = description }
         if let status = resource["status"]?.stringValue, resource["resourceType"]?.stringValue == "EpisodeOfCare" || resource["resourceType"]?.stringValue == "Task" {
             text += "（\(status)）"
         }
@@ -365,7 +373,7 @@ extension ContractingRoutes {
     }
 
     static func date(_ resource: JSONValue) -> String? {
-        for key in ["effectiveDateTime", "issued", "onsetDateTime", "recordedDate", "authoredOn", "occurrenceDateTime"] {
+        for key in ["effectiveDateTime", "issued", "onsetDateTime", "recordedDate", "authoredOn", "occurrenceDateTime", "date", "started"] {
             if let text = resource[key]?.stringValue { return text }
         }
         return resource["period"]?["start"]?.stringValue ?? resource["effectivePeriod"]?["start"]?.stringValue ?? resource["meta"]?["lastUpdated"]?.stringValue

@@ -36,6 +36,7 @@ public enum DemoAccounts {
             NewAccount(username: "cdc", displayName: "疾控流调员", role: .cdcEpidemiologist, password: password, district: district),
             NewAccount(username: "manager", displayName: "卫健委管理员", role: .commissionManager, password: password, district: district),
             NewAccount(username: "inspector", displayName: "卫生监督员", role: .healthInspector, password: password, district: district),
+            NewAccount(username: "dispatcher", displayName: "急救调度员", role: .emergencyDispatcher, password: password, district: district),
             NewAccount(username: "sysadmin", displayName: "系统管理员", role: .systemAdministrator, password: password),
             NewAccount(username: "secadmin", displayName: "安全管理员", role: .securityAdministrator, password: password),
             NewAccount(username: "auditor", displayName: "审计管理员", role: .auditAdministrator, password: password),

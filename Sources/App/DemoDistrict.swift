@@ -1,4 +1,5 @@
 import Access
+import Collaboration
 import Contracting
 import FHIR
 import Foundation
@@ -19,6 +20,7 @@ public enum DemoDistrict {
         log("schedules (号源): \(try await ReferralService(store: platform.fhir).seedDemo(district: district))")
         log("emergency resources: \(try await DemoResources.seed(platform: platform, district: district)) rows")
         log("supervision cases: \(try await DemoSupervision.seed(platform: platform, district: district))")
+        log("emergency calls and critical-care cases: \(try await DemoCollaboration.seed(platform: platform, district: district))")
         let made = try await DemoAccounts.create(platform: platform, district: district, bcryptCost: bcryptCost)
         if !made.isEmpty { log("accounts (password \(DemoAccounts.password)): \(made.map(\.username).joined(separator: ", "))") }
     }
@@ -84,5 +86,62 @@ enum DemoSupervision {
             _ = try await enforcement.planInspections(district: district, year: plannedYear, credit: try await rules.credit(district: district))
         }
         return opened.count + 2
+    }
+}
+
+/// The demo's emergency care: an ambulance station beside every third CHC of the synthetic geography, two
+/// ambulances each; 24 calls over the last 30 days taken to the hospitals (reached in 7 to 17 minutes); and
+/// chest-pain and stroke cases at the first hospital. Returns the calls and cases made.
+enum DemoCollaboration {
+    static func seed(platform: Platform, district: String) async throws -> Int {
+        let emergency = Prehospital(database: platform.database)
+        let critical = CriticalCare(database: platform.database)
+        let registry = RegistryService(database: platform.database, fhir: platform.fhir)
+        guard let geography = try await registry.geography(district: district) else { return 0 }
+        let points = geography.servicePoints.filter { $0.type == "chc" }
+        var ambulances: [String] = []
+        for (index, point) in points.enumerated() where index % 3 == 0 {
+            let subdistrict = geography.sites.min { distance($0.location, point.location) < distance($1.location, point.location) }?.subdistrict
+                ?? Catalog.subdistricts(of: district).first?.code ?? ""
+            let station = try await emergency.addStation(district: district, name: "\(point.name ?? "社区")急救分站", subdistrict: subdistrict,
+                                                         longitude: point.location.longitude, latitude: point.location.latitude)
+            for number in 1...2 {
+                ambulances.append(try await emergency.addAmbulance(station: station.id, plate: "沪A·\(district.suffix(3))" + String(format: "%02d%d", index, number), district: district).id)
+            }
+        }
+        let hospitals = Catalog.institutions.filter { $0.district == district && Consultations.hospitalTypes.contains($0.type) }
+        let places = Catalog.subdistricts(of: district)
+        guard !ambulances.isEmpty, !hospitals.isEmpty, !places.isEmpty else { return 0 }
+        let formatter = ISO8601DateFormatter()
+        formatter.timeZone = TimeZone(secondsFromGMT: 8 * 3600)
+        let categories = ["chest-pain", "stroke", "trauma", "other", "other", "obstetric"]
+        var made = 0
+        for index in 0..<24 {
+            let received = Date().addingTimeInterval(-Double(30 - index) * 86400 + Double(index % 5) * 3600)
+            func at(_ minutes: Double) -> String { formatter.string(from: received.addingTimeInterval(minutes * 60)) }
+            let response = Double(7 + (index * 7) % 11)
+            let call = try await emergency.receive(district: district, subdistrict: places[index % places.count].code, address: "示范路 \(index + 1) 号",
+                                                   longitude: nil, latitude: nil, category: categories[index % categories.count], receivedAt: at(0), actor: "seed")
+            _ = try await emergency.dispatch(call.id, ambulance: ambulances[index % ambulances.count], at: at(1), district: district)
+            _ = try await emergency.advance(call.id, to: "on-scene", at: at(response), hospital: nil, district: district)
+            _ = try await emergency.advance(call.id, to: "leaving", at: at(response + 12), hospital: hospitals[index % hospitals.count].id, district: district)
+            _ = try await emergency.advance(call.id, to: "at-hospital", at: at(response + 30), hospital: nil, district: district)
+            made += 1
+        }
+        for index in 0..<12 {
+            let door = Date().addingTimeInterval(-Double(60 - 4 * index) * 86400)
+            func at(_ minutes: Double) -> String { formatter.string(from: door.addingTimeInterval(minutes * 60)) }
+            let times = index % 2 == 0
+                ? ["fmc": at(-40), "door": at(0), "ecg": at(Double(5 + index % 9)), "activation": at(20), "wire": at(Double(60 + 5 * index))]
+                : ["door": at(0), "ct": at(Double(15 + index)), "needle": at(Double(35 + 3 * index))]
+            _ = try await critical.open(hospital: hospitals[0].id, centre: index % 2 == 0 ? "chest-pain" : "stroke", patient: nil, call: nil, times: times, actor: "seed")
+            made += 1
+        }
+        return made
+    }
+
+    static func distance(_ a: GeoPoint, _ b: GeoPoint) -> Double {
+        let dx = (a.longitude - b.longitude) * cos(a.latitude * .pi / 180), dy = a.latitude - b.latitude
+        return dx * dx + dy * dy
     }
 }

@@ -1,4 +1,5 @@
 import ChronicCare
+import Collaboration
 import Contracting
 import FHIR
 import Foundation
@@ -252,7 +253,44 @@ extension IndicatorService {
                                   store: platform.fhir),
             ServiceCircleIndicators(registry: RegistryService(database: platform.database, fhir: platform.fhir)),
             ServiceUseIndicators(registry: RegistryService(database: platform.database, fhir: platform.fhir)),
+            EmergencyIndicators(emergency: Prehospital(database: platform.database), registry: RegistryService(database: platform.database, fhir: platform.fhir)),
         ], store: platform.fhir)
+    }
+}
+
+/// 智慧急救: the mean response time (call to scene) of the last 30 days for the district and each 街道, the share
+/// reached within 12 minutes, ambulances per 10,000 residents (the division's population), and the residents
+/// within 3.5 km of a station (once geography is loaded).
+struct EmergencyIndicators: IndicatorSource {
+    let emergency: Prehospital
+    let registry: RegistryService
+    let definitions = [
+        IndicatorDefinition(code: "emergency-response-minutes", name: "院前急救平均反应时间", unit: "分钟", direction: "down", domain: "emergency",
+                            definition: "近30天呼救受理至救护车到达现场的平均分钟数", target: Prehospital.responseTargetMinutes, scope: "急救对象", disaggregations: ["subdistrict"]),
+        IndicatorDefinition(code: "emergency-response-within-target", name: "院前急救12分钟到达率", unit: "%", domain: "emergency",
+                            definition: "近30天12分钟内到达现场的呼救 ÷ 到达现场的呼救", disaggregations: ["subdistrict"]),
+        IndicatorDefinition(code: "ambulances-per-10k", name: "每万人口急救车数量", unit: "辆", domain: "emergency", definition: "登记救护车数 ÷ 常住人口 × 10000", target: 0.36),
+        IndicatorDefinition(code: "emergency-coverage-residents", name: "急救站点3.5公里服务半径居民覆盖率", unit: "%", domain: "emergency",
+                            definition: "居住点距急救站点直线3.5公里内的居民 ÷ 居民", disaggregations: ["subdistrict"]),
+    ]
+
+    func values(district: String, on day: String, period: String) async throws -> [IndicatorValue] {
+        var values: [IndicatorValue?] = []
+        for times in try await emergency.responseTimes(district: district, from: CalendarDay.shift(day, days: -29), to: day) where times.calls > 0 {
+            values.append(times.meanMinutes.map { IndicatorValue(code: "emergency-response-minutes", area: times.area, period: period, value: $0, denominator: Double(times.calls)) })
+            values.append(times.withinTargetPercent.map { IndicatorValue(code: "emergency-response-within-target", area: times.area, period: period, value: $0, denominator: Double(times.calls)) })
+        }
+        let ambulances = try await emergency.stations(district: district).map(\.ambulances.count).reduce(0, +)
+        if ambulances > 0, let population = Catalog.divisions.first(where: { $0.code == district })?.population, population > 0 {
+            values.append(IndicatorValue(code: "ambulances-per-10k", area: district, period: period, value: (Double(ambulances) * 10_000 / Double(population) * 100).rounded() / 100,
+                                         numerator: Double(ambulances), denominator: Double(population)))
+        }
+        if try await !emergency.stations(district: district).isEmpty, let coverage = try await emergency.coverage(district: district, registry: registry) {
+            for area in [coverage.total] + coverage.subdistricts {
+                values.append(.percent("emergency-coverage-residents", area: area.code, period: period, area.reachedResidents, of: area.residents))
+            }
+        }
+        return values.compactMap { $0 }
     }
 }
 

@@ -50,8 +50,10 @@ public enum WeijianServer {
         SupervisionRoutes(access: access, waste: MedicalWaste(database: platform.database), water: DrinkingWater(database: platform.database),
                           licences: Licences(database: platform.database), referral: ReferralService(store: platform.fhir)).register(on: router)
         EnforcementRoutes(access: access, rules: EnforcementRules(platform: platform)).register(on: router)
-        CollaborationRoutes(access: access, consultations: Consultations(store: platform.fhir), critical: CriticalCare(database: platform.database),
-                            emergency: Emergency(database: platform.database), registry: RegistryService(database: platform.database, fhir: platform.fhir)).register(on: router)
+        let collaboration = CollaborationRoutes(access: access, consultations: Consultations(store: platform.fhir), critical: CriticalCare(database: platform.database),
+                                                emergency: Prehospital(database: platform.database), registry: RegistryService(database: platform.database, fhir: platform.fhir))
+        collaboration.register(on: router)
+        collaboration.registerPages(on: router)
         IndicatorRoutes(access: access, indicators: IndicatorService.platform(platform), registry: RegistryService(database: platform.database, fhir: platform.fhir),
                         surveillance: SurveillanceService(store: platform.fhir)).register(on: router)
         ServiceCircleRoutes(access: access, registry: RegistryService(database: platform.database, fhir: platform.fhir),

@@ -155,7 +155,7 @@ public enum PlanTargets {
                    quote: "26 综合医院设置中医床位占总床位比例（%）5 5"),
         // Minhang's table 1 (002): 16 rows, the baseline of 2020 and the target of 2025, all 预期性; no row numbers
         // are printed (row is the order), nor city values. The quote is the row's cells run together.
-        PlanTarget(seed: "002", table: "1", row: 1, area: "公共卫生", name: "每万人口急救车数量", unit: "辆", target: "≥0.36", cityTarget: "", bound: .atLeast(0.36), indicator: nil,
+        PlanTarget(seed: "002", table: "1", row: 1, area: "公共卫生", name: "每万人口急救车数量", unit: "辆", target: "≥0.36", cityTarget: "", bound: .atLeast(0.36), indicator: "ambulances-per-10k",
                    fourteenthFiveYear: false, quote: "每万人口急救车数量（辆）0.36≥0.36预期性", baseline: "0.36", nature: "预期性"),
         PlanTarget(seed: "002", table: "1", row: 2, area: "公共卫生", name: "传染病救治定点医院床位数", unit: "张", target: "282", cityTarget: "", bound: .atLeast(282), indicator: nil,
                    fourteenthFiveYear: false, quote: "传染病救治定点医院床位数（张）32282预期性", baseline: "32", nature: "预期性"),
@@ -220,7 +220,7 @@ public enum PlanTargets {
                    fourteenthFiveYear: false, quote: "户籍人口\t预期性\t≥30\t糖尿病 35.33（35 岁以上人 口）", nature: "预期性", scope: "户籍人口", achieved: "糖尿病 35.33（35 岁以上人 口）", part: "b"),
         PlanTarget(seed: "003", table: "1", row: 11, area: "十三五", name: "千人口献血率", unit: "‰", target: "≥15", cityTarget: "", bound: .atLeast(15), indicator: nil,
                    fourteenthFiveYear: false, quote: "11\t千人口献血率（‰）\t常住人口\t预期性\t≥15\t14.97", nature: "预期性", scope: "常住人口", achieved: "14.97"),
-        PlanTarget(seed: "003", table: "1", row: 12, area: "十三五", name: "院前急救平均反应时间", unit: "分钟", target: "≤13", cityTarget: "", bound: .atMost(13), indicator: nil,
+        PlanTarget(seed: "003", table: "1", row: 12, area: "十三五", name: "院前急救平均反应时间", unit: "分钟", target: "≤13", cityTarget: "", bound: .atMost(13), indicator: "emergency-response-minutes",
                    fourteenthFiveYear: false, quote: "12\t院前急救平均反应时间（分钟）\t急救对象\t预期性\t≤13\t10.62", nature: "预期性", scope: "急救对象", achieved: "10.62"),
         PlanTarget(seed: "003", table: "1", row: 13, area: "十三五", name: "千人口医疗机构床位", unit: "张", target: "≥5.26", cityTarget: "", bound: .atLeast(5.26), indicator: nil,
                    fourteenthFiveYear: false, quote: "13\t千人口医疗机构床位（张）\t常住人口\t预期性\t≥5.26\t3.72", nature: "预期性", scope: "常住人口", achieved: "3.72"),
@@ -254,7 +254,7 @@ public enum PlanTargets {
                    fourteenthFiveYear: true, quote: "7\t常见恶性肿瘤诊断时早期比例（%）\t户籍人口\t预期性\t≥35", nature: "预期性", scope: "户籍人口"),
         PlanTarget(seed: "003", table: "2", row: 8, area: "十四五", name: "千人口献血率", unit: "‰", target: "15", cityTarget: "", bound: .atLeast(15), indicator: nil,
                    fourteenthFiveYear: true, quote: "8\t千人口献血率（‰）\t常住人口\t预期性\t15", nature: "预期性", scope: "常住人口"),
-        PlanTarget(seed: "003", table: "2", row: 9, area: "十四五", name: "院前急救平均反应时间", unit: "分钟", target: "≤12", cityTarget: "", bound: .atMost(12), indicator: nil,
+        PlanTarget(seed: "003", table: "2", row: 9, area: "十四五", name: "院前急救平均反应时间", unit: "分钟", target: "≤12", cityTarget: "", bound: .atMost(12), indicator: "emergency-response-minutes",
                    fourteenthFiveYear: true, quote: "9\t院前急救平均反应时间（分钟）\t—\t预期性\t≤12", nature: "预期性", scope: "—"),
         PlanTarget(seed: "003", table: "2", row: 10, area: "十四五", name: "家庭医生签约覆盖率", unit: "%", target: "≥80", cityTarget: "", bound: .atLeast(80), indicator: "key-contract-rate",
                    fourteenthFiveYear: true, quote: "10\t家庭医生签约覆盖率（%）\t重点人群\t预期性\t≥80", nature: "预期性", scope: "重点人群"),

@@ -23,6 +23,11 @@ public struct EarlierResult: Sendable, Codable, Equatable {
     public var organizationName: String
     /// The value or conclusion as text.
     public var summary: String
+    /// For an imaging report (影像云): the ImagingStudy it reports on, and where its images are viewed — the
+    /// producing PACS's DICOMweb (WADO-RS) address of the study, when the study names an Endpoint. The platform
+    /// keeps no images of its own.
+    public var imagingStudy: String? = nil
+    public var imagesURL: String? = nil
 }
 
 /// The answer to an order about to be placed: a warning with the earlier result when one stands.
@@ -101,13 +106,30 @@ extension ReferralService {
                 let date = resource["effectiveDateTime"]?.stringValue ?? resource["issued"]?.stringValue ?? ""
                 var summary = resource["conclusion"]?.stringValue ?? resource["valueString"]?.stringValue ?? ""
                 if let quantity = resource["valueQuantity"], let value = quantity["value"] { summary = "\(value.serialized()) \(quantity["unit"]?.stringValue ?? "")" }
-                found.append(EarlierResult(reference: "\(type)/\(match.id)", date: date, organization: organization,
-                                           organizationName: Catalog.institutions.first { $0.id == organization }?.name ?? organization, summary: summary))
+                var result = EarlierResult(reference: "\(type)/\(match.id)", date: date, organization: organization,
+                                           organizationName: Catalog.institutions.first { $0.id == organization }?.name ?? organization, summary: summary)
+                if let study = (resource["imagingStudy"]?.items ?? []).compactMap({ $0["reference"]?.stringValue }).first(where: { $0.hasPrefix("ImagingStudy/") }) {
+                    result.imagingStudy = study
+                    result.imagesURL = try await imagesURL(of: String(study.dropFirst("ImagingStudy/".count)))
+                }
+                found.append(result)
             }
         }
         guard let latest = found.max(by: { $0.date < $1.date }) else { return RecognitionCheck(rule: rule, earlier: nil, warning: nil) }
         return RecognitionCheck(rule: rule, earlier: latest,
                                 warning: "\(rule.label)已于 \(latest.date.prefix(10)) 在\(latest.organizationName)完成（\(rule.windowDays)天内互认）：\(latest.summary)。请优先采用该结果，避免重复检查。")
+    }
+
+    /// The DICOMweb address of a study's images: its Endpoint's address (a `dicom-wado-rs` Endpoint) and
+    /// `/studies/<Study Instance UID>` (the study's `urn:oid:` identifier). Nil when either is missing.
+    func imagesURL(of study: String) async throws -> String? {
+        guard FHIRID.isValid(study), let stored = try await store.read(type: "ImagingStudy", id: study), !stored.deleted else { return nil }
+        let resource = try JSONValue.parse(Data(stored.content.utf8))
+        guard let uid = (resource["identifier"]?.items ?? []).compactMap({ $0["value"]?.stringValue }).first(where: { $0.hasPrefix("urn:oid:") }),
+              let endpoint = (resource["endpoint"]?.items ?? []).compactMap({ $0["reference"]?.stringValue }).first(where: { $0.hasPrefix("Endpoint/") }),
+              let stored = try await store.read(type: "Endpoint", id: String(endpoint.dropFirst("Endpoint/".count))), !stored.deleted,
+              let address = try JSONValue.parse(Data(stored.content.utf8))["address"]?.stringValue, address.hasPrefix("https://") || address.hasPrefix("http://") else { return nil }
+        return (address.hasSuffix("/") ? String(address.dropLast()) : address) + "/studies/" + uid.dropFirst("urn:oid:".count)
     }
 
     /// Records an order's outcome: `recognise` true (the earlier result accepted, nothing ordered) or false

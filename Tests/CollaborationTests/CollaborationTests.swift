@@ -317,4 +317,53 @@ import WeijianTesting
             #expect(code == .forbidden)
         }
     }
+
+    @Test func anImagingReportIsSharedRecognisedAndLinksToItsPACS() async throws {
+        try await TestServer.run { server in
+            let platform = server.platform
+            try await RegistryService(database: platform.database, fhir: platform.fhir).loadCatalog()
+            let chc = try #require(Catalog.institutions.first { $0.type == "chc" && $0.district == "310105" })
+            try await platform.fhir.write { writer in
+                for id in ["fd-i", "fd-j"] {
+                    _ = try await writer.update(try JSONValue.parse(Data(#"{"resourceType":"Practitioner","id":"\#(id)","name":[{"text":"医生"}]}"#.utf8)), type: "Practitioner", id: id, ifMatch: nil)
+                }
+                _ = try await writer.update(try JSONValue.parse(Data("""
+                    {"resourceType":"Patient","id":"i1","name":[{"text":"影像居民"}],"managingOrganization":{"reference":"Organization/\(chc.id)"},"generalPractitioner":[{"reference":"Practitioner/fd-i"}]}
+                    """.utf8)), type: "Patient", id: "i1", ifMatch: nil)
+            }
+            // The hospital's PACS registers its DICOMweb endpoint, the study and the report (as a hospital's EMR would).
+            let pacs = try await server.client(as: TestServer.platformPrincipal)
+            func put(_ type: String, _ id: String, _ json: String) async throws {
+                let (status, text) = try await pacs.execute(uri: "/fhir/r4/\(type)/\(id)", method: .put, headers: [.contentType: "application/fhir+json"], body: ByteBuffer(string: json)) {
+                    ($0.status, String(buffer: $0.body))
+                }
+                #expect(status.code < 300, "\(type): \(status) \(text)")
+            }
+            let uid = "1.2.840.113619.2.55.3.604688119.971.1700000000.1"
+            try await put("Endpoint", "pacs-tongren", #"{"resourceType":"Endpoint","id":"pacs-tongren","status":"active","connectionType":{"system":"http://terminology.hl7.org/CodeSystem/endpoint-connection-type","code":"dicom-wado-rs"},"payloadType":[{"text":"DICOM"}],"address":"https://pacs.tongren.example/dicomweb/","managingOrganization":{"reference":"Organization/cn-tongren"}}"#)
+            try await put("ImagingStudy", "is-1", #"{"resourceType":"ImagingStudy","id":"is-1","status":"available","subject":{"reference":"Patient/i1"},"identifier":[{"system":"urn:dicom:uid","value":"urn:oid:\#(uid)"}],"started":"\#(CalendarDay.shift(CalendarDay.today(), days: -3))","modality":[{"system":"http://dicom.nema.org/resources/ontology/DCM","code":"CT"}],"description":"胸部CT平扫","endpoint":[{"reference":"Endpoint/pacs-tongren"}]}"#)
+            try await put("DiagnosticReport", "dr-ct-1", #"{"resourceType":"DiagnosticReport","id":"dr-ct-1","status":"final","code":{"coding":[{"system":"http://loinc.org","code":"24627-2"}],"text":"胸部CT"},"subject":{"reference":"Patient/i1"},"effectiveDateTime":"\#(CalendarDay.shift(CalendarDay.today(), days: -3))","performer":[{"reference":"Organization/cn-tongren"}],"conclusion":"双肺未见明显异常","imagingStudy":[{"reference":"ImagingStudy/is-1"}]}"#)
+
+            // The family doctor sees the study; a doctor without the resident does not.
+            let doctor = try await server.client(as: Principal(subject: "acc-fd-i", role: .familyDoctor, displayName: "家庭医生", institution: chc.id, practitioner: "fd-i"))
+            let stranger = try await server.client(as: Principal(subject: "acc-fd-j", role: .familyDoctor, displayName: "他人医生", institution: chc.id, practitioner: "fd-j"))
+            var (code, buffer) = try await doctor.call(.get, "/fhir/r4/ImagingStudy/is-1")
+            #expect(code == .ok && String(buffer: buffer).contains("胸部CT平扫"))
+            (code, _) = try await stranger.call(.get, "/fhir/r4/ImagingStudy/is-1")
+            #expect(code == .forbidden)
+            // Ordering a chest CT again: the report stands (30 days), with the way to its images at the PACS.
+            (code, buffer) = try await doctor.call(.post, "/api/v1/referral/orders/check", #"{"patient":"i1","code":"24627-2"}"#)
+            let check = try JSONValue.parse(Data(buffer: buffer))
+            #expect(code == .ok && check["earlier"]?["reference"]?.stringValue == "DiagnosticReport/dr-ct-1", "\(check.serialized())")
+            #expect(check["earlier"]?["imagingStudy"]?.stringValue == "ImagingStudy/is-1")
+            #expect(check["earlier"]?["imagesURL"]?.stringValue == "https://pacs.tongren.example/dicomweb/studies/\(uid)")
+            (code, buffer) = try await doctor.call(.post, "/api/v1/referral/orders", #"{"patient":"i1","code":"24627-2","recognise":true}"#)
+            #expect(code == .created && String(buffer: buffer).contains(#""outcome":"recognised""#), "\(String(buffer: buffer))")
+            // Only a hospital's own system registers endpoints, not a clinician.
+            let clinician = try await server.client(as: Principal(subject: "acc-cl-i", role: .hospitalClinician, displayName: "医生", institution: "cn-tongren"))
+            let (status, _) = try await clinician.execute(uri: "/fhir/r4/Endpoint/x", method: .put, headers: [.contentType: "application/fhir+json"],
+                                                          body: ByteBuffer(string: #"{"resourceType":"Endpoint","id":"x","status":"active","connectionType":{"code":"dicom-wado-rs"},"payloadType":[{"text":"DICOM"}],"address":"https://x"}"#)) { ($0.status, 0) }
+            #expect(status == .forbidden)
+        }
+    }
 }

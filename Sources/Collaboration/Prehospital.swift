@@ -32,9 +32,9 @@ public struct EmergencyCall: Sendable, Codable, Equatable {
     public var address: String
     public var longitude: Double?
     public var latitude: Double?
-    /// One of ``Emergency/categories``.
+    /// One of ``Prehospital/categories``.
     public var category: String
-    /// One of ``Emergency/statuses``.
+    /// One of ``Prehospital/statuses``.
     public var status: String
     public var receivedAt: String
     public var ambulance: String?
@@ -67,13 +67,13 @@ public struct ResponseTimes: Sendable, Codable, Equatable {
     /// Mean minutes from call to scene, one decimal; nil without calls on scene.
     public var meanMinutes: Double?
     public var medianMinutes: Double?
-    /// Percent reached within ``Emergency/responseTargetMinutes``, one decimal.
+    /// Percent reached within ``Prehospital/responseTargetMinutes``, one decimal.
     public var withinTargetPercent: Double?
 }
 
 /// 智慧急救 (Collaboration target): stations and ambulances, calls and dispatch, status times, the pre-arrival
 /// notice to the receiving emergency department, response times and the stations' 3.5 km coverage.
-public struct Emergency: Sendable {
+public struct Prehospital: Sendable {
     public let database: Database
 
     public init(database: Database) { self.database = database }
