@@ -49,6 +49,7 @@ public enum WeijianServer {
         SupervisionRoutes(access: access, waste: MedicalWaste(database: platform.database), water: DrinkingWater(database: platform.database),
                           licences: Licences(database: platform.database), referral: ReferralService(store: platform.fhir)).register(on: router)
         EnforcementRoutes(access: access, rules: EnforcementRules(platform: platform)).register(on: router)
+        ApprovalRoutes(access: access, approvals: Approvals(database: platform.database)).register(on: router)
         IndicatorRoutes(access: access, indicators: IndicatorService.platform(platform), registry: RegistryService(database: platform.database, fhir: platform.fhir),
                         surveillance: SurveillanceService(store: platform.fhir)).register(on: router)
         ServiceCircleRoutes(access: access, registry: RegistryService(database: platform.database, fhir: platform.fhir),
