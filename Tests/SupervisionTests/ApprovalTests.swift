@@ -200,6 +200,34 @@ import WeijianTesting
         }
     }
 
+    /// Two managers approving the same application at once, under different numbers: one approval, one licence,
+    /// the application naming it (the loser's licence, registered before its status change failed, is removed).
+    @Test func concurrentApprovalsLeaveOneLicence() async throws {
+        try await TestServer.run { server in
+            let approvals = Approvals(database: server.platform.database)
+            for round in 0..<5 {
+                let applicant = Applicant(account: "clin-c\(round)", name: "钱医生", district: "310105", institution: nil, practitioner: "dr-c\(round)")
+                let form = ApprovalForm(kind: "physician-registration", scope: ["surgery"], validFrom: "2026-11-01", validTo: "2031-11-01",
+                                        materials: ["application-form", "identity", "physician-qualification", "health-certificate", "employment"])
+                let id = try await approvals.submit(form, by: applicant).id
+                _ = try await approvals.decide(id, action: "accept", reason: nil, district: "310105", actor: "mgr")
+                @Sendable func approve(_ number: String) async -> Result<Approval, any Error> {
+                    do { return .success(try await approvals.decide(id, action: "approve", reason: nil, licenceNumber: number, district: "310105", actor: number)) }
+                    catch { return .failure(error) }
+                }
+                async let first = approve("CC-\(round)-A")
+                async let second = approve("CC-\(round)-B")
+                let outcomes = await [first, second]
+                let approved = outcomes.compactMap { try? $0.get() }
+                #expect(approved.count == 1, "\(outcomes)")
+                for case .failure(let error) in outcomes { #expect((error as? FHIRError)?.status == 409, "\(error)") }
+                let held = try await approvals.licences.licences(district: "310105").filter { $0.holder == "dr-c\(round)" }
+                let shown = try await approvals.approval(id, district: "310105")
+                #expect(held.count == 1 && held.first?.number == shown.licenceNumber && shown.status == "approved", "\(held) \(shown.licenceNumber ?? "-")")
+            }
+        }
+    }
+
     @Test func statisticsOnCraftedData() async throws {
         try await TestServer.run { server in
             let approvals = Approvals(database: server.platform.database)
