@@ -54,6 +54,7 @@ public enum WeijianServer {
                                                 emergency: Prehospital(database: platform.database), registry: RegistryService(database: platform.database, fhir: platform.fhir))
         collaboration.register(on: router)
         collaboration.registerPages(on: router)
+        ApprovalRoutes(access: access, approvals: Approvals(database: platform.database)).register(on: router)
         IndicatorRoutes(access: access, indicators: IndicatorService.platform(platform), registry: RegistryService(database: platform.database, fhir: platform.fhir),
                         surveillance: SurveillanceService(store: platform.fhir)).register(on: router)
         ServiceCircleRoutes(access: access, registry: RegistryService(database: platform.database, fhir: platform.fhir),

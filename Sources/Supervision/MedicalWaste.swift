@@ -231,7 +231,7 @@ public struct MedicalWaste: Sendable {
 
 /// The Supervision target's tables.
 public enum SupervisionMigrations {
-    public static let all: [Migration] = core + enforcement
+    public static let all: [Migration] = core + enforcement + approvals
     static let core: [Migration] = [
         Migration(id: "1000_supervision_waste") { sql in
             [
