@@ -384,6 +384,8 @@ struct AccessRoutes {
         if principal.role == .hospitalClinician { body += "<li><a href=\"/emergency/notices\">院前预警</a></li><li><a href=\"/critical-care\">急危重症救治中心</a></li>" }
         if principal.role == .commissionManager { body += "<li><a href=\"/critical-care\">急危重症救治中心质控</a></li>" }
         if principal.role == .emergencyDispatcher { body += "<li><a href=\"/emergency/dispatch\">急救调度</a></li>" }
+        if [.hospitalClinician, .chcManager, .chcStaff, .familyDoctor].contains(principal.role) { body += "<li><a href=\"/approvals\">行政审批（一网通办）</a></li>" }
+        if principal.role == .commissionManager { body += "<li><a href=\"/supervision/approvals\">行政审批受理</a></li>" }
         body += "<li><a href=\"/fhir/r4/metadata\">FHIR 接口能力声明</a></li></ul>"
         body += """
         <form method="post" action="/logout"><input type="hidden" name="csrf" value="\(HTML.escape(csrf))"><button type="submit">退出登录</button></form>

@@ -11,7 +11,7 @@ enum Pages {
     <style>
     .card{border:1px solid #ddd;border-radius:.5rem;padding:.75rem;margin:.75rem 0}.card h2{font-size:1.05rem;margin:.2rem 0 .5rem}
     .muted{color:#666;font-size:.9rem}.ok{color:#0a7a2f;font-weight:bold}.tag{display:inline-block;background:#eef3fb;color:#1d4e89;border-radius:.25rem;padding:0 .35rem;margin:0 .2rem .2rem 0;font-size:.85rem}
-    select,input[type=text]{font-size:1rem;padding:.4rem;max-width:100%}label{display:block;margin:.4rem 0}.count{font-size:1.4rem;font-weight:bold}
+    select,input[type=text]{font-size:1rem;padding:.4rem;max-width:100%}textarea{font-size:1rem;width:100%;min-height:4.5rem;box-sizing:border-box}label{display:block;margin:.4rem 0}.count{font-size:1.4rem;font-weight:bold}
     .rag-green{color:#1b7a35;font-weight:bold}.rag-amber{color:#a86400;font-weight:bold}.rag-red{color:#b3261e;font-weight:bold}
     ul.plain{list-style:none;padding:0}ul.plain li{border-bottom:1px solid #eee;padding:.4rem 0}form.inline{display:inline}form.inline button,form.inline select{font-size:.9rem;padding:.25rem .5rem}fieldset{border:1px solid #ddd;border-radius:.4rem}
     </style>

@@ -153,7 +153,7 @@ public struct ApprovalStats: Sendable, Codable, Equatable {
 
 /// 一网通办 行政审批 (Supervision target): applications for licences, their status from submission to the decision
 /// with a history, the time limits, the applicants' ratings (好差评) and the commission's follow-up of poor ones.
-/// An approval registers the licence through ``Licences/register(_:district:actor:)``.
+/// An approval registers the licence through ``Licences/register(_:district:actor:)``, in the approval's own transaction.
 public struct Approvals: Sendable {
     public let database: Database
     public let licences: Licences
@@ -347,51 +347,40 @@ public struct Approvals: Sendable {
         let current = try await approval(id, district: district)
         guard current.status == from else { throw Self.conflict(current.status, Self.actionNames[action] ?? action) }
         let day = CalendarDay.today(now), at = ISO8601Timestamp.format(now)
-        // Licences.register runs its own transaction (its checks and the number's uniqueness); the approval's status
-        // change follows, and removes the licence again when it cannot be made (a concurrent decision).
-        let licence: Licence?
-        if action == "approve" {
-            licence = try await register(current, number: licenceNumber, district: district, actor: actor)
-        } else {
-            licence = nil
-        }
-        do {
-            try await database.write { sql in
-                var changes: SQLQueryString = "status = \(bind: to), updated_at = \(bind: at)"
-                switch action {
-                case "accept":
-                    let due = addingWorkingDays(kinds[current.kind]?.timeLimitDays ?? 20, to: day)
-                    changes = "\(changes), accepted_day = \(bind: day), due_day = \(bind: due)"
-                case "return": changes = "\(changes), reason = \(bind: reason), requested = \(bind: requested.joined(separator: ","))"
-                default:
-                    let onTime = current.dueDay.map { day <= $0 } ?? true
-                    changes = "\(changes), concluded_day = \(bind: day), on_time = \(bind: onTime ? 1 : 0)"
-                    if action == "reject" { changes = "\(changes), reason = \(bind: reason)" }
-                    if let licence { changes = "\(changes), licence_id = \(bind: licence.id), licence_number = \(bind: licence.number)" }
-                }
-                guard try await sql.raw("UPDATE supervision_approval SET \(changes) WHERE id = \(bind: id) AND status = \(bind: from) RETURNING id").first() != nil else {
-                    throw Self.conflict("changed", Self.actionNames[action] ?? action)
-                }
-                let note: String? = action == "approve" ? "证书编号 \(licence?.number ?? "")" : reason.isEmpty ? nil : reason
-                try await Self.log(id, action: action, status: to, at: at, actor: actor, note: note, sql: sql)
+        // The licence is registered in the same transaction as the approval's change: a concurrent decision (the
+        // status no longer what it was) undoes both.
+        try await database.write { sql in
+            var licence: Licence?
+            if action == "approve" { licence = try await register(current, number: licenceNumber, district: district, actor: actor, sql: sql) }
+            var changes: SQLQueryString = "status = \(bind: to), updated_at = \(bind: at)"
+            switch action {
+            case "accept":
+                let due = addingWorkingDays(kinds[current.kind]?.timeLimitDays ?? 20, to: day)
+                changes = "\(changes), accepted_day = \(bind: day), due_day = \(bind: due)"
+            case "return": changes = "\(changes), reason = \(bind: reason), requested = \(bind: requested.joined(separator: ","))"
+            default:
+                let onTime = current.dueDay.map { day <= $0 } ?? true
+                changes = "\(changes), concluded_day = \(bind: day), on_time = \(bind: onTime ? 1 : 0)"
+                if action == "reject" { changes = "\(changes), reason = \(bind: reason)" }
+                if let licence { changes = "\(changes), licence_id = \(bind: licence.id), licence_number = \(bind: licence.number)" }
             }
-        } catch {
-            if let licence {
-                try? await database.write { sql in try await sql.raw("DELETE FROM supervision_licence WHERE id = \(bind: licence.id)").run() }
+            guard try await sql.raw("UPDATE supervision_approval SET \(changes) WHERE id = \(bind: id) AND status = \(bind: from) RETURNING id").first() != nil else {
+                throw Self.conflict("changed", Self.actionNames[action] ?? action)
             }
-            throw error
+            let note: String? = action == "approve" ? "证书编号 \(licence?.number ?? "")" : reason.isEmpty ? nil : reason
+            try await Self.log(id, action: action, status: to, at: at, actor: actor, note: note, sql: sql)
         }
         return try await approval(id, district: district)
     }
 
     /// Registers the licence an approval of `approval` grants, numbered `number` (422 without one).
-    func register(_ approval: Approval, number: String?, district: String, actor: String) async throws -> Licence {
+    func register(_ approval: Approval, number: String?, district: String, actor: String, sql: any SQLDatabase) async throws -> Licence {
         let number = number?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
         guard !number.isEmpty else { throw SupervisionInput.invalid("请填写核发的证书编号", "licenceNumber") }
         guard let kind = kinds[approval.kind] else { throw SupervisionInput.invalid("申请事项 \(approval.kind) 已不再受理", "kind") }
         return try await licences.register(LicenceForm(holderType: approval.holderType, holder: approval.holder, kind: kind.licenceKind, number: number,
                                                        scope: approval.scope, validFrom: approval.validFrom, validTo: approval.validTo),
-                                           district: district, actor: actor)
+                                           district: district, actor: actor, sql: sql)
     }
 
     /// The steps' names as shown.

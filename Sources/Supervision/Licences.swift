@@ -84,6 +84,11 @@ public struct Licences: Sendable {
     /// (institutions), a bad id (practitioners), an unknown scope, an empty number, bad days or a validity that
     /// ends before it starts; 409 for a number already recorded.
     public func register(_ form: LicenceForm, district: String, actor: String) async throws -> Licence {
+        try await database.write { sql in try await register(form, district: district, actor: actor, sql: sql) }
+    }
+
+    /// The same inside the caller's transaction (an approval registers the licence it grants with its own change).
+    func register(_ form: LicenceForm, district: String, actor: String, sql: any SQLDatabase) async throws -> Licence {
         guard let kind = Self.kinds[form.kind] else { throw SupervisionInput.invalid("证照类型须为 \(Self.kinds.keys.sorted().joined(separator: "、")) 之一", "kind") }
         guard form.holderType == kind.0 else { throw SupervisionInput.invalid("\(kind.1)的持证方须为\(kind.0 == "institution" ? "机构" : "执业人员")", "holderType") }
         if form.holderType == "institution" {
@@ -101,16 +106,14 @@ public struct Licences: Sendable {
         guard form.validTo >= form.validFrom else { throw SupervisionInput.invalid("有效期止（\(form.validTo)）早于有效期起（\(form.validFrom)）", "validTo") }
         let id = "lc" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(16)
         let scope = form.scope.sorted().joined(separator: ",")
-        try await database.write { sql in
-            guard try await sql.raw("SELECT id FROM supervision_licence WHERE kind = \(bind: form.kind) AND number = \(bind: number)").first() == nil else {
-                throw FHIRError.conflict("证书编号 \(number) 已登记")
-            }
-            try await sql.raw("""
-                INSERT INTO supervision_licence (id, district, holder_type, holder_id, kind, number, scope, valid_from, valid_to, recorded_by, recorded_at)
-                VALUES (\(bind: id), \(bind: district), \(bind: form.holderType), \(bind: form.holder), \(bind: form.kind), \(bind: number), \(bind: scope),
-                    \(bind: form.validFrom), \(bind: form.validTo), \(bind: actor), \(bind: ISO8601Timestamp.now()))
-                """).run()
+        guard try await sql.raw("SELECT id FROM supervision_licence WHERE kind = \(bind: form.kind) AND number = \(bind: number)").first() == nil else {
+            throw FHIRError.conflict("证书编号 \(number) 已登记")
         }
+        try await sql.raw("""
+            INSERT INTO supervision_licence (id, district, holder_type, holder_id, kind, number, scope, valid_from, valid_to, recorded_by, recorded_at)
+            VALUES (\(bind: id), \(bind: district), \(bind: form.holderType), \(bind: form.holder), \(bind: form.kind), \(bind: number), \(bind: scope),
+                \(bind: form.validFrom), \(bind: form.validTo), \(bind: actor), \(bind: ISO8601Timestamp.now()))
+            """).run()
         return Licence(id: id, district: district, holderType: form.holderType, holder: form.holder, kind: form.kind, number: number, scope: form.scope.sorted(),
                        validFrom: form.validFrom, validTo: form.validTo)
     }

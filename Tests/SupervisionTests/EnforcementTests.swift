@@ -85,11 +85,14 @@ import WeijianTesting
                                #"{"sampledAt":"\#(Self.stamp(Date().addingTimeInterval(-86400)))","results":{"turbidity":0.3,"colour":5,"ph":7.4,"total-coliforms":\#(coliforms),"colony-count":8,"free-chlorine":0.4}}"#)
             }
 
-            // licence-expired: the hospital's practice licence ended yesterday (the CHC's is valid: no case).
+            // licence-expired: the hospital's practice licence ended yesterday (the CHC's old one expired too, but it
+            // was renewed: no case).
             try await post(inspector, "/api/v1/supervision/licences",
                            #"{"holderType":"institution","holder":"\#(hospital.id)","kind":"institution-practice","number":"PDY-E1","scope":[],"validFrom":"2020-01-01","validTo":"\#(CalendarDay.shift(today, days: -1))"}"#)
             try await post(inspector, "/api/v1/supervision/licences",
                            #"{"holderType":"institution","holder":"\#(chc.id)","kind":"institution-practice","number":"PDY-E2","scope":[],"validFrom":"2020-01-01","validTo":"2030-12-31"}"#)
+            try await post(inspector, "/api/v1/supervision/licences",
+                           #"{"holderType":"institution","holder":"\#(chc.id)","kind":"institution-practice","number":"PDY-E0","scope":[],"validFrom":"2015-01-01","validTo":"2019-12-31"}"#)
 
             // practice-without-licence and practice-outside-scope: sessions at the hospital; dr-k licensed for
             // internal medicine works in cardiology (covered) and general surgery (outside); dr-n has no licence
