@@ -20,16 +20,6 @@ import WeijianTesting
     struct Notice: Decodable { var call: String; var criticalCase: String? }
     struct CaseView: Decodable { var id: String; var call: String?; var times: [String: String] }
 
-    static func stamp(_ date: Date) -> String {
-        let formatter = ISO8601DateFormatter()
-        formatter.timeZone = TimeZone(secondsFromGMT: 8 * 3600)
-        return formatter.string(from: date)
-    }
-
-    static func decode<T: Decodable>(_ type: T.Type, _ buffer: ByteBuffer) throws -> T {
-        try JSONDecoder().decode(type, from: Data(buffer: buffer))
-    }
-
     @Test func aConsultationRunsFromRequestToTheConclusionInTheRecord() async throws {
         try await TestServer.run { server in
             let platform = server.platform
@@ -82,7 +72,7 @@ import WeijianTesting
             // The hospital's clinicians see it in their inbox, and (through the active request) the record it cites;
             // another hospital's see neither.
             var (code, buffer) = try await clinician.call(.get, "/api/v1/consultations?box=inbox")
-            let inbox = try Self.decode([Item].self, buffer)
+            let inbox = try TestValues.decode([Item].self, buffer)
             #expect(code == .ok && inbox.map(\.id) == [asked.id])
             (code, _) = try await clinician.call(.get, "/fhir/r4/Observation/obs-c1")
             #expect(code == .ok)
@@ -98,9 +88,9 @@ import WeijianTesting
             }
             (status, text) = try await post(clinician, "/api/v1/consultations/\(asked.id)/conclusion", #"{"conclusion":"x"}"#)
             #expect(status == 409 && text.contains("尚未安排"), "\(text)")
-            let later = Self.stamp(Date().addingTimeInterval(3600))
+            let later = TestValues.stamp(Date().addingTimeInterval(3600))
             (status, text) = try await post(clinician, "/api/v1/consultations/\(asked.id)/schedule",
-                                            #"{"scheduledAt":"\#(Self.stamp(Date().addingTimeInterval(-86400)))","participants":[{"name":"王主任","specialty":"心内科"},{"name":"李主任","specialty":"内分泌科"}]}"#)
+                                            #"{"scheduledAt":"\#(TestValues.stamp(Date().addingTimeInterval(-86400)))","participants":[{"name":"王主任","specialty":"心内科"},{"name":"李主任","specialty":"内分泌科"}]}"#)
             #expect(status == 422 && text.contains("早于现在"), "\(text)")
             (status, text) = try await post(clinician, "/api/v1/consultations/\(asked.id)/schedule", #"{"scheduledAt":"\#(later)","participants":[{"name":"王主任","specialty":"心内科"}]}"#)
             #expect(status == 422 && text.contains("至少两个专科"), "\(text)")
@@ -126,7 +116,7 @@ import WeijianTesting
             #expect(try JSONValue.parse(Data(buffer: buffer))["status"]?.stringValue == "completed")
             // In the family doctor's worklist until read.
             (code, buffer) = try await doctor.call(.get, "/api/v1/consultations")
-            #expect(try Self.decode([Item].self, buffer).first { $0.id == asked.id }?.acknowledgedAt == nil)
+            #expect(try TestValues.decode([Item].self, buffer).first { $0.id == asked.id }?.acknowledgedAt == nil)
             (status, text) = try await post(doctor, "/api/v1/consultations/\(asked.id)/acknowledge")
             let read = try JSONDecoder().decode(Item.self, from: Data(text.utf8))
             #expect(status == 200 && read.acknowledgedAt != nil)
@@ -168,7 +158,7 @@ import WeijianTesting
             #expect(status == 201)
             // Out of order, unknown, in the future, another hospital's case: refused.
             for (centre, times, reason) in [("chest-pain", ["door": at("10:00"), "ecg": at("09:58")], "时间顺序有误"), ("stroke", ["ecg": at("10:00")], "没有时间节点"),
-                                            ("chest-pain", ["door": Self.stamp(Date().addingTimeInterval(7200))], "晚于现在"), ("cardiology", ["door": at("10:00")], "中心须为")] {
+                                            ("chest-pain", ["door": TestValues.stamp(Date().addingTimeInterval(7200))], "晚于现在"), ("cardiology", ["door": at("10:00")], "中心须为")] {
                 (status, text) = try await open(centre, times)
                 #expect(status == 422 && text.contains(reason), "\(times): \(status) \(text)")
             }
@@ -180,7 +170,7 @@ import WeijianTesting
             #expect(code == .ok, "\(String(buffer: buffer))")
 
             (code, buffer) = try await clinician.call(.get, "/api/v1/critical-care/measures?from=\(day)&to=\(day)")
-            let measures = try Self.decode([Measure].self, buffer)
+            let measures = try TestValues.decode([Measure].self, buffer)
             func figure(_ centre: String, _ measure: String) -> String {
                 guard let item = measures.first(where: { $0.centre == centre && $0.measure == measure }) else { return "missing" }
                 return "\(item.cases) \(item.measured) \(item.medianMinutes.map { String($0) } ?? "-") \(item.withinTargetPercent.map { String($0) } ?? "-")"
@@ -193,9 +183,9 @@ import WeijianTesting
             #expect(figure("stroke", "door-to-puncture") == "2 0 - -")
             // The other hospital has none; a day without cases has none; a bad period is refused.
             (code, buffer) = try await stranger.call(.get, "/api/v1/critical-care/measures?from=\(day)&to=\(day)")
-            #expect(try Self.decode([Measure].self, buffer).isEmpty)
+            #expect(try TestValues.decode([Measure].self, buffer).isEmpty)
             (code, buffer) = try await clinician.call(.get, "/api/v1/critical-care/measures?from=\(CalendarDay.today())&to=\(CalendarDay.today())")
-            #expect(try Self.decode([Measure].self, buffer).isEmpty)
+            #expect(try TestValues.decode([Measure].self, buffer).isEmpty)
             (code, _) = try await clinician.call(.get, "/api/v1/critical-care/measures?from=2026-13-01&to=2026-12-01")
             #expect(code == .unprocessableContent)
         }
@@ -232,7 +222,7 @@ import WeijianTesting
             #expect(status == 409)
 
             let start = Date().addingTimeInterval(-3 * 3600)
-            func minute(_ offset: Double) -> String { Self.stamp(start.addingTimeInterval(offset * 60)) }
+            func minute(_ offset: Double) -> String { TestValues.stamp(start.addingTimeInterval(offset * 60)) }
             func call(_ place: String, _ received: Double) async throws -> String {
                 let (status, text) = try await post(dispatcher, "/api/v1/emergency/calls", #"{"subdistrict":"\#(place)","address":"某路 1 号","category":"chest-pain","receivedAt":"\#(minute(received))"}"#)
                 #expect(status == 201, "\(text)")
@@ -286,18 +276,18 @@ import WeijianTesting
             // first (mean 13), 9 in the second.
             let today = CalendarDay.today(), from = CalendarDay.shift(today, days: -1)
             var (code, buffer) = try await manager.call(.get, "/api/v1/emergency/response-times?from=\(from)&to=\(today)")
-            let times = try Self.decode([Times].self, buffer)
+            let times = try TestValues.decode([Times].self, buffer)
             #expect(times.first.map { "\($0.area) \($0.calls) \($0.meanMinutes ?? -1) \($0.medianMinutes ?? -1) \($0.withinTargetPercent ?? -1)" } == "310105 3 11.7 11.0 66.7", "\(times.first.debugDescription)")
             #expect(times.first { $0.area == codes[0] }.map { "\($0.calls) \($0.meanMinutes ?? -1) \($0.withinTargetPercent ?? -1)" } == "2 13.0 50.0")
             #expect(times.first { $0.area == codes[1] }.map { "\($0.calls) \($0.meanMinutes ?? -1)" } == "1 9.0")
 
             // The pre-arrival notice reached the hospital; taking it opens a chest-pain case with the call's times.
             (code, buffer) = try await clinician.call(.get, "/api/v1/emergency/notices")
-            #expect(try Self.decode([Notice].self, buffer).map(\.call) == [busyCall])
+            #expect(try TestValues.decode([Notice].self, buffer).map(\.call) == [busyCall])
             (status, text) = try await post(clinician, "/api/v1/emergency/notices/\(busyCall)/acknowledge", "{}")
             let caseID = try #require(try JSONDecoder().decode(Notice.self, from: Data(text.utf8)).criticalCase)
             (code, buffer) = try await clinician.call(.get, "/api/v1/critical-care/cases")
-            let opened = try #require(try Self.decode([CaseView].self, buffer).first { $0.id == caseID })
+            let opened = try #require(try TestValues.decode([CaseView].self, buffer).first { $0.id == caseID })
             #expect(opened.call == busyCall && opened.times["call"] == minute(received) && opened.times["fmc"] == minute(received + 11))
 
             // Coverage within 3.5 km: 4,000 of 5,000 residents in the first square, none of the second's 4,000,

@@ -21,16 +21,6 @@ import WeijianTesting
     struct Opened: Decodable { var opened: [String] }
     struct Report: Decodable { var id: String; var caseID: String; var channel: String; var contactPhone: String? }
 
-    static func stamp(_ date: Date) -> String {
-        let formatter = ISO8601DateFormatter()
-        formatter.timeZone = TimeZone(secondsFromGMT: 8 * 3600)
-        return formatter.string(from: date)
-    }
-
-    static func decode<T: Decodable>(_ type: T.Type, _ buffer: ByteBuffer) throws -> T {
-        try JSONDecoder().decode(type, from: Data(buffer: buffer))
-    }
-
     @Test func eachRuleRaisesOneCaseAndOnlyOnce() async throws {
         try await TestServer.run { server in
             let platform = server.platform
@@ -60,7 +50,7 @@ import WeijianTesting
             let condition = """
                 {"resourceType":"Condition","verificationStatus":{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/condition-ver-status","code":"confirmed"}]},
                  "code":{"coding":[{"system":"http://hl7.org/fhir/sid/icd-10","code":"A00.9"}]},"subject":{"reference":"Patient/e1"},
-                 "asserter":{"reference":"Practitioner/dr-e"},"recordedDate":"\(Self.stamp(Date().addingTimeInterval(-3 * 3600)))"}
+                 "asserter":{"reference":"Practitioner/dr-e"},"recordedDate":"\(TestValues.stamp(Date().addingTimeInterval(-3 * 3600)))"}
                 """
             let (written, writtenText) = try await emr.execute(uri: "/fhir/r4/Condition", method: .post, headers: [.contentType: "application/fhir+json"], body: ByteBuffer(string: condition)) {
                 ($0.status, String(buffer: $0.body))
@@ -70,11 +60,11 @@ import WeijianTesting
             // waste-alert: 20 kg collected at the other CHC, 18 kg handed over.
             let staff = try await server.client(as: Principal(subject: "chc-e", role: .chcStaff, displayName: "工作人员", institution: other.id, district: "310105"))
             let (collected, batchText) = try await staff.call(.post, "/api/v1/supervision/waste/batches",
-                                                                #"{"category":"infectious","weightKg":20,"collectedAt":"\#(Self.stamp(Date().addingTimeInterval(-7200)))"}"#)
+                                                                #"{"category":"infectious","weightKg":20,"collectedAt":"\#(TestValues.stamp(Date().addingTimeInterval(-7200)))"}"#)
             #expect(collected == .created)
             let batch = try #require(try JSONValue.parse(Data(buffer: batchText))["id"]?.stringValue)
             try await post(staff, "/api/v1/supervision/waste/batches/\(batch)/handovers",
-                           #"{"stage":"transfer","weightKg":18,"at":"\#(Self.stamp(Date().addingTimeInterval(-3600)))","handler":"处置中心"}"#)
+                           #"{"stage":"transfer","weightKg":18,"at":"\#(TestValues.stamp(Date().addingTimeInterval(-3600)))","handler":"处置中心"}"#)
 
             // water-unqualified: a site whose latest sampling found coliforms; another that passed.
             let place = try #require(chc.catchment.first)
@@ -82,7 +72,7 @@ import WeijianTesting
                 let (_, site) = try await inspector.call(.post, "/api/v1/supervision/water/sites", #"{"subdistrict":"\#(place)","name":"\#(name)","kind":"secondary-supply","address":"某路 1 号"}"#)
                 let id = try #require(try JSONValue.parse(Data(buffer: site))["id"]?.stringValue)
                 try await post(inspector, "/api/v1/supervision/water/sites/\(id)/tests",
-                               #"{"sampledAt":"\#(Self.stamp(Date().addingTimeInterval(-86400)))","results":{"turbidity":0.3,"colour":5,"ph":7.4,"total-coliforms":\#(coliforms),"colony-count":8,"free-chlorine":0.4}}"#)
+                               #"{"sampledAt":"\#(TestValues.stamp(Date().addingTimeInterval(-86400)))","results":{"turbidity":0.3,"colour":5,"ph":7.4,"total-coliforms":\#(coliforms),"colony-count":8,"free-chlorine":0.4}}"#)
             }
 
             // licence-expired: the hospital's practice licence ended yesterday (the CHC's old one expired too, but it
@@ -120,9 +110,9 @@ import WeijianTesting
             // One run: one case for each finding.
             var (status, body) = try await inspector.call(.post, "/api/v1/supervision/rules/run")
             #expect(status == .ok, "\(String(buffer: body))")
-            #expect(try Self.decode(Opened.self, body).opened.count == 7, "\(String(buffer: body))")
+            #expect(try TestValues.decode(Opened.self, body).opened.count == 7, "\(String(buffer: body))")
             (status, body) = try await inspector.call(.get, "/api/v1/supervision/cases")
-            let cases = try Self.decode([Case].self, body)
+            let cases = try TestValues.decode([Case].self, body)
             let byRule = Dictionary(grouping: cases, by: { $0.rule ?? "" })
             #expect(Set(byRule.keys) == ["late-report", "waste-alert", "water-unqualified", "licence-expired", "practice-without-licence", "practice-outside-scope", "over-dose"],
                     "\(byRule.keys)")
@@ -140,7 +130,7 @@ import WeijianTesting
 
             // A second run finds the same and opens nothing.
             (status, body) = try await inspector.call(.post, "/api/v1/supervision/rules/run")
-            let again = try Self.decode(Opened.self, body)
+            let again = try TestValues.decode(Opened.self, body)
             #expect(status == .ok && again.opened.isEmpty, "\(String(buffer: body))")
 
             // The rules are listed with their basis; a family doctor may neither run nor read them.
@@ -192,7 +182,7 @@ import WeijianTesting
             let chc = try #require(Catalog.institutions.first { $0.type == "chc" && $0.district == "310105" })
             var (status, body) = try await inspector.call(.post, "/api/v1/supervision/cases", #"{"institution":"\#(chc.id)","subject":"\#(chc.name)","detail":"区长信箱转来：候诊区消毒记录缺失"}"#)
             #expect(status == .created, "\(String(buffer: body))")
-            let id = try Self.decode(Case.self, body).id
+            let id = try TestValues.decode(Case.self, body).id
             func act(_ json: String) async throws -> (Int, String) {
                 let (status, body) = try await inspector.call(.post, "/api/v1/supervision/cases/\(id)/actions", json)
                 return (Int(status.code), String(buffer: body))
@@ -218,7 +208,7 @@ import WeijianTesting
             (status, body) = try await inspector.call(.post, "/api/v1/supervision/cases/\(id)/evidence",
                                                       #"{"name":"现场照片","mediaType":"image/jpeg","content":"\#(photo.base64EncodedString())"}"#)
             #expect(status == .created, "\(String(buffer: body))")
-            let evidence = try Self.decode(Evidence.self, body)
+            let evidence = try TestValues.decode(Evidence.self, body)
             // The digest as `hashlib.sha256(bytes(i % 251 for i in range(3000)))` gives it.
             #expect(evidence.bytes == 3000 && evidence.sha256 == "e8ca4bf83f56152c01649f88bd7c91b15ae8137d9a709572e04fae55894ea75e", "\(evidence)")
             let download = try await inspector.execute(uri: "/api/v1/supervision/cases/\(id)/evidence/\(evidence.id)", method: .get, headers: [:], body: nil) { $0 }
@@ -252,7 +242,7 @@ import WeijianTesting
             (status, _) = try await inspector.call(.post, "/api/v1/supervision/cases/\(id)/evidence", #"{"name":"x","mediaType":"text/plain","content":"AAAA"}"#)
             #expect(status == .conflict)
             (status, body) = try await inspector.call(.get, "/api/v1/supervision/cases/\(id)")
-            let closed = try Self.decode(Case.self, body)
+            let closed = try TestValues.decode(Case.self, body)
             #expect(closed.events.map(\.action) == ["open", "assign", "inspect", "evidence", "find", "penalise", "order-rectification", "verify-rectification"])
             #expect(closed.severity == "general" && closed.penalty == "fine" && closed.rectifyBy == deadline && closed.evidence.count == 1)
 
@@ -284,7 +274,7 @@ import WeijianTesting
             var (status, body) = try await server.client.call(.post, "/api/v1/public/supervision-reports",
                 #"{"kind":"unlicensed-practice","subdistrict":"\#(place)","place":"某路 8 号底商","description":"无招牌诊所给人打点滴","contactName":"王先生","contactPhone":"13812345678"}"#)
             #expect(status == .created, "\(String(buffer: body))")
-            let receipt = try Self.decode(Report.self, body)
+            let receipt = try TestValues.decode(Report.self, body)
             #expect(receipt.channel == "public" && receipt.contactPhone == "138****5678")
             for (json, reason) in [
                 (#"{"kind":"complaint","subdistrict":"\#(place)","place":"门诊","description":"态度差"}"#, "被投诉机构"),
@@ -304,7 +294,7 @@ import WeijianTesting
             (status, body) = try await patroller.call(.post, "/api/v1/supervision/reports",
                 #"{"kind":"complaint","subdistrict":"\#(place)","place":"\#(chc.name)","institution":"\#(chc.id)","description":"居民反映收费不透明"}"#)
             #expect(status == .created, "\(String(buffer: body))")
-            let patrolReport = try Self.decode(Report.self, body)
+            let patrolReport = try TestValues.decode(Report.self, body)
             let minhangPlace = try #require(Catalog.subdistricts(of: "310112").first).code
             (status, body) = try await patroller.call(.post, "/api/v1/supervision/reports", #"{"kind":"unlicensed-practice","subdistrict":"\#(minhangPlace)","place":"x","description":"y"}"#)
             #expect(status == .unprocessableContent && String(buffer: body).contains("不属于本区"))
@@ -315,7 +305,7 @@ import WeijianTesting
             // Each report opened a case of its channel; the list masks phones; a resident may not list reports.
             let inspector = try await server.client(as: Principal(subject: "insp-r", role: .healthInspector, displayName: "监督员", district: "310105"))
             (status, body) = try await inspector.call(.get, "/api/v1/supervision/cases")
-            let cases = try Self.decode([Case].self, body)
+            let cases = try TestValues.decode([Case].self, body)
             #expect(Set(cases.map { "\($0.source) \($0.rule ?? "")" }) == ["public unlicensed-practice", "patrol complaint"], "\(cases)")
             #expect(cases.first { $0.id == patrolReport.caseID }?.institution == chc.id)
             (status, body) = try await inspector.call(.get, "/api/v1/supervision/reports")

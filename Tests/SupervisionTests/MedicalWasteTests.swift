@@ -11,12 +11,6 @@ import WeijianTesting
 /// 医疗废物追溯: a batch's weights through its hand-overs, the alerts they raise, overdue steps, bad input and
 /// who may do what; over real HTTP, on the engine the environment names.
 @Suite struct MedicalWasteTests {
-    static func stamp(_ date: Date) -> String {
-        let formatter = ISO8601DateFormatter()
-        formatter.timeZone = TimeZone(secondsFromGMT: 8 * 3600)
-        return formatter.string(from: date)
-    }
-
     struct Batch: Decodable { var id: String; var status: String; var weightGrams: Int }
     struct Alert: Decodable { var batch: String; var kind: String; var detail: String }
 
@@ -28,13 +22,13 @@ import WeijianTesting
             let hour = Date().addingTimeInterval(-3 * 3600)
             func collect(_ kilograms: Double) async throws -> Batch {
                 let (status, body) = try await staff.call(.post, "/api/v1/supervision/waste/batches",
-                                                          #"{"category":"infectious","weightKg":\#(kilograms),"collectedAt":"\#(Self.stamp(hour))"}"#)
+                                                          #"{"category":"infectious","weightKg":\#(kilograms),"collectedAt":"\#(TestValues.stamp(hour))"}"#)
                 #expect(status == .created, "\(String(buffer: body))")
                 return try JSONDecoder().decode(Batch.self, from: Data(buffer: body))
             }
             func handOver(_ client: AuthorizedClient, _ batch: String, _ stage: String, _ kilograms: Double, minutes: Double) async throws -> (HTTPResponse.Status, String) {
                 let (status, body) = try await client.call(.post, "/api/v1/supervision/waste/batches/\(batch)/handovers",
-                                                           #"{"stage":"\#(stage)","weightKg":\#(kilograms),"at":"\#(Self.stamp(hour.addingTimeInterval(minutes * 60)))","handler":"上海市固体废物处置中心"}"#)
+                                                           #"{"stage":"\#(stage)","weightKg":\#(kilograms),"at":"\#(TestValues.stamp(hour.addingTimeInterval(minutes * 60)))","handler":"上海市固体废物处置中心"}"#)
                 return (status, String(buffer: body))
             }
             func alerts() async throws -> [Alert] {
@@ -103,13 +97,13 @@ import WeijianTesting
         try await TestServer.run { server in
             let waste = MedicalWaste(database: server.platform.database)
             let now = Date()
-            let old = try await waste.collect(WasteBatchForm(category: "injurious", weightKg: 2, collectedAt: Self.stamp(now.addingTimeInterval(-50 * 3600))),
+            let old = try await waste.collect(WasteBatchForm(category: "injurious", weightKg: 2, collectedAt: TestValues.stamp(now.addingTimeInterval(-50 * 3600))),
                                               institution: "cn-chc-huayang", district: "310105", actor: "t")
-            let recent = try await waste.collect(WasteBatchForm(category: "injurious", weightKg: 2, collectedAt: Self.stamp(now.addingTimeInterval(-2 * 3600))),
+            let recent = try await waste.collect(WasteBatchForm(category: "injurious", weightKg: 2, collectedAt: TestValues.stamp(now.addingTimeInterval(-2 * 3600))),
                                                  institution: "cn-chc-huayang", district: "310105", actor: "t")
-            let moved = try await waste.collect(WasteBatchForm(category: "pathological", weightKg: 3, collectedAt: Self.stamp(now.addingTimeInterval(-60 * 3600))),
+            let moved = try await waste.collect(WasteBatchForm(category: "pathological", weightKg: 3, collectedAt: TestValues.stamp(now.addingTimeInterval(-60 * 3600))),
                                                 institution: "cn-chc-huayang", district: "310105", actor: "t")
-            _ = try await waste.handOver(batch: moved.id, stage: "transfer", weightKg: 3, at: Self.stamp(now.addingTimeInterval(-59 * 3600)), handler: "转运公司",
+            _ = try await waste.handOver(batch: moved.id, stage: "transfer", weightKg: 3, at: TestValues.stamp(now.addingTimeInterval(-59 * 3600)), handler: "转运公司",
                                          district: "310105", institution: nil, actor: "t")
             #expect(try await waste.checkOverdue(now: now) == 2)
             #expect(try await waste.checkOverdue(now: now) == 0, "once per batch")
@@ -118,7 +112,7 @@ import WeijianTesting
             #expect(!alerts.contains { $0.batch == recent.id })
             // An institution outside the district's catalogue is refused.
             await #expect(throws: (any Error).self) {
-                _ = try await waste.collect(WasteBatchForm(category: "injurious", weightKg: 1, collectedAt: Self.stamp(now)), institution: "mh-chc-xinzhuang", district: "310105", actor: "t")
+                _ = try await waste.collect(WasteBatchForm(category: "injurious", weightKg: 1, collectedAt: TestValues.stamp(now)), institution: "mh-chc-xinzhuang", district: "310105", actor: "t")
             }
         }
     }
