@@ -103,7 +103,8 @@ enum DemoCollaboration {
         for (index, point) in points.enumerated() where index % 3 == 0 {
             let subdistrict = geography.sites.min { distance($0.location, point.location) < distance($1.location, point.location) }?.subdistrict
                 ?? Catalog.subdistricts(of: district).first?.code ?? ""
-            let station = try await emergency.addStation(district: district, name: "\(point.name ?? "社区")急救分站", subdistrict: subdistrict,
+            let place = Catalog.divisions.first { $0.code == subdistrict }?.name ?? "社区"
+            let station = try await emergency.addStation(district: district, name: "\(place)急救分站", subdistrict: subdistrict,
                                                          longitude: point.location.longitude, latitude: point.location.latitude)
             for number in 1...2 {
                 ambulances.append(try await emergency.addAmbulance(station: station.id, plate: "沪A·\(district.suffix(3))" + String(format: "%02d%d", index, number), district: district).id)

@@ -220,6 +220,8 @@ import WeijianTesting
             }
             (status, text) = try await post(manager, "/api/v1/emergency/stations/\(station)/ambulances", #"{"plate":"沪A·120A1"}"#)
             #expect(status == 409)
+            (status, text) = try await post(manager, "/api/v1/emergency/stations/no-such-station/ambulances", #"{"plate":"沪A·120Z9"}"#)
+            #expect(status == 404 && text.contains("没有急救站"), "\(text)")
 
             let start = Date().addingTimeInterval(-3 * 3600)
             func minute(_ offset: Double) -> String { TestValues.stamp(start.addingTimeInterval(offset * 60)) }
