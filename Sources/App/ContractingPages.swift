@@ -380,6 +380,6 @@ extension ContractingRoutes {
     }
 
     static func channelLabel(_ channel: String) -> String {
-        ["online": "线上签约", "desk": "窗口签约", "waitlist": "候补签约", "transfer": "转签"][channel] ?? channel
+        ["online": "线上签约", "desk": "窗口签约", "waitlist": "候补签约", "transfer": "转签", "import": "历史数据导入"][channel] ?? channel
     }
 }

@@ -55,6 +55,7 @@ public enum WeijianServer {
         collaboration.register(on: router)
         collaboration.registerPages(on: router)
         ApprovalRoutes(access: access, approvals: Approvals(database: platform.database)).register(on: router)
+        ImportRoutes(access: access, importer: LegacyImport(platform: platform), maxBodyBytes: configuration.maxBodyBytes).register(on: router)
         IndicatorRoutes(access: access, indicators: IndicatorService.platform(platform), registry: RegistryService(database: platform.database, fhir: platform.fhir),
                         surveillance: SurveillanceService(store: platform.fhir)).register(on: router)
         ServiceCircleRoutes(access: access, registry: RegistryService(database: platform.database, fhir: platform.fhir),

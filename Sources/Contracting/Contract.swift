@@ -25,7 +25,7 @@ public struct Contract: Sendable, Codable, Equatable {
     /// First and last day (YYYY-MM-DD, Asia/Shanghai).
     public var startDate: String
     public var endDate: String
-    /// `online` (the resident), `desk` (CHC staff), `waitlist` (a freed place) or `transfer`.
+    /// `online` (the resident), `desk` (CHC staff), `waitlist` (a freed place), `transfer` or `import` (from a legacy system).
     public var channel: String
     /// When it ended and why.
     public var endedOn: String?

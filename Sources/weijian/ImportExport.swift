@@ -132,3 +132,38 @@ struct Export: AsyncParsableCommand {
         await platform.shutdown()
     }
 }
+
+/// `weijian import-csv --kind residents|contracts|chronic --district 310105 [--dry-run] FILE`: a legacy system's CSV,
+/// checked row by row (see docs/registry.md); prints the report and exits 1 when rows were refused.
+struct ImportCSV: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "import-csv",
+        abstract: "Import residents, family-doctor contracts or chronic registers from a legacy system's CSV (good rows written, bad rows reported).",
+        discussion: "Columns — residents: id_number, name, subdistrict, chc [, phone, address]; contracts: id_number, doctor; chronic: id_number, programme (hypertension|diabetes), diagnosed [, icd10]. Rows already present are skipped, so a file can be imported again."
+    )
+    @OptionGroup var db: DatabaseOptions
+    @Option(help: "residents, contracts or chronic.") var kind: String
+    @Option(help: "The district (GB/T 2260) the rows belong to.") var district = "310105"
+    @Flag(help: "Check every row and report, writing nothing.") var dryRun = false
+    @Argument(help: "The CSV file (UTF-8, first row the column names).") var file: String
+
+    func run() async throws {
+        guard let data = FileManager.default.contents(atPath: file), let text = String(data: data, encoding: .utf8) else { throw fail("cannot read \(file) as UTF-8") }
+        let platform: Platform
+        do { platform = try await db.openPlatform() } catch { throw fail("\(error)") }
+        let report: ImportReport
+        do {
+            let scope = AuditScope(template: AuditRecord.byOperator("import-csv", action: dryRun ? "check" : "import", entity: "import/\(kind)"))
+            report = try await AuditScope.$current.withValue(scope) {
+                try await LegacyImport(platform: platform).run(kind: kind, text: text, district: district, institution: nil, dryRun: dryRun, actor: "operator")
+            }
+        } catch {
+            await platform.shutdown()
+            throw fail("\(error)")
+        }
+        await platform.shutdown()
+        print("\(report.kind)\(report.dryRun ? " (dry run)" : ""): \(report.rows) rows, \(report.imported) \(report.dryRun ? "would be imported" : "imported"), \(report.alreadyPresent) already present, \(report.rejected.count) refused")
+        for row in report.rejected { print("  row \(row.row): \(row.reasons.joined(separator: "; "))") }
+        if !report.rejected.isEmpty { throw ExitCode(1) }
+    }
+}
