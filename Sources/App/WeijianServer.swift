@@ -87,7 +87,16 @@ struct PlatformLifecycle: Service {
 /// Adds the headers every response should carry.
 struct SecurityHeadersMiddleware<Context: RequestContext>: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        var response = try await next(request, context)
+        // Every answer names its request (the id the logs carry), so that a client's report can be matched to them.
+        let requestID = context.logger[metadataKey: "hb.request.id"]?.description ?? ""
+        var response: Response
+        do {
+            response = try await next(request, context)
+        } catch var error as HTTPError {
+            error.headers[.init("X-Request-Id")!] = requestID
+            throw error
+        }
+        response.headers[.init("X-Request-Id")!] = requestID
         response.headers[.xContentTypeOptions] = "nosniff"
         response.headers[.init("X-Frame-Options")!] = "DENY"
         response.headers[.init("Referrer-Policy")!] = "no-referrer"

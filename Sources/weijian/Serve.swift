@@ -15,6 +15,12 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "District code of the demo (GB/T 2260).") var demoDistrict = "310105"
 
     func run() async throws {
+        // WEIJIAN_LOG_FORMAT: `text` (the default) or `json` (one object a line, with the request id).
+        switch ProcessInfo.processInfo.environment["WEIJIAN_LOG_FORMAT"] ?? "text" {
+        case "json": LoggingSystem.bootstrap { JSONLogHandler(label: $0) }
+        case "text": break
+        case let other: throw fail("WEIJIAN_LOG_FORMAT must be text or json, not '\(other)'")
+        }
         var logger = Logger(label: "weijian")
         logger.logLevel = ProcessInfo.processInfo.environment["LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info
         let configuration: AppConfiguration
