@@ -154,7 +154,13 @@ public struct LegacyImport: Sendable {
             let phone = row["phone"] ?? ""
             if !phone.isEmpty, !(phone.count == 11 && phone.hasPrefix("1") && phone.allSatisfy(\.isASCII) && phone.allSatisfy(\.isNumber)) { reasons.append("手机号应为 11 位数字") }
             guard reasons.isEmpty else { throw RowProblem(reasons: reasons) }
-            if existing != nil { return .present }
+            if let existing {
+                // The same person already registered: skipped when at this CHC, refused when elsewhere (a transfer
+                // is the CHCs' decision, not an import's).
+                let managing = existing.record["managingOrganization"]?["reference"]?.stringValue
+                guard managing == "Organization/\(chc)" else { throw RowProblem(reasons: ["该身份证号已在其他机构建档（\(managing ?? "未指定机构")）"]) }
+                return .present
+            }
             guard !dryRun else { return .imported(nil) }
             let id = RecordID.make("pi")
             var patient: [String: JSONValue] = [

@@ -99,6 +99,10 @@ import WeijianTesting
             (status, text) = try await post(manager, "/api/v1/import/residents", csv)
             report = try JSONDecoder().decode(Report.self, from: Data(text.utf8))
             #expect(report.imported == 0 && report.rejected.count == 40 && report.rejected[0].reasons.contains { $0.contains("只能导入本中心") }, "\(text.prefix(300))")
+            // The same person under another CHC is refused, not moved.
+            (status, text) = try await post(platformClient, "/api/v1/import/residents", "id_number,name,subdistrict,chc\n\(numbers[0]),居民1,\(place),\(other.id)\n")
+            report = try JSONDecoder().decode(Report.self, from: Data(text.utf8))
+            #expect(report.alreadyPresent == 0 && report.rejected.first?.reasons.first?.contains("已在其他机构建档") == true, "\(text)")
             let doctor = try await server.client(as: Principal(subject: "fd-x", role: .familyDoctor, displayName: "医生", institution: chc.id, practitioner: "fd-imp"))
             (status, _) = try await post(doctor, "/api/v1/import/residents", csv)
             #expect(status == .forbidden)
