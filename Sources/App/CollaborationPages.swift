@@ -220,7 +220,7 @@ extension CollaborationRoutes {
                 + "<label>类别 <select name=\"category\">" + ["chest-pain", "stroke", "trauma", "obstetric", "other"].map { "<option value=\"\($0)\">\(Prehospital.categories[$0] ?? $0)</option>" }.joined()
                 + "</select></label><button type=\"submit\">受理</button></form>"
             let hospitals = Catalog.institutions.filter { $0.district == district && Consultations.hospitalTypes.contains($0.type) }
-            body += "<div class=\"card\"><h2>进行中的任务（\(calls.count)）</h2><table id=\"calls\"><thead><tr><th>受理</th><th>地点</th><th>类别</th><th>状态</th><th>操作</th></tr></thead><tbody>"
+            body += "<div class=\"card\"><h2>进行中的任务（\(calls.count)）</h2><ul class=\"plain\" id=\"calls\">"
             for call in calls {
                 var actions = ""
                 let form = "<form method=\"post\" action=\"/emergency/dispatch\" class=\"inline\">\(Pages.csrfField(context))<input type=\"hidden\" name=\"call\" value=\"\(HTML.escape(call.id))\">"
@@ -236,12 +236,12 @@ extension CollaborationRoutes {
                 case "leaving": actions = form + "<input type=\"hidden\" name=\"op\" value=\"status\"><input type=\"hidden\" name=\"status\" value=\"at-hospital\"><button type=\"submit\">送达医院</button></form>"
                 default: break
                 }
-                body += "<tr data-call=\"\(HTML.escape(call.id))\" data-status=\"\(call.status)\"><td>\(Self.shown(call.receivedAt))</td>"
-                    + "<td>\(HTML.escape(Catalog.divisions.first { $0.code == call.subdistrict }?.name ?? call.subdistrict)) \(HTML.escape(call.address))</td>"
-                    + "<td>\(Prehospital.categories[call.category] ?? call.category)</td><td>\(Prehospital.statuses[call.status] ?? call.status)"
-                    + (call.responseMinutes.map { "<br><span class=\"muted\">反应 \($0) 分钟</span>" } ?? "") + "</td><td>\(actions)</td></tr>"
+                body += "<li data-call=\"\(HTML.escape(call.id))\" data-status=\"\(call.status)\"><strong>\(Prehospital.categories[call.category] ?? call.category)</strong> · "
+                    + "\(Prehospital.statuses[call.status] ?? call.status)" + (call.responseMinutes.map { "（反应 \($0) 分钟）" } ?? "")
+                    + "<br><span class=\"muted\">\(Self.shown(call.receivedAt)) 受理 · \(HTML.escape(Catalog.divisions.first { $0.code == call.subdistrict }?.name ?? call.subdistrict)) "
+                    + "\(HTML.escape(call.address))</span><br>\(actions)</li>"
             }
-            body += (calls.isEmpty ? "<tr><td colspan=\"5\">暂无</td></tr>" : "") + "</tbody></table></div>"
+            body += (calls.isEmpty ? "<li>暂无</li>" : "") + "</ul></div>"
             body += "<div class=\"card\"><h2>急救站点与车辆</h2><ul class=\"plain\" id=\"stations\">" + stations.map { station in
                 "<li>\(HTML.escape(station.name))：" + station.ambulances.map { "<span class=\"tag\">\(HTML.escape($0.plate)) \($0.call == nil ? "待命" : "任务中")</span>" }.joined() + "</li>"
             }.joined() + "</ul></div>"
