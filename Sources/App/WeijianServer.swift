@@ -61,6 +61,12 @@ public enum WeijianServer {
         ServiceCircleRoutes(access: access, registry: RegistryService(database: platform.database, fhir: platform.fhir),
                             maxBodyBytes: configuration.maxBodyBytes).register(on: router)
         HomeRoutes<AppRequestContext>().register(on: router)
+        // The domain API's description, from the routes just registered (and this one).
+        let document = OpenAPIDocument.make(routes: router.routes.map { (method: $0.method.rawValue, path: $0.path.description) } + [("GET", "/api/openapi.json")])
+        let documentData = document.serializedData()
+        router.get("api/openapi.json") { _, _ in
+            Response(status: .ok, headers: [.contentType: "application/json; charset=utf-8"], body: ResponseBody(byteBuffer: ByteBuffer(bytes: documentData)))
+        }
         StaticRoutes<AppRequestContext>().register(on: router)
         return Application(
             router: router,
