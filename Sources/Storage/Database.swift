@@ -80,6 +80,8 @@ public final class Database: Sendable {
             var config = PostgresClient.Configuration(host: host, port: port, username: username, password: password, database: database, tls: .disable)
             config.options.maximumConnections = configuration.maxConnections
             config.options.minimumConnections = 0
+            // Named, so that `weijian restore` can tell a server's open connections to this schema (pg_stat_activity).
+            config.options.additionalStartupParameters = [("application_name", postgresApplicationName(searchPath: searchPath))]
             let client = PostgresClient(configuration: config, backgroundLogger: logger)
             let runner = Task { await client.run() }
             let db = Database(engine: .postgres, backend: .postgres(client: client, runner: runner, searchPath: searchPath), logger: logger)
@@ -92,6 +94,11 @@ public final class Database: Sendable {
             }
             return db
         }
+    }
+
+    /// The `application_name` of the platform's PostgreSQL connections to a schema (`weijian:<schema>`, at most 63 bytes).
+    static func postgresApplicationName(searchPath: String?) -> String {
+        String(("weijian:" + (searchPath ?? "public")).utf8.prefix(63)) ?? "weijian"
     }
 
     /// The database could not be reached.
