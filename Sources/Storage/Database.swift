@@ -22,7 +22,7 @@ public final class Database: Sendable {
 
     private enum Backend: Sendable {
         case sqlite(writer: SQLiteGroupWriter, readers: AsyncConnectionPool<SQLiteConnection>, checkpointer: SQLiteConnection, checkpoints: Task<Void, Never>)
-        case postgres(client: PostgresClient, runner: Task<Void, Never>, searchPath: String?)
+        case postgres(client: PostgresClient, runner: Task<Void, Never>, searchPath: String?, reachability: PostgresReachability)
     }
 
     private init(engine: DatabaseEngine, backend: Backend, logger: Logger) {
@@ -84,7 +84,8 @@ public final class Database: Sendable {
             config.options.additionalStartupParameters = [("application_name", postgresApplicationName(searchPath: searchPath))]
             let client = PostgresClient(configuration: config, backgroundLogger: logger)
             let runner = Task { await client.run() }
-            let db = Database(engine: .postgres, backend: .postgres(client: client, runner: runner, searchPath: searchPath), logger: logger)
+            let reachability = PostgresReachability(host: host, port: port, username: username, password: password, database: database, logger: logger)
+            let db = Database(engine: .postgres, backend: .postgres(client: client, runner: runner, searchPath: searchPath, reachability: reachability), logger: logger)
             // Fail fast with a clear message when the server cannot be reached.
             do {
                 _ = try await db.read { try await $0.raw("SELECT 1 AS one").first() }
@@ -134,8 +135,9 @@ public final class Database: Sendable {
                 await readers.release(connection)
                 throw error
             }
-        case .postgres(let client, _, let searchPath):
-            return try await client.withConnection { connection in
+        case .postgres(let client, _, let searchPath, let reachability):
+            // Not `client.withConnection`: that waits for as long as PostgreSQL is down (see `PostgresLease`).
+            return try await PostgresLease.withConnection(client, reachability: reachability) { connection in
                 let sql = connection.sql(queryLogLevel: nil)
                 try await Self.applySearchPath(searchPath, sql)
                 return try await body(sql)
@@ -152,8 +154,8 @@ public final class Database: Sendable {
             return try await withTaskExecutorPreference(writer.thread) {
                 try await writer.write(body)
             }
-        case .postgres(let client, _, let searchPath):
-            return try await client.withConnection { connection in
+        case .postgres(let client, _, let searchPath, let reachability):
+            return try await PostgresLease.withConnection(client, reachability: reachability) { connection in
                 let sql = connection.sql(queryLogLevel: nil)
                 try await Self.applySearchPath(searchPath, sql)
                 try await sql.raw("BEGIN").run()
@@ -192,7 +194,7 @@ public final class Database: Sendable {
                 try? await connection.close()
             }
             await writer.thread.shutdown()
-        case .postgres(_, let runner, _):
+        case .postgres(_, let runner, _, _):
             runner.cancel()
             _ = await runner.value
         }
