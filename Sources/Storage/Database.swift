@@ -84,7 +84,7 @@ public final class Database: Sendable {
             config.options.additionalStartupParameters = [("application_name", postgresApplicationName(searchPath: searchPath))]
             let client = PostgresClient(configuration: config, backgroundLogger: logger)
             let runner = Task { await client.run() }
-            let reachability = PostgresReachability(host: host, port: port, username: username, password: password, database: database, logger: logger)
+            let reachability = PostgresReachability(host: host, port: port)
             let db = Database(engine: .postgres, backend: .postgres(client: client, runner: runner, searchPath: searchPath, reachability: reachability), logger: logger)
             // Fail fast with a clear message when the server cannot be reached.
             do {

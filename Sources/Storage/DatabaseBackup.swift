@@ -298,13 +298,28 @@ enum PostgresTools {
         throw DatabaseBackup.Failure("\(name) was not found on PATH or under /usr/lib/postgresql/*/bin; install Debian's PostgreSQL client (apt-get install postgresql-client)")
     }
 
+    /// Runs the tool; when PostgreSQL refuses the connection for want of free connection slots (a busy server), tries
+    /// again, up to ten times a second apart: the tools' work is one snapshot or one transaction, so a retry is whole.
     static func run(_ tool: String, _ arguments: [String], host: String, port: Int, username: String, password: String?, database: String) async throws -> Result {
+        var attempt = 0
+        while true {
+            let result = try await runOnce(tool, arguments, host: host, port: port, username: username, password: password, database: database)
+            let busy = result.errors.contains("too many clients") || result.errors.contains("remaining connection slots")
+            attempt += 1
+            if result.status == 0 || !busy || attempt == 10 { return result }
+            try await Task.sleep(for: .seconds(1))
+        }
+    }
+
+    private static func runOnce(_ tool: String, _ arguments: [String], host: String, port: Int, username: String, password: String?, database: String) async throws -> Result {
         var environment = ProcessInfo.processInfo.environment
         environment["PGHOST"] = host
         environment["PGPORT"] = String(port)
         environment["PGUSER"] = username
         environment["PGDATABASE"] = database
         environment["PGCONNECT_TIMEOUT"] = "10"
+        // Messages in English, so that a refusal for want of connection slots is recognised (and retried).
+        environment["LC_MESSAGES"] = "C"
         if let password { environment["PGPASSWORD"] = password } else { environment.removeValue(forKey: "PGPASSWORD") }
         let settings = environment
         // The tool runs on a thread of its own (it blocks on its pipes), not on the tasks' cooperative threads.

@@ -10,8 +10,8 @@ import Synchronization
 ///
 /// `PostgresClient` queues a lease until a connection is free or can be made, with no deadline: with PostgreSQL
 /// stopped every request would wait for as long as it stays stopped. Here a lease that has waited ``probeAfter``
-/// asks ``PostgresReachability`` whether PostgreSQL answers at all (one fresh connection and `SELECT 1`, shared by
-/// every waiting lease); when it does not, the lease is cancelled and fails with ``Database/DatabaseUnavailable``
+/// asks ``PostgresReachability`` whether PostgreSQL's port answers at all (one TCP connect, shared by every waiting
+/// lease); when it does not, the lease is cancelled and fails with ``Database/DatabaseUnavailable``
 /// (which the HTTP layer answers with 503). A pool that is merely busy keeps its waiters waiting. Nothing is
 /// remembered between requests: as soon as PostgreSQL answers again, leases succeed again.
 enum PostgresLease {
@@ -137,21 +137,21 @@ enum PostgresLease {
     }
 }
 
-/// Whether PostgreSQL answers: a fresh connection (1 s to connect) and `SELECT 1`, asked at most once per half
-/// second however many leases are waiting.
+/// Whether PostgreSQL's port accepts connections: a TCP connect (2 s at most), asked at most once per half second
+/// however many leases are waiting. Only TCP: a PostgreSQL session would take one of the server's connection slots
+/// just when a busy server has none to spare; a stopped server refuses the connect at once, an unreachable one times
+/// out.
 final class PostgresReachability: Sendable {
-    private let configuration: PostgresConnection.Configuration
-    private let logger: Logger
+    private let host: String
+    private let port: Int
     private let state = Mutex<(checked: ContinuousClock.Instant?, problem: String?, running: Task<String?, Never>?)>((nil, nil, nil))
 
-    init(host: String, port: Int, username: String, password: String?, database: String, logger: Logger) {
-        var configuration = PostgresConnection.Configuration(host: host, port: port, username: username, password: password, database: database, tls: .disable)
-        configuration.options.connectTimeout = .seconds(1)
-        self.configuration = configuration
-        self.logger = logger
+    init(host: String, port: Int) {
+        self.host = host
+        self.port = port
     }
 
-    /// Nil when PostgreSQL answers, else what went wrong.
+    /// Nil when PostgreSQL's port answers, else what went wrong.
     func problem() async -> String? {
         let task = state.withLock { state -> Task<String?, Never>? in
             if let running = state.running { return running }
@@ -172,18 +172,13 @@ final class PostgresReachability: Sendable {
 
     private func probe() async -> String? {
         do {
-            let connection = try await PostgresConnection.connect(on: MultiThreadedEventLoopGroup.singleton.any(), configuration: configuration,
-                                                                  id: 0, logger: logger).get()
-            do {
-                _ = try await connection.query("SELECT 1", logger: logger)
-            } catch {
-                try? await connection.close()
-                return String(describing: error)
-            }
-            try? await connection.close()
+            let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+                .connectTimeout(.seconds(2))
+                .connect(host: host, port: port).get()
+            try? await channel.close()
             return nil
         } catch {
-            return String(describing: error)
+            return "\(host):\(port): \(error)"
         }
     }
 }
