@@ -184,5 +184,12 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // Backup and restore, kill -9 of the real server binary, PostgreSQL stopped under a serving server.
+        .testTarget(
+            name: "ResilienceTests",
+            dependencies: ["App", "Storage", "FHIR", "Registry", "Access", "Referral", "WeijianTesting",
+                           .product(name: "AsyncHTTPClient", package: "async-http-client"), .product(name: "SQLKit", package: "sql-kit")],
+            swiftSettings: swiftSettings
+        ),
     ]
 )

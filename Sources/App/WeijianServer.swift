@@ -22,6 +22,7 @@ public enum WeijianServer {
         let sessions = DatabasePersistDriver(database: platform.database)
         let router = Router(context: AppRequestContext.self)
         router.middlewares.add(MetricsMiddleware())
+        router.middlewares.add(DatabaseUnavailableMiddleware(logger: logger))
         router.middlewares.add(SecurityHeadersMiddleware())
         router.middlewares.add(SessionMiddleware(storage: sessions, configuration: SessionMiddlewareConfiguration(
             sessionCookieParameters: SessionCookieParameters(name: "weijian_session", path: "/", secure: configuration.secureCookies, sameSite: .strict),

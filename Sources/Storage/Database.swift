@@ -22,7 +22,7 @@ public final class Database: Sendable {
 
     private enum Backend: Sendable {
         case sqlite(writer: SQLiteGroupWriter, readers: AsyncConnectionPool<SQLiteConnection>, checkpointer: SQLiteConnection, checkpoints: Task<Void, Never>)
-        case postgres(client: PostgresClient, runner: Task<Void, Never>, searchPath: String?)
+        case postgres(client: PostgresClient, runner: Task<Void, Never>, searchPath: String?, reachability: PostgresReachability)
     }
 
     private init(engine: DatabaseEngine, backend: Backend, logger: Logger) {
@@ -80,9 +80,12 @@ public final class Database: Sendable {
             var config = PostgresClient.Configuration(host: host, port: port, username: username, password: password, database: database, tls: .disable)
             config.options.maximumConnections = configuration.maxConnections
             config.options.minimumConnections = 0
+            // Named, so that `weijian restore` can tell a server's open connections to this schema (pg_stat_activity).
+            config.options.additionalStartupParameters = [("application_name", postgresApplicationName(searchPath: searchPath))]
             let client = PostgresClient(configuration: config, backgroundLogger: logger)
             let runner = Task { await client.run() }
-            let db = Database(engine: .postgres, backend: .postgres(client: client, runner: runner, searchPath: searchPath), logger: logger)
+            let reachability = PostgresReachability(host: host, port: port)
+            let db = Database(engine: .postgres, backend: .postgres(client: client, runner: runner, searchPath: searchPath, reachability: reachability), logger: logger)
             // Fail fast with a clear message when the server cannot be reached.
             do {
                 _ = try await db.read { try await $0.raw("SELECT 1 AS one").first() }
@@ -92,6 +95,11 @@ public final class Database: Sendable {
             }
             return db
         }
+    }
+
+    /// The `application_name` of the platform's PostgreSQL connections to a schema (`weijian:<schema>`, at most 63 bytes).
+    static func postgresApplicationName(searchPath: String?) -> String {
+        String(("weijian:" + (searchPath ?? "public")).utf8.prefix(63)) ?? "weijian"
     }
 
     /// The database could not be reached.
@@ -127,8 +135,9 @@ public final class Database: Sendable {
                 await readers.release(connection)
                 throw error
             }
-        case .postgres(let client, _, let searchPath):
-            return try await client.withConnection { connection in
+        case .postgres(let client, _, let searchPath, let reachability):
+            // Not `client.withConnection`: that waits for as long as PostgreSQL is down (see `PostgresLease`).
+            return try await PostgresLease.withConnection(client, reachability: reachability) { connection in
                 let sql = connection.sql(queryLogLevel: nil)
                 try await Self.applySearchPath(searchPath, sql)
                 return try await body(sql)
@@ -145,8 +154,8 @@ public final class Database: Sendable {
             return try await withTaskExecutorPreference(writer.thread) {
                 try await writer.write(body)
             }
-        case .postgres(let client, _, let searchPath):
-            return try await client.withConnection { connection in
+        case .postgres(let client, _, let searchPath, let reachability):
+            return try await PostgresLease.withConnection(client, reachability: reachability) { connection in
                 let sql = connection.sql(queryLogLevel: nil)
                 try await Self.applySearchPath(searchPath, sql)
                 try await sql.raw("BEGIN").run()
@@ -185,7 +194,7 @@ public final class Database: Sendable {
                 try? await connection.close()
             }
             await writer.thread.shutdown()
-        case .postgres(_, let runner, _):
+        case .postgres(_, let runner, _, _):
             runner.cancel()
             _ = await runner.value
         }

@@ -12,7 +12,7 @@ struct Weijian: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "weijian",
         abstract: "卫健 Weijian — district health information platform (FHIR R4).",
-        subcommands: [Serve.self, Migrate.self, Seed.self, Import.self, ImportCSV.self, Export.self, AccountCommand.self, ClientCommand.self, KeysCommand.self, VerifyAudit.self, Bench.self, Detect.self]
+        subcommands: [Serve.self, Migrate.self, Seed.self, Import.self, ImportCSV.self, Export.self, AccountCommand.self, ClientCommand.self, KeysCommand.self, VerifyAudit.self, BackupCommand.self, RestoreCommand.self, Bench.self, Detect.self]
     )
 }
 

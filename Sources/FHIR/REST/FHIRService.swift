@@ -18,6 +18,10 @@ public struct FHIRService: Sendable {
             return try await route(request, base: base)
         } catch let error as FHIRError {
             return FHIRResponse(error: error)
+        } catch where Database.isUnavailable(error) {
+            // PostgreSQL gone, SQLite unwritable: the request was fine, the database is not; it may be sent again.
+            return FHIRResponse(status: 503, headers: [("Retry-After", "5")], body: .json(OperationOutcome.make(
+                FHIRError(status: 503, code: "transient", "The database is unavailable at the moment; try again shortly").issues)))
         } catch {
             return FHIRResponse(error: FHIRError(status: 500, code: "exception", "The server could not complete the request"))
         }
