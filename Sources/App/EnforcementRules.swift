@@ -57,10 +57,8 @@ struct EnforcementRules: Sendable {
                                 detail: "执业人员 \(first.practitioner) 在 \(first.department) 出诊 \(days.count) 次（\(days.first ?? "") 至 \(days.last ?? "")），"
                                     + (first.reason == "no-licence" ? "当日无有效医师执业证书" : "超出其执业范围")))
         }
-        // An expired institution licence, unless renewed (another of its kind valid today, e.g. granted by an approval).
-        let all = try await licences.licences(district: district)
+        // An expired institution licence (the alerts leave out those renewed).
         for alert in try await licences.alerts(district: district, on: today) where alert.status == "expired" && alert.licence.holderType == "institution" {
-            guard !all.contains(where: { $0.holder == alert.licence.holder && $0.kind == alert.licence.kind && $0.validFrom <= today && today <= $0.validTo }) else { continue }
             hits.append(RuleHit(rule: "licence-expired", key: "licence-expired:\(alert.licence.id)", institution: alert.licence.holder, subject: Self.name(of: alert.licence.holder),
                                 detail: "\(Licences.kinds[alert.licence.kind]?.1 ?? alert.licence.kind) \(alert.licence.number) 已于 \(alert.licence.validTo) 到期"))
         }

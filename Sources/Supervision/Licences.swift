@@ -125,10 +125,13 @@ public struct Licences: Sendable {
         }
     }
 
-    /// The licences expired on `day` or expiring within ``warningDays``, soonest first.
+    /// The licences expired on `day` or expiring within ``warningDays``, soonest first; not those renewed (the
+    /// holder has another of the kind valid that day and beyond the warning window, e.g. granted by an approval).
     public func alerts(district: String, on day: String = CalendarDay.today()) async throws -> [LicenceAlert] {
         let horizon = CalendarDay.shift(day, days: Self.warningDays)
-        return try await licences(district: district).filter { $0.validTo <= horizon }.map { licence in
+        let all = try await licences(district: district)
+        let renewed = Set(all.filter { $0.validFrom <= day && $0.validTo > horizon }.map { "\($0.holder)|\($0.kind)" })
+        return all.filter { $0.validTo <= horizon && !renewed.contains("\($0.holder)|\($0.kind)") }.map { licence in
             let left = CalendarDay.days(from: day, to: licence.validTo)
             return LicenceAlert(licence: licence, status: licence.validTo < day ? "expired" : "expiring", daysLeft: left)
         }

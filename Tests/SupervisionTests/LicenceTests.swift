@@ -33,6 +33,12 @@ import WeijianTesting
             (status, text) = try await register(#"{"holderType":"institution","holder":"\#(hospital.id)","kind":"institution-practice","number":"PDY-0001","scope":[],"validFrom":"2021-01-01","validTo":"\#(CalendarDay.shift(today, days: 30))"}"#)
             #expect(status == 201, "\(text)")
 
+            // A physician whose old licence expired and who holds a renewed one: no alert for either.
+            (status, text) = try await register(#"{"holderType":"practitioner","holder":"dr-r","kind":"physician","number":"110310000007","scope":["surgery"],"validFrom":"2015-01-01","validTo":"\#(CalendarDay.shift(today, days: -5))"}"#)
+            #expect(status == 201, "\(text)")
+            (status, text) = try await register(#"{"holderType":"practitioner","holder":"dr-r","kind":"physician","number":"110310000008","scope":["surgery"],"validFrom":"\#(CalendarDay.shift(today, days: -5))","validTo":"2035-12-31"}"#)
+            #expect(status == 201, "\(text)")
+
             // Refusals, each with its reason.
             for (body, expected, why) in [
                 (#"{"holderType":"practitioner","holder":"dr-c","kind":"physician","number":"X1","scope":["internal-medicine"],"validFrom":"2025-01-01","validTo":"2024-12-31"}"#, 422, "早于有效期起"),
