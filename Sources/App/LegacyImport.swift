@@ -86,6 +86,7 @@ public struct LegacyImport: Sendable {
         }
         var report = ImportReport(kind: kind, dryRun: dryRun, rows: rows.count, imported: 0, alreadyPresent: 0, rejected: [])
         var seen: Set<String> = []
+        var pending: [(row: Int, write: Write)] = []
         for (index, values) in rows.enumerated() {
             var row: [String: String] = [:]
             for (column, value) in zip(header, values) { row[column] = value.trimmingCharacters(in: .whitespacesAndNewlines) }
@@ -107,8 +108,9 @@ public struct LegacyImport: Sendable {
             do {
                 let outcome = try await importRow(kind: kind, row: row, number: number, district: district, institution: institution, dryRun: dryRun, actor: actor)
                 switch outcome {
-                case .imported(let patient): report.imported += 1; if let patient { report.patients.append(patient) }
+                case .imported: report.imported += 1
                 case .present: report.alreadyPresent += 1
+                case .write(let write): pending.append((index + 1, write))
                 }
             } catch let error as RowProblem {
                 report.rejected.append(RejectedRow(row: index + 1, reasons: error.reasons))
@@ -116,11 +118,60 @@ public struct LegacyImport: Sendable {
                 report.rejected.append(RejectedRow(row: index + 1, reasons: error.issues.map(\.diagnostics)))
             }
         }
+        // The good rows are written in transactions of up to 200; a transaction that fails is taken row by row, so
+        // that one row's problem (another import of the same person a moment earlier, say) refuses that row only.
+        for start in stride(from: 0, to: pending.count, by: 200) {
+            let chunk = Array(pending[start..<min(pending.count, start + 200)])
+            do {
+                try await write(chunk.map(\.write), actor: actor)
+                report.imported += chunk.count
+                report.patients += chunk.map(\.write.patient)
+            } catch {
+                for item in chunk {
+                    do {
+                        try await write([item.write], actor: actor)
+                        report.imported += 1
+                        report.patients.append(item.write.patient)
+                    } catch let error as FHIRError where error.status < 500 {
+                        report.rejected.append(RejectedRow(row: item.row, reasons: error.issues.map(\.diagnostics)))
+                    } catch let full as ContractFull {
+                        report.rejected.append(RejectedRow(row: item.row, reasons: [full.description]))
+                    }
+                }
+            }
+        }
+        report.rejected.sort { $0.row < $1.row }
         return report
     }
 
+    /// A row's write, made after every row is checked: a Patient or Condition to create, or a contract to sign.
+    enum Write {
+        case create(JSONValue, id: String?, patient: String)
+        case sign(SignRequest)
+
+        var patient: String {
+            switch self {
+            case .create(_, _, let patient): patient
+            case .sign(let request): request.patient
+            }
+        }
+    }
+
+    /// Writes rows in one transaction (contracts through the contracting service, which signs them together).
+    func write(_ writes: [Write], actor: String) async throws {
+        let requests = writes.compactMap { write -> SignRequest? in if case .sign(let request) = write { request } else { nil } }
+        if !requests.isEmpty { _ = try await contracting.sign(requests, channel: "import", actor: actor) }
+        let resources = writes.compactMap { write -> (JSONValue, String?)? in if case .create(let resource, let id, _) = write { (resource, id) } else { nil } }
+        if !resources.isEmpty {
+            try await store.write { writer in
+                for (resource, id) in resources { _ = try await writer.create(resource, id: id) }
+            }
+        }
+    }
+
     struct RowProblem: Error { var reasons: [String] }
-    enum Outcome { case imported(String?), present }
+    /// A row found good: counted (a dry run), already there, or to be written.
+    enum Outcome { case imported, present, write(Write) }
 
     static func chinese(_ problem: ResidentIDNumber.Problem) -> String {
         switch problem {
@@ -161,7 +212,7 @@ public struct LegacyImport: Sendable {
                 guard managing == "Organization/\(chc)" else { throw RowProblem(reasons: ["该身份证号已在其他机构建档（\(managing ?? "未指定机构")）"]) }
                 return .present
             }
-            guard !dryRun else { return .imported(nil) }
+            guard !dryRun else { return .imported }
             let id = RecordID.make("pi")
             var patient: [String: JSONValue] = [
                 "resourceType": .string("Patient"), "active": .bool(true),
@@ -173,17 +224,15 @@ public struct LegacyImport: Sendable {
                                             "extension": .array([.object(["url": .string(PatientExtensions.subdistrict), "valueCode": .string(subdistrict)])])])]),
             ]
             if !phone.isEmpty { patient["telecom"] = .array([.object(["system": .string("phone"), "value": .string(phone), "use": .string("mobile")])]) }
-            _ = try await store.write { writer in try await writer.create(.object(patient), id: id) }
-            return .imported(id)
+            return .write(.create(.object(patient), id: id, patient: id))
         case "contracts":
             guard let existing else { throw RowProblem(reasons: ["没有该身份证号的居民档案，请先导入居民"]) }
             try requireDistrict(existing.record, district: district, institution: institution)
             let doctor = row["doctor"] ?? ""
             guard FHIRID.isValid(doctor), try await store.read(type: "Practitioner", id: doctor) != nil else { throw RowProblem(reasons: ["没有家庭医生 Practitioner/\(doctor)"]) }
             if try await contracting.contracts(patient: existing.id).contains(where: { $0.status == "active" }) { return .present }
-            guard !dryRun else { return .imported(nil) }
-            _ = try await contracting.sign([SignRequest(patient: existing.id, practitioner: doctor)], channel: "import", actor: actor)
-            return .imported(existing.id)
+            guard !dryRun else { return .imported }
+            return .write(.sign(SignRequest(patient: existing.id, practitioner: doctor)))
         default:
             guard let existing else { throw RowProblem(reasons: ["没有该身份证号的居民档案，请先导入居民"]) }
             try requireDistrict(existing.record, district: district, institution: institution)
@@ -198,7 +247,7 @@ public struct LegacyImport: Sendable {
             var search = try SearchRequest(type: "Condition", query: [("subject", "Patient/\(existing.id)"), ("code", "http://hl7.org/fhir/sid/icd-10|\(code)")], definitions: store.definitions, strict: true)
             search.count = 1
             if try await !store.search(search).matches.isEmpty { return .present }
-            guard !dryRun else { return .imported(nil) }
+            guard !dryRun else { return .imported }
             let condition: JSONValue = .object([
                 "resourceType": .string("Condition"),
                 "clinicalStatus": .object(["coding": .array([.object(["system": .string("http://terminology.hl7.org/CodeSystem/condition-clinical"), "code": .string("active")])])]),
@@ -208,8 +257,7 @@ public struct LegacyImport: Sendable {
                 "onsetDateTime": .string(diagnosed), "recordedDate": .string(diagnosed),
                 "note": .array([.object(["text": .string("自原系统导入")])]),
             ])
-            _ = try await store.write { writer in try await writer.create(condition) }
-            return .imported(existing.id)
+            return .write(.create(condition, id: nil, patient: existing.id))
         }
     }
 

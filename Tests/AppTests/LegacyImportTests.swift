@@ -69,11 +69,18 @@ import WeijianTesting
             #expect(report.imported == 0 && report.alreadyPresent == 38 && report.rejected.count == 2, "\(text)")
             #expect(try await Self.count(platform, "Patient") == before + 38)
 
-            // Contracts for ten of them, and a row whose resident was never imported (row 23's).
+            // Contracts for ten of them with a doctor who has 8 places left, and a row whose resident was never
+            // imported (row 23's): the ten are signed together, which fails for want of places, so they are taken one
+            // by one — eight signed, the last two refused with the reason.
+            let manager = try await server.client(as: Principal(subject: "mgr-cap", role: .chcManager, displayName: "主任", institution: chc.id))
+            let (capacity, capacityText) = try await manager.call(.put, "/api/v1/contracting/doctors/fd-imp/capacity", #"{"capacity":8}"#)
+            #expect(capacity == .ok, "\(String(buffer: capacityText))")
             var contracts = "id_number,doctor\n" + numbers[10..<20].map { "\($0),fd-imp\n" }.joined() + "\(numbers[22]),fd-imp\n"
             (status, text) = try await post(platformClient, "/api/v1/import/contracts", contracts)
             report = try JSONDecoder().decode(Report.self, from: Data(text.utf8))
-            #expect(report.imported == 10 && report.rejected.map(\.row) == [11] && report.rejected.first?.reasons.first?.contains("没有该身份证号的居民档案") == true, "\(text)")
+            #expect(report.imported == 8 && report.rejected.map(\.row) == [9, 10, 11], "\(text)")
+            #expect(report.rejected.first?.reasons.first?.contains("签约名额已满") == true, "\(text)")
+            #expect(report.rejected.last?.reasons.first?.contains("没有该身份证号的居民档案") == true, "\(text)")
             contracts = "id_number,doctor\n\(numbers[10]),fd-imp\n\(numbers[11]),nobody\n"
             (status, text) = try await post(platformClient, "/api/v1/import/contracts", contracts)
             report = try JSONDecoder().decode(Report.self, from: Data(text.utf8))
@@ -95,8 +102,8 @@ import WeijianTesting
             (status, text) = try await post(platformClient, "/api/v1/import/patients", "id_number\n")
             #expect(status == .unprocessableContent && text.contains("导入类型"))
             let other = try #require(Catalog.institutions.first { $0.type == "chc" && $0.district == "310105" && $0.id != chc.id })
-            let manager = try await server.client(as: Principal(subject: "mgr-imp", role: .chcManager, displayName: "主任", institution: other.id))
-            (status, text) = try await post(manager, "/api/v1/import/residents", csv)
+            let otherManager = try await server.client(as: Principal(subject: "mgr-imp", role: .chcManager, displayName: "主任", institution: other.id))
+            (status, text) = try await post(otherManager, "/api/v1/import/residents", csv)
             report = try JSONDecoder().decode(Report.self, from: Data(text.utf8))
             #expect(report.imported == 0 && report.rejected.count == 40 && report.rejected[0].reasons.contains { $0.contains("只能导入本中心") }, "\(text.prefix(300))")
             // The same person under another CHC is refused, not moved.
