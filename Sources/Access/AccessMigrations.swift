@@ -41,5 +41,12 @@ public enum AccessMigrations {
         Migration(id: "0301_field_protection") { _ in
             ["CREATE TABLE access_field_protection (id SMALLINT PRIMARY KEY, key_id TEXT NOT NULL, index_fingerprint TEXT NOT NULL, sealed_at TEXT NOT NULL)"]
         },
+        // One-time sign-in codes (``OneTimeCodes``): keyed hashes of the phone and the code, never either.
+        Migration(id: "0302_access_one_time_code") { _ in
+            ["""
+             CREATE TABLE access_one_time_code (phone_key TEXT PRIMARY KEY, code_hash TEXT NOT NULL, sent_ms BIGINT NOT NULL,
+                 expires_ms BIGINT NOT NULL, attempts INTEGER NOT NULL)
+             """]
+        },
     ]
 }

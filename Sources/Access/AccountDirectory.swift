@@ -184,6 +184,17 @@ public struct AccountDirectory: Sendable {
         }
     }
 
+    /// The residents' accounts of the given Patient ids (a phone may be a household's, shared by several).
+    public func residentAccounts(patients: [String]) async throws -> [Account] {
+        guard !patients.isEmpty else { return [] }
+        return try await database.read { sql in
+            try await sql.raw("""
+                SELECT \(unsafeRaw: Self.columns) FROM access_user
+                WHERE role = \(bind: Role.resident.rawValue) AND patient_id IN (\(binds: patients)) ORDER BY username
+                """).all().map(Self.decode)
+        }
+    }
+
     /// Every account, by login name.
     public func all() async throws -> [Account] {
         try await database.read { sql in

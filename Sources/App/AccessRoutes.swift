@@ -230,13 +230,22 @@ struct AccessRoutes {
         \(error)
         <form class="card" method="post" action="/login">
         <input type="hidden" name="csrf" value="\(csrf)">
-        <label>用户名 <input name="username" autocomplete="username" required value="\(HTML.escape(username))"></label>
+        <label>用户名或手机号 <input name="username" autocomplete="username" required value="\(HTML.escape(username))"></label>
         <label>密码 <input name="password" type="password" autocomplete="current-password" required></label>
         <button type="submit">登录</button>
         </form>
+        <p><a href="/login/code">居民短信验证码登录</a></p>
         <p>连续输错密码将逐步延长等待时间，10次后账号锁定15分钟，可联系安全管理员解锁。</p>
         """
         return HTML.response(HTML.page(title: "登录", body: body), status: status, headers: headers)
+    }
+
+    /// The login name to check a password against: a resident may type the phone number on their record
+    /// instead of a user name (when exactly one resident's account goes with it and no user name is that number).
+    func loginName(_ typed: String) async throws -> String {
+        guard let phone = OneTimeCodes.normalisedPhone(typed), try await access.accounts.account(username: typed) == nil,
+              let account = try await ResidentPortalRoutes(access: access, publicBaseURL: nil).residentAccount(phone: phone) else { return typed }
+        return account.username
     }
 
     func login(_ request: Request, context: Context) async throws -> Response {
@@ -249,13 +258,13 @@ struct AccessRoutes {
         if let wait = access.loginByAddress.take("ip:" + context.clientAddress) ?? access.loginByUser.take("user:" + username.lowercased()) {
             return loginPage(message: "尝试过于频繁，请 \(wait) 秒后再试", status: .tooManyRequests, username: username, retryAfter: wait)
         }
-        let outcome = try await access.accounts.login(username: username, password: fields["password"] ?? "")
+        let outcome = try await access.accounts.login(username: try await loginName(username), password: fields["password"] ?? "")
         switch outcome {
         case .success(let account):
             context.sessions.createSession(WebSession(account: account.id, csrf: Self.randomToken()), expiresIn: Self.sessionLifetime)
             try await audit(context, action: "login", entity: "account/\(account.id)", actor: account.principal)
             let expired = Cookie(name: Self.loginCSRFCookie, value: "", maxAge: 0, path: "/login", secure: access.secureCookies, httpOnly: true, sameSite: .strict)
-            return HTML.redirect(account.role == .resident ? "/me/access-log" : "/me", headers: [.setCookie: expired.description])
+            return HTML.redirect(account.role == .resident ? "/portal" : "/me", headers: [.setCookie: expired.description])
         case .invalid:
             try await audit(context, action: "login-failed", entity: "account", outcome: "denied")
             return loginPage(message: "用户名或密码错误", status: .unauthorized, username: username)
@@ -315,7 +324,7 @@ struct AccessRoutes {
             if let wait = access.loginByAddress.take("ip:" + context.clientAddress) ?? access.loginByUser.take("user:" + username.lowercased()) {
                 return oauthError(.tooManyRequests, "slow_down", "尝试过于频繁，请 \(wait) 秒后再试", retryAfter: wait)
             }
-            switch try await access.accounts.login(username: username, password: fields["password"] ?? "") {
+            switch try await access.accounts.login(username: try await loginName(username), password: fields["password"] ?? "") {
             case .success(let account):
                 var principal = account.principal
                 let allowedContext: Scope.Context = account.role == .resident ? .patient : .user
@@ -333,6 +342,21 @@ struct AccessRoutes {
                 try await audit(context, action: "login-failed", entity: "account", outcome: "denied", reason: "token")
                 return oauthError(.badRequest, "invalid_grant", "用户名或密码错误")
             }
+        case "sms_code":
+            let portal = ResidentPortalRoutes(access: access, publicBaseURL: nil)
+            guard let phone = OneTimeCodes.normalisedPhone(fields["phone"] ?? "") else { return oauthError(.badRequest, "invalid_request", "请填写11位手机号码（phone）") }
+            if let wait = access.loginByAddress.take("ip:" + context.clientAddress) ?? access.loginByUser.take("phone:" + phone) {
+                return oauthError(.tooManyRequests, "slow_down", "尝试过于频繁，请 \(wait) 秒后再试", retryAfter: wait)
+            }
+            guard let account = try await portal.signIn(phone: phone, code: fields["code"] ?? "", context) else {
+                return oauthError(.badRequest, "invalid_grant", "验证码错误或已失效，请重新获取")
+            }
+            guard requested.scopes.allSatisfy({ $0.context == .patient }) else { return oauthError(.badRequest, "invalid_scope", "居民只能申请 patient/… 权限范围") }
+            var principal = account.principal
+            let scopes = requested.scopes.isEmpty ? ScopeSet([Scope(context: .patient, resourceType: "*", read: true, write: false)]) : requested
+            principal.scopes = scopes
+            try await audit(context, action: "token", entity: "account/\(account.id)", reason: "sms-code", actor: principal)
+            return try await tokenResponse(TokenView(access_token: access.tokens.issue(for: principal), expires_in: lifetime, scope: scopes.text), request, context)
         case "client_credentials":
             let clientID = fields["client_id"] ?? ""
             if let wait = access.loginByAddress.take("ip:" + context.clientAddress) {
@@ -352,7 +376,7 @@ struct AccessRoutes {
             try await audit(context, action: "token", entity: "client/\(client.clientID)", actor: principal)
             return try await tokenResponse(TokenView(access_token: access.tokens.issue(for: principal), expires_in: lifetime, scope: scopes.text), request, context)
         default:
-            return oauthError(.badRequest, "unsupported_grant_type", "grant_type 须为 password 或 client_credentials")
+            return oauthError(.badRequest, "unsupported_grant_type", "grant_type 须为 password、sms_code 或 client_credentials")
         }
     }
 
@@ -366,7 +390,7 @@ struct AccessRoutes {
         <ul>
         """
         if principal.role == .resident {
-            body += "<li><a href=\"/contracting\">签约家庭医生</a></li><li><a href=\"/me/access-log\">谁查看了我的健康档案</a></li>"
+            body += "<li><a href=\"/portal\">智慧健康门户</a></li><li><a href=\"/contracting\">签约家庭医生</a></li><li><a href=\"/me/access-log\">谁查看了我的健康档案</a></li>"
         }
         if principal.role == .familyDoctor { body += "<li><a href=\"/workstation\">家庭医生工作台</a></li><li><a href=\"/chronic\">慢病工作台</a></li>" }
         if principal.role == .commissionManager || principal.role == .chcManager { body += "<li><a href=\"/chronic/rates\">慢病管理率与控制率</a></li>" }

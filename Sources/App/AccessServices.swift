@@ -1,6 +1,7 @@
 import Access
 import FHIR
 import Foundation
+import Messaging
 
 /// The Access target's services, built once per server.
 struct AccessServices: Sendable {
@@ -20,6 +21,11 @@ struct AccessServices: Sendable {
     let writesByAddress: RateLimiter
     let secureCookies: Bool
     let deidentifier: Deidentifier
+    /// One-time sign-in codes, and the SMS sender that delivers them (the deployment's; the demo's prints).
+    let oneTimeCodes: OneTimeCodes
+    let smsSender: any NotificationSender
+    /// Codes asked for per address: 5 at once, then 2 a minute (each phone also waits a minute between codes).
+    let codesByAddress = RateLimiter(burst: 5, perMinute: 2)
 
     init(platform: Platform, configuration: AppConfiguration, secrets: AccessSecrets) async {
         let hasher = PasswordHasher(cost: configuration.bcryptCost)
@@ -33,6 +39,8 @@ struct AccessServices: Sendable {
         writesByAddress = RateLimiter(burst: 2 * configuration.writeBurst, perMinute: 4 * configuration.writeBurst)
         secureCookies = configuration.secureCookies
         deidentifier = Deidentifier(secrets: secrets)
+        oneTimeCodes = OneTimeCodes(database: platform.database, secrets: secrets)
+        smsSender = configuration.notificationSender
     }
 }
 

@@ -34,6 +34,7 @@ public enum WeijianServer {
         FHIRRoutes(access: access, configuration: configuration).register(on: router)
         RegistryRoutes(registry: RegistryService(database: platform.database, fhir: platform.fhir), access: access).register(on: router)
         AccessRoutes(access: access).register(on: router)
+        ResidentPortalRoutes(access: access, publicBaseURL: configuration.publicBaseURL).register(on: router)
         MessagingRoutes(database: platform.database).register(on: router)
         let surveillance = SurveillanceRoutes(access: access, surveillance: SurveillanceService(store: platform.fhir))
         surveillance.register(on: router)

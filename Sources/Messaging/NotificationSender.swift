@@ -1,3 +1,5 @@
+import Foundation
+
 /// The interface to whatever delivers a message (an SMS gateway, an app push service). The deployment
 /// chooses one; the demo's writes to the console.
 public protocol NotificationSender: Sendable {
@@ -13,7 +15,8 @@ public struct ConsoleSender: NotificationSender {
     public init() {}
 
     public func send(_ message: OutboundMessage, to address: String) async throws {
-        print("[短信] \(Self.mask(address)) \(message.topic): \(message.body)")
+        // Written straight away (not through print's buffer), so that a log file shows it at once.
+        FileHandle.standardOutput.write(Data("[短信] \(Self.mask(address)) \(message.topic): \(message.body)\n".utf8))
     }
 
     /// A phone number with all but its first three and last four digits hidden.

@@ -123,5 +123,9 @@ public enum RegistryMigrations {
                 """,
             ]
         },
+        // The household members of a resident (the portal's 家庭成员).
+        Migration(id: "0206_resident_household") { _ in
+            ["CREATE INDEX registry_resident_household ON registry_resident (household)"]
+        },
     ]
 }

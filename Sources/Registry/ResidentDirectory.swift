@@ -1,6 +1,6 @@
 import FHIR
 import SQLKit
-import Storage
+public import Storage
 
 /// The residents as the domains count them (居民名录): every Patient with its district and 街道, the CHC
 /// that manages it, the family doctor, birth date, sex and household, kept in step with the record by this FHIR write hook
@@ -39,5 +39,15 @@ public struct ResidentDirectory: ResourceWriteHook {
                          .text((resource["generalPractitioner"]?.items ?? []).compactMap { $0["reference"]?.stringValue }.first { $0.hasPrefix("Practitioner/") }.map { String($0.dropFirst("Practitioner/".count)) })])
         }
         try await rows.flush(sql, engine: engine)
+    }
+}
+
+extension ResidentDirectory {
+    /// The active Patients of one household (户), by id (the resident portal's household members).
+    public static func household(_ household: String, database: Database) async throws -> [String] {
+        try await database.read { sql in
+            try await sql.raw("SELECT patient_id FROM registry_resident WHERE household = \(bind: household) AND active = 1 ORDER BY patient_id LIMIT 50")
+                .all().map { try $0.decode(column: "patient_id", as: String.self) }
+        }
     }
 }

@@ -57,7 +57,8 @@ def test_resident_sees_the_family_doctors_read_in_the_access_log(browser, base_u
     assert read.json().get("id") == RESIDENT_PATIENT
 
     login(browser, base_url, "resident", DEMO_PASSWORD)
-    assert path_of(browser) == "/me/access-log", describe_page(browser)
+    assert path_of(browser) == "/portal", describe_page(browser)
+    open_page(browser, f"{base_url}/me/access-log")
     assert heading(browser) == ACCESS_LOG_TITLE, describe_page(browser)
     assert ACCESS_LOG_TITLE in browser.title, describe_page(browser)
     rows = _access_rows(browser)
