@@ -130,7 +130,7 @@ struct KeysRotate: AsyncParsableCommand {
         let previous: String
         do {
             let configuration = try db.configuration()
-            keyFile = db.keyFile(for: configuration)
+            keyFile = try db.keyFile(for: configuration)
             let secrets = try AccessSecrets.loadOrCreate(path: keyFile)
             previous = secrets.currentKey
             // Open once with the current file first, so a wrong key file is refused before anything changes.

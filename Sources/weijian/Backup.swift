@@ -22,7 +22,7 @@ struct BackupCommand: AsyncParsableCommand {
             let report = try await DatabaseBackup.backup(configuration, to: file, force: force)
             print(String(format: "backup of the %@ database written to %@: %.1f MiB in %.2f s", report.engine.rawValue, report.file,
                          Double(report.bytes) / 1_048_576, report.seconds))
-            print("the key file (\(db.keyFile(for: configuration))) is not in the backup: keep a copy of it with your backups")
+            print("the key file (\((try? db.keyFile(for: configuration)) ?? "?")) is not in the backup: keep a copy of it with your backups")
         } catch {
             throw fail("\(error)")
         }

@@ -94,7 +94,7 @@ struct Export: AsyncParsableCommand {
         var deidentifier: Deidentifier?
         do {
             let configuration = try db.configuration()
-            let secrets = try AccessSecrets.loadOrCreate(path: db.keyFile(for: configuration))
+            let secrets = try AccessSecrets.loadOrCreate(path: try db.keyFile(for: configuration))
             platform = try await Platform.open(configuration, secrets: secrets)
             if deidentified { deidentifier = Deidentifier(secrets: secrets) }
         } catch { throw fail("\(error)") }

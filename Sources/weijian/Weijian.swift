@@ -23,19 +23,19 @@ struct DatabaseOptions: ParsableArguments {
 
     func configuration() throws -> DatabaseConfiguration {
         if let database { return try DatabaseConfiguration.parse(database) }
-        return try DatabaseConfiguration.fromEnvironment()
+        return try DatabaseConfiguration.fromEnvironment(try ConfigurationFile.environment())
     }
 
-    /// The key file: `$WEIJIAN_KEY_FILE`, else `weijian-keys.json` beside the SQLite file (or in ./data).
-    func keyFile(for configuration: DatabaseConfiguration) -> String {
-        if let file = ProcessInfo.processInfo.environment["WEIJIAN_KEY_FILE"], !file.isEmpty { return file }
+    /// The key file: `$WEIJIAN_KEY_FILE` (or the configuration file's), else `weijian-keys.json` beside the SQLite file (or in ./data).
+    func keyFile(for configuration: DatabaseConfiguration) throws -> String {
+        if let file = try ConfigurationFile.environment()["WEIJIAN_KEY_FILE"], !file.isEmpty { return file }
         return AppConfiguration.defaultKeyFile(for: configuration)
     }
 
     /// The platform over this database, with the keys of its key file (created on first use).
     func openPlatform() async throws -> Platform {
         let configuration = try configuration()
-        return try await Platform.open(configuration, secrets: try AccessSecrets.loadOrCreate(path: keyFile(for: configuration)))
+        return try await Platform.open(configuration, secrets: try AccessSecrets.loadOrCreate(path: try keyFile(for: configuration)))
     }
 }
 
