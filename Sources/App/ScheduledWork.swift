@@ -44,20 +44,28 @@ struct ScheduledWork: Service {
             while true {
                 do {
                     if hourlyJobs, ContinuousClock.now - lastReminders >= .seconds(3600) {
-                        let considered = try await chronic.enqueueReminders()
-                        let signals = try await surveillance.detectSignalsEverywhere()
-                        var values = 0
-                        for district in try await registry.districtsWithResidents() { values += try await indicators.recompute(district: district) }
-                        let overdue = try await waste.checkOverdue()
+                        let considered = try await JobMetrics.run("chronic-reminders") { try await chronic.enqueueReminders() }
+                        let signals = try await JobMetrics.run("detectors") { try await surveillance.detectSignalsEverywhere() }
+                        JobMetrics.signalsGenerated(signals)
+                        let districts = try await registry.districtsWithResidents()
+                        let values = try await JobMetrics.run("indicators") {
+                            var values = 0
+                            for district in districts { values += try await indicators.recompute(district: district) }
+                            return values
+                        }
+                        let overdue = try await JobMetrics.run("medical-waste") { try await waste.checkOverdue() }
                         // After the waste check, so that its new alerts become cases in the same run.
-                        var cases = 0
-                        for district in try await registry.districtsWithResidents() { cases += try await enforcement.run(district: district).count }
+                        let cases = try await JobMetrics.run("enforcement-rules") {
+                            var cases = 0
+                            for district in districts { cases += try await enforcement.run(district: district).count }
+                            return cases
+                        }
                         lastReminders = ContinuousClock.now
                         logger.info("hourly run", metadata: ["chronic reminders considered": "\(considered)", "new signals": "\(signals)", "indicator values": "\(values)",
                                                              "medical waste overdue alerts": "\(overdue)",
                                                              "supervision cases opened": "\(cases)"])
                     }
-                    let report = try await dispatcher.run()
+                    let report = try await JobMetrics.run("notifications") { try await dispatcher.run() }
                     if !report.isEmpty {
                         logger.info("notifications dispatched", metadata: ["sent": "\(report.sent)", "retried": "\(report.retried)",
                                                                            "failed": "\(report.failed)", "undeliverable": "\(report.undeliverable)"])

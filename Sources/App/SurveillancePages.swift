@@ -87,7 +87,8 @@ extension SurveillanceRoutes {
                 try await access.record(context, principal, action: "update", entity: "surveillance/report", patients: [card.patient])
                 message = card.status == "verified" ? "报告卡已审核通过" : "报告卡已退回"
             } else {
-                let made = try await surveillance.detectSignals(district: district)
+                let made = try await JobMetrics.run("detectors") { try await surveillance.detectSignals(district: district) }
+                JobMetrics.signalsGenerated(made.count)
                 message = "预警模型已运行，新信号 \(made.count) 个"
             }
         } catch let error as FHIRError {

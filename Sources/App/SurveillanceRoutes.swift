@@ -115,7 +115,10 @@ struct SurveillanceRoutes {
         api.post("signals/run") { request, context -> Response in
             let principal = try context.require(.cdcEpidemiologist)
             let district = try Pages.district(of: principal, asked: nil)
-            let made = try await apiErrors { try await surveillance.detectSignals(district: district, on: request.uri.queryParameters["date"].map(String.init) ?? CalendarDay.today()) }
+            let made = try await apiErrors {
+                try await JobMetrics.run("detectors") { try await surveillance.detectSignals(district: district, on: request.uri.queryParameters["date"].map(String.init) ?? CalendarDay.today()) }
+            }
+            JobMetrics.signalsGenerated(made.count)
             return try Pages.json(made, status: .created)
         }
         api.post("signals/:id/:step") { request, context -> Signal in
