@@ -30,6 +30,27 @@ public enum WeijianServer {
         )))
         router.middlewares.add(AuthenticationMiddleware(access: access))
         router.middlewares.add(WriteRateLimitMiddleware(access: access))
+        registerRoutes(on: router, platform: platform, configuration: configuration, access: access)
+        // The domain API's description, from the routes just registered (and this one).
+        let document = OpenAPIDocument.make(routes: router.routes.map { (method: $0.method.rawValue, path: $0.path.description) } + [("GET", "/api/openapi.json")])
+        let documentData = document.serializedData()
+        router.get("api/openapi.json") { _, _ in
+            Response(status: .ok, headers: [.contentType: "application/json; charset=utf-8"], body: ResponseBody(byteBuffer: ByteBuffer(bytes: documentData)))
+        }
+        StaticRoutes<AppRequestContext>().register(on: router)
+        return Application(
+            router: router,
+            configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "weijian"),
+            services: [PlatformLifecycle(platform: platform), sessions, ContractExpiry(contracting: ContractingService(store: platform.fhir), logger: logger),
+                       ScheduledWork(platform: platform, sender: configuration.notificationSender,
+                                     webhook: configuration.signalWebhook.map { ($0, configuration.webhookSender) }, interval: configuration.notificationSeconds,
+                                     hourlyJobs: configuration.hourlyJobs, logger: logger)],
+            logger: logger
+        )
+    }
+
+    /// Every route of the platform: the FHIR API, the domain API and the pages.
+    static func registerRoutes(on router: Router<AppRequestContext>, platform: Platform, configuration: AppConfiguration, access: AccessServices) {
         HealthRoutes<AppRequestContext>(database: platform.database).register(on: router)
         FHIRRoutes(access: access, configuration: configuration).register(on: router)
         RegistryRoutes(registry: RegistryService(database: platform.database, fhir: platform.fhir), access: access).register(on: router)
@@ -63,22 +84,14 @@ public enum WeijianServer {
         ServiceCircleRoutes(access: access, registry: RegistryService(database: platform.database, fhir: platform.fhir),
                             maxBodyBytes: configuration.maxBodyBytes).register(on: router)
         HomeRoutes<AppRequestContext>().register(on: router)
-        // The domain API's description, from the routes just registered (and this one).
-        let document = OpenAPIDocument.make(routes: router.routes.map { (method: $0.method.rawValue, path: $0.path.description) } + [("GET", "/api/openapi.json")])
-        let documentData = document.serializedData()
-        router.get("api/openapi.json") { _, _ in
-            Response(status: .ok, headers: [.contentType: "application/json; charset=utf-8"], body: ResponseBody(byteBuffer: ByteBuffer(bytes: documentData)))
-        }
-        StaticRoutes<AppRequestContext>().register(on: router)
-        return Application(
-            router: router,
-            configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "weijian"),
-            services: [PlatformLifecycle(platform: platform), sessions, ContractExpiry(contracting: ContractingService(store: platform.fhir), logger: logger),
-                       ScheduledWork(platform: platform, sender: configuration.notificationSender,
-                                     webhook: configuration.signalWebhook.map { ($0, configuration.webhookSender) }, interval: configuration.notificationSeconds,
-                                     hourlyJobs: configuration.hourlyJobs, logger: logger)],
-            logger: logger
-        )
+    }
+
+    /// The method and path of every route the server answers (for tests that go over all of them).
+    public static func routes(platform: Platform, configuration: AppConfiguration) async -> [(method: String, path: String)] {
+        let router = Router(context: AppRequestContext.self)
+        registerRoutes(on: router, platform: platform, configuration: configuration,
+                       access: await AccessServices(platform: platform, configuration: configuration, secrets: platform.secrets))
+        return router.routes.map { (method: $0.method.rawValue, path: $0.path.description) }
     }
 }
 
