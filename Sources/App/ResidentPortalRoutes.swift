@@ -168,6 +168,7 @@ struct ResidentPortalRoutes {
         ("/portal/record", "我的健康档案", "就诊、检查检验、用药、疫苗接种、随访计划"),
         ("/referral/book", "预约挂号", "分时段预约，转诊居民优先"),
         ("/contracting", "签约家庭医生", "在线签约、续约、评价"),
+        ("/portal/vaccination", "预约接种", "本人及授权家人的免疫规划疫苗"),
         ("/portal/visits", "在线复诊", "复诊开方，处方经前置审核"),
         ("/portal/nursing", "互联网+护理服务", "上门换药、导管维护等"),
         ("/portal/sickbed", "家庭病床", "申请建床"),

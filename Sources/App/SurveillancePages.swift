@@ -18,6 +18,7 @@ extension SurveillanceRoutes {
         router.get("surveillance/vaccination") { request, context in try await coveragePage(request, context) }
         registerEmergencyPages(on: router)
         registerStreamPages(on: router)
+        registerVaccinationPages(on: router)
     }
 
     static let certaintyLabels = ["suspected": "疑似", "clinical": "临床诊断", "confirmed": "实验室确诊", "carrier": "病原携带者"]

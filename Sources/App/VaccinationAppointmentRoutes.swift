@@ -89,3 +89,86 @@ extension SurveillanceRoutes {
         }
     }
 }
+
+/// The resident portal's 预约接种: for the resident and each family member who consented (a child's record
+/// grants the parent), the schedule's doses now due and not yet had or booked, the booked appointments with a
+/// cancel button, and a form to book a due dose into an open session of the member's CHC.
+extension SurveillanceRoutes {
+    func registerVaccinationPages(on router: Router<Context>) {
+        router.get("portal/vaccination") { request, context in try await vaccinationPage(request, context) }
+        router.post("portal/vaccination") { request, context in try await vaccinationAction(request, context, cancel: nil) }
+        router.post("portal/vaccination/:id/cancel") { request, context in
+            try await vaccinationAction(request, context, cancel: try context.parameters.require("id"))
+        }
+    }
+
+    func vaccinationPage(_ request: Request, _ context: Context) async throws -> Response {
+        guard let principal = context.principal else { return HTML.redirect("/login") }
+        guard principal.role == .resident, let own = principal.patient else {
+            return Pages.page("预约接种", "<p class=\"error\">此页面供居民为本人或家人预约接种。</p>", status: .forbidden)
+        }
+        var body = request.uri.queryParameters["m"].map { "<p class=\"ok\" id=\"saved\" role=\"status\">\(HTML.escape(String($0)))</p>" } ?? ""
+        let members = [own] + (try await access.consents.grantors(for: own))
+        for member in members {
+            guard let stored = try await surveillance.store.read(type: "Patient", id: member), !stored.deleted,
+                  let patient = try? JSONValue.parse(Data(stored.content.utf8)) else { continue }
+            let name = Pages.displayName(patient)
+            body += "<section class=\"card\" id=\"member-\(HTML.escape(member))\"><h2>\(HTML.escape(name))</h2>"
+            let booked = try await surveillance.vaccinationAppointments(patient: member).filter { $0.status == "booked" }
+            body += "<ul class=\"plain\">" + booked.map { appointment in
+                "<li>已预约 \(HTML.escape(Vaccination.schedule.first { $0.vaccine == appointment.vaccine }?.name ?? appointment.vaccine)) 第\(appointment.dose)剂 · \(HTML.escape(appointment.day)) \(appointment.period == "am" ? "上午" : "下午")"
+                    + "<form class=\"inline\" method=\"post\" action=\"/portal/vaccination/\(HTML.escape(appointment.id))/cancel\">\(Pages.csrfField(context))<button type=\"submit\">取消预约</button></form></li>"
+            }.joined() + "</ul>"
+            let due = try await surveillance.dueDoses(patient: member, birthDate: patient["birthDate"]?.stringValue ?? "")
+            let organization = patient["managingOrganization"]?["reference"]?.stringValue.map { String($0.dropFirst("Organization/".count)) }
+            let district = organization.flatMap { id in Catalog.institutions.first { $0.id == id }?.district }
+            var sessions: [VaccinationSession] = []
+            if let district { sessions = try await surveillance.vaccinationSessions(district: district, organization: organization) }
+            let open = sessions.filter { $0.booked < $0.capacity }
+            if due.isEmpty {
+                body += "<p class=\"muted\">暂无待接种的免疫规划疫苗</p>"
+            } else if open.isEmpty {
+                body += "<p class=\"muted\">待接种 \(due.count) 剂；所属社区接种门诊暂无可预约时段</p>"
+            } else {
+                body += "<form method=\"post\" action=\"/portal/vaccination\">\(Pages.csrfField(context))<input type=\"hidden\" name=\"patient\" value=\"\(HTML.escape(member))\">"
+                body += "<label>疫苗 <select name=\"dose\">" + due.map { "<option value=\"\(HTML.escape($0.vaccine))|\($0.dose)\">\(HTML.escape($0.name)) 第\($0.dose)剂（\(HTML.escape($0.dueOn)) 起应种）</option>" }.joined() + "</select></label>"
+                body += "<label>时段 <select name=\"session\">" + open.map { "<option value=\"\(HTML.escape($0.id))\">\(HTML.escape($0.day)) \($0.period == "am" ? "上午" : "下午")（余 \($0.capacity - $0.booked)）</option>" }.joined() + "</select></label>"
+                body += "<button type=\"submit\">预约接种</button></form>"
+            }
+            body += "</section>"
+        }
+        try await access.record(context, principal, action: "read", entity: "portal/vaccination", patients: members)
+        body += "<p><a href=\"/portal\">返回门户首页</a></p>"
+        return Pages.page("预约接种", body)
+    }
+
+    func vaccinationAction(_ request: Request, _ context: Context, cancel: String?) async throws -> Response {
+        guard let principal = context.principal, principal.role == .resident else {
+            return Pages.page("预约接种", "<p class=\"error\">此页面供居民为本人或家人预约接种。</p>", status: .forbidden)
+        }
+        let fields = try await Pages.checkedForm(request, context)
+        let message: String
+        do {
+            if let cancel {
+                guard let appointment = try await surveillance.vaccinationAppointment(id: cancel) else { throw HTTPError(.notFound, message: "没有该预约") }
+                try await checkFamilyOrCHC(principal, patient: appointment.patient)
+                _ = try await surveillance.cancelVaccination(appointment: cancel)
+                try await access.record(context, principal, action: "update", entity: "surveillance/vaccination-appointment", patients: [appointment.patient])
+                message = "已取消预约"
+            } else {
+                let patient = fields["patient"] ?? ""
+                let parts = (fields["dose"] ?? "").split(separator: "|")
+                guard parts.count == 2, let dose = Int(parts[1]) else { throw HTTPError(.badRequest, message: "请选择疫苗和剂次") }
+                try await checkFamilyOrCHC(principal, patient: patient)
+                let appointment = try await surveillance.bookVaccination(session: fields["session"] ?? "", patient: patient, vaccine: String(parts[0]), dose: dose, actor: principal.subject)
+                try await access.record(context, principal, action: "create", entity: "surveillance/vaccination-appointment", patients: [patient])
+                message = "已预约 \(appointment.day) \(appointment.period == "am" ? "上午" : "下午")"
+            }
+        } catch let error as FHIRError {
+            message = error.pageMessage
+        } catch let error as HTTPError where error.status.code < 500 {
+            message = error.body ?? "无法办理"
+        }
+        return HTML.redirect("/portal/vaccination?m=" + Pages.queryEscape(message))
+    }
+}

@@ -179,6 +179,25 @@ extension SurveillanceService {
         return overdue
     }
 
+    /// The doses of the immunisation schedule a child born on `birthDate` is due for by `day` (due age reached)
+    /// and has neither had nor booked, oldest due first (the resident portal's 预约接种).
+    public func dueDoses(patient: String, birthDate: String, on day: String = CalendarDay.today()) async throws -> [OverdueDose] {
+        guard CalendarDay.isValid(birthDate), birthDate >= Vaccination.monthsBefore(day, 96) else { return [] }
+        let taken = try await database.read { sql in
+            var keys = Set<String>()
+            for row in try await sql.raw("""
+                SELECT vaccine, dose FROM surveillance_immunization WHERE patient_id = \(bind: patient)
+                UNION SELECT vaccine, dose FROM surveillance_vaccination_appointment WHERE patient_id = \(bind: patient) AND status = 'booked'
+                """).all() {
+                keys.insert("\(try row.decode(column: "vaccine", as: String.self))|\(try row.decode(column: "dose", as: Int.self))")
+            }
+            return keys
+        }
+        return Vaccination.schedule.filter { birthDate <= Vaccination.monthsBefore(day, $0.dueMonths) && !taken.contains("\($0.vaccine)|\($0.dose)") }
+            .map { OverdueDose(patient: patient, vaccine: $0.vaccine, name: $0.name, dose: $0.dose, dueOn: Vaccination.monthsBefore(birthDate, -$0.dueMonths)) }
+            .sorted { $0.dueOn < $1.dueOn }
+    }
+
     /// The doses given from a vaccine lot (批号追溯), for the CDC of the district.
     public func doses(lot: String, district: String) async throws -> [(patient: String, vaccine: String, dose: Int, givenOn: String)] {
         try await database.read { sql in

@@ -7,6 +7,8 @@ import HummingbirdTesting
 import Messaging
 import NIOCore
 import Registry
+import Storage
+import Surveillance
 import Synchronization
 import Testing
 import WeijianTesting
@@ -259,6 +261,60 @@ import WeijianTesting
             // Staff have no portal record route.
             let doctor = try await server.client(as: Principal(subject: "d", role: .familyDoctor, displayName: "医生", institution: "chc", practitioner: "dr"))
             try await doctor.execute(uri: "/api/v1/me/record?patient=pa", method: .get) { #expect($0.status == .forbidden) }
+        }
+    }
+
+    @Test func aParentBooksAndCancelsAChildsVaccination() async throws {
+        try await TestServer.run { server in
+            try await Self.seed(server)
+            let store = server.platform.fhir
+            // pa's child (born five months ago, at 周家桥's CHC) lets pa see and book for them.
+            let birth = CalendarDay.shift(CalendarDay.today(), days: -150)
+            _ = try await store.update(try Self.json(#"{"resourceType":"Organization","id":"cn-chc-zhouqiao","name":"周家桥街道社区卫生服务中心"}"#), type: "Organization", id: "cn-chc-zhouqiao")
+            _ = try await store.update(try Self.json("""
+                {"resourceType":"Patient","id":"kid","active":true,"name":[{"text":"小宝"}],"gender":"male","birthDate":"\(birth)",
+                 "managingOrganization":{"reference":"Organization/cn-chc-zhouqiao"},
+                 "extension":[{"url":"https://weijian.health/StructureDefinition/household","valueIdentifier":{"system":"https://weijian.health/sid/household","value":"H1"}}]}
+                """), type: "Patient", id: "kid")
+            try await ConsentRegistry(database: server.platform.database).grant(grantor: "kid", grantee: "pa")
+            let session = try await SurveillanceService(store: store).openVaccinationSession(organization: "cn-chc-zhouqiao", district: "310105",
+                                                                                          day: CalendarDay.shift(CalendarDay.today(), days: 2), period: "am", capacity: 5, actor: "chc")
+            let cookie = try await ResidentIsolationTests.signIn(server.client, username: "res.pa", password: "Resident-pass-2026")
+            let (csrf, html) = try await server.client.execute(uri: "/portal/vaccination", method: .get, headers: [.cookie: cookie]) { response in
+                let html = String(buffer: response.body)
+                #expect(response.status == .ok)
+                return (html.components(separatedBy: "name=\"csrf\" value=\"").dropFirst().first?.components(separatedBy: "\"").first ?? "", html)
+            }
+            #expect(html.contains("小宝") && html.contains("乙肝疫苗") && html.contains(session.id), "\(html)")
+            let form: HTTPFields = [.contentType: "application/x-www-form-urlencoded", .cookie: cookie]
+            try await server.client.execute(uri: "/portal/vaccination", method: .post, headers: form,
+                                            body: Self.form(["csrf": csrf, "patient": "kid", "dose": "HepB|2", "session": session.id])) { response in
+                #expect(response.status == .seeOther && (response.headers[.location] ?? "").contains("m="))
+            }
+            let booked = try await SurveillanceService(store: store).vaccinationAppointments(patient: "kid")
+            #expect(booked.count == 1 && booked.first?.vaccine == "HepB" && booked.first?.dose == 2 && booked.first?.status == "booked")
+            // The booked dose is no longer offered; B (no consent) cannot book for the child or cancel.
+            try await server.client.execute(uri: "/portal/vaccination", method: .get, headers: [.cookie: cookie]) { response in
+                let page = String(buffer: response.body)
+                #expect(page.contains("已预约 乙肝疫苗 第2剂") && !page.contains("value=\"HepB|2\""))
+            }
+            let other = try await ResidentIsolationTests.signIn(server.client, username: "res.pb", password: "Resident-pass-2026")
+            try await server.client.execute(uri: "/portal/vaccination", method: .get, headers: [.cookie: other]) { #expect(!String(buffer: $0.body).contains("小宝")) }
+            let otherCSRF = try await server.client.execute(uri: "/portal", method: .get, headers: [.cookie: other]) { response in
+                String(buffer: response.body).components(separatedBy: "name=\"csrf\" value=\"").dropFirst().first?.components(separatedBy: "\"").first ?? ""
+            }
+            let otherForm: HTTPFields = [.contentType: "application/x-www-form-urlencoded", .cookie: other]
+            try await server.client.execute(uri: "/portal/vaccination", method: .post, headers: otherForm,
+                                            body: Self.form(["csrf": otherCSRF, "patient": "kid", "dose": "HepB|3", "session": session.id])) { response in
+                #expect((response.headers[.location] ?? "").removingPercentEncoding?.contains("只能为本人或已授权您的家人预约") == true)
+            }
+            try await server.client.execute(uri: "/portal/vaccination/\(booked[0].id)/cancel", method: .post, headers: otherForm, body: Self.form(["csrf": otherCSRF])) { _ in }
+            #expect(try await SurveillanceService(store: store).vaccinationAppointments(patient: "kid").map(\.status) == ["booked"])
+            // The parent cancels.
+            try await server.client.execute(uri: "/portal/vaccination/\(booked[0].id)/cancel", method: .post, headers: form, body: Self.form(["csrf": csrf])) { response in
+                #expect(response.status == .seeOther)
+            }
+            #expect(try await SurveillanceService(store: store).vaccinationAppointments(patient: "kid").map(\.status) == ["cancelled"])
         }
     }
 }
