@@ -16,7 +16,7 @@ public struct Rating: Sendable, Codable, Equatable {
     public var score: Int
     public var comment: String
     public var complaint: Bool
-    /// The supervision case the complaint opened, once forwarded.
+    /// The supervision case the complaint opened, once forwarded (`claimed:<time>` while a forwarder works on it).
     public var caseID: String?
     public var createdAt: String
 }
@@ -60,15 +60,29 @@ public struct Ratings: Sendable {
     /// Complaints not yet forwarded to supervision, oldest first.
     public func unforwarded(limit: Int = 100) async throws -> [Rating] {
         try await database.read { sql in
-            try await sql.raw("SELECT * FROM portal_rating WHERE complaint = 1 AND case_id IS NULL ORDER BY created_at, id LIMIT \(unsafeRaw: String(max(1, min(limit, 1000))))")
+            try await sql.raw("""
+                SELECT * FROM portal_rating WHERE complaint = 1 AND (case_id IS NULL OR case_id LIKE 'claimed:%') ORDER BY created_at, id LIMIT \(unsafeRaw: String(max(1, min(limit, 1000))))
+                """)
                 .all().map(Self.decode)
         }
     }
 
-    /// Notes the supervision case a complaint opened.
-    public func forwarded(_ id: String, caseID: String) async throws {
+    /// Claims a complaint for forwarding (false when another forwarder has it or it is done), so that two
+    /// forwarders running at once never report it twice. A claim not settled within an hour may be taken again.
+    public func claim(_ id: String, now: Date = Date()) async throws -> Bool {
+        let stale = "claimed:" + ISO8601Timestamp.format(now.addingTimeInterval(-3600))
+        return try await database.write { sql in
+            try await sql.raw("""
+                UPDATE portal_rating SET case_id = \(bind: "claimed:" + ISO8601Timestamp.format(now))
+                WHERE id = \(bind: id) AND complaint = 1 AND (case_id IS NULL OR (case_id LIKE 'claimed:%' AND case_id < \(bind: stale))) RETURNING id
+                """).first() != nil
+        }
+    }
+
+    /// Notes the supervision case a claimed complaint opened, or (nil) gives the claim back after a failure.
+    public func forwarded(_ id: String, caseID: String?) async throws {
         try await database.write { sql in
-            try await sql.raw("UPDATE portal_rating SET case_id = \(bind: caseID) WHERE id = \(bind: id) AND case_id IS NULL").run()
+            try await sql.raw("UPDATE portal_rating SET case_id = \(bind: caseID) WHERE id = \(bind: id) AND case_id LIKE 'claimed:%'").run()
         }
     }
 

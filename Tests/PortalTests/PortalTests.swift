@@ -340,12 +340,15 @@ import WeijianTesting
             #expect(status == 422 && text.contains("具体情况"), "\(text)")
             (status, text) = try await Self.post(w.a, "/api/v1/portal/ratings", #"{"kind":"visit","service":"\#(visit.id)","score":2,"comment":"等了两天才接诊，医生态度敷衍"}"#)
             #expect(status == 201, "\(text)")
-            struct RatingItem: Decodable { var complaint: Bool; var caseID: String? }
+            struct RatingItem: Decodable { var id: String; var complaint: Bool; var caseID: String? }
             let rating = try Self.decode(RatingItem.self, text)
             let caseID = try #require(rating.caseID)
             #expect(rating.complaint)
             let opened = try #require(try await Enforcement(database: server.platform.database).case(caseID, district: "310105"))
             #expect(opened.institution == w.chc.id && opened.detail.contains("等了两天"))
+            // Forwarded once: nothing left to claim, and a second forwarder opens nothing.
+            #expect(try await Ratings(database: server.platform.database).claim(rating.id) == false)
+            #expect(try await Ratings(database: server.platform.database).unforwarded().isEmpty)
             (status, _) = try await Self.post(w.a, "/api/v1/portal/ratings", #"{"kind":"visit","service":"\#(visit.id)","score":5}"#)
             #expect(status == 409)
             // A good rating opens nothing.
