@@ -161,7 +161,8 @@ public struct HomeServices: Sendable {
             guard rule.from.contains(order.status) else {
                 throw FHIRError.conflict("\(Self.kinds[order.kind] ?? order.kind)申请\(Self.statuses[order.kind]?[order.status] ?? order.status)，不能\(rule.name)")
             }
-            var detail = order.detail
+            try await Self.hold(order, sql: sql)
+            var detail = try await Self.order(id, sql: sql).detail
             var status = rule.to
             switch (order.kind, step) {
             case (_, "decline"):
@@ -214,6 +215,7 @@ public struct HomeServices: Sendable {
             let order = try await Self.order(id, sql: sql)
             guard order.patient == patient else { throw FHIRError.notFound("没有服务申请 \(id)") }
             guard order.status == "requested" else { throw FHIRError.conflict("申请\(Self.statuses[order.kind]?[order.status] ?? order.status)，不能取消") }
+            try await Self.hold(order, sql: sql)
             try await sql.raw("UPDATE portal_order SET status = 'cancelled', updated_at = \(bind: ISO8601Timestamp.format(now)) WHERE id = \(bind: id)").run()
             return try await Self.order(id, sql: sql)
         }
@@ -232,6 +234,12 @@ public struct HomeServices: Sendable {
 
     public func find(_ id: String) async throws -> HomeServiceOrder? {
         try await database.read { sql in try await sql.raw("SELECT * FROM portal_order WHERE id = \(bind: id)").first().map(Self.decode) }
+    }
+
+    /// Holds the order while it still has the status read (a row lock on PostgreSQL), else 409.
+    static func hold(_ order: HomeServiceOrder, sql: any SQLDatabase) async throws {
+        let held = try await sql.raw("UPDATE portal_order SET status = status WHERE id = \(bind: order.id) AND status = \(bind: order.status) RETURNING id").first()
+        guard held != nil else { throw FHIRError.conflict("申请已被他人处理，请刷新后重试") }
     }
 
     static func order(_ id: String, sql: any SQLDatabase) async throws -> HomeServiceOrder {

@@ -150,6 +150,7 @@ public struct ReturnVisits: Sendable {
             let visit = try await Self.visit(id, sql: sql)
             guard visit.patient == patient else { throw FHIRError.notFound("没有复诊申请 \(id)") }
             guard visit.status == "requested" else { throw FHIRError.conflict("复诊\(Self.statuses[visit.status] ?? visit.status)，不能取消") }
+            try await Self.hold(visit, sql: sql)
             try await sql.raw("UPDATE portal_visit SET status = 'cancelled' WHERE id = \(bind: id)").run()
             return try await Self.visit(id, sql: sql)
         }
@@ -159,7 +160,8 @@ public struct ReturnVisits: Sendable {
         try await database.write { sql in
             let visit = try await Self.addressed(id, to: actor, sql: sql)
             guard from.contains(visit.status) else { throw FHIRError.conflict("复诊\(Self.statuses[visit.status] ?? visit.status)，不能\(verb)") }
-            try await body(sql, visit)
+            try await Self.hold(visit, sql: sql)
+            try await body(sql, try await Self.visit(id, sql: sql))
             return try await Self.visit(id, sql: sql)
         }
     }
@@ -188,8 +190,10 @@ public struct ReturnVisits: Sendable {
         let prescriptionID = RecordID.make("rx")
         let at = ISO8601Timestamp.format(now)
         return try await store.write { writer in
-            let visit = try await Self.addressed(id, to: actor, sql: writer.sql)
+            var visit = try await Self.addressed(id, to: actor, sql: writer.sql)
             guard visit.status == "accepted" else { throw FHIRError.conflict("复诊\(Self.statuses[visit.status] ?? visit.status)，不能开具处方") }
+            try await Self.hold(visit, sql: writer.sql)
+            visit = try await Self.visit(id, sql: writer.sql)
             guard visit.note != nil else { throw FHIRError.conflict("请先书写诊疗记录，再开具处方") }
             let practitioner = try await PortalInput.known(actor.practitioner, writer: writer)
             let requests = items.enumerated().map { index, item in
@@ -286,6 +290,13 @@ public struct ReturnVisits: Sendable {
             try await sql.raw("SELECT COUNT(*) AS n FROM portal_visit WHERE status = 'completed' AND completed_at >= \(bind: from) AND completed_at < \(bind: to)")
                 .first()?.decode(column: "n", as: Int.self) ?? 0
         }
+    }
+
+    /// Holds the visit while it still has the status read (on PostgreSQL a row lock: of two concurrent steps, the
+    /// second waits and then finds the status changed), else 409.
+    static func hold(_ visit: ReturnVisit, sql: any SQLDatabase) async throws {
+        let held = try await sql.raw("UPDATE portal_visit SET status = status WHERE id = \(bind: visit.id) AND status = \(bind: visit.status) RETURNING id").first()
+        guard held != nil else { throw FHIRError.conflict("复诊已被他人处理，请刷新后重试") }
     }
 
     static func addressed(_ id: String, to actor: StaffActor, sql: any SQLDatabase) async throws -> ReturnVisit {

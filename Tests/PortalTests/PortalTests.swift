@@ -300,6 +300,17 @@ import WeijianTesting
             #expect(try await payments.list(patient: "pa").count == 3)
             #expect(try await payments.list(patient: "pb").isEmpty)
             await #expect(throws: FHIRError.self) { try await payments.pay(kind: "visit", item: second.id, patient: "pa", idempotencyKey: "short") }
+
+            // The same key twice at once: one charge, one payment.
+            let third = try await visits.request(VisitRequestForm(condition: "pa-c", description: "续药"), patient: "pa")
+            _ = try await visits.accept(third.id, by: actor)
+            let before = await provider.charges
+            let ids = try await withThrowingTaskGroup(of: String.self) { group in
+                for _ in 0..<4 { group.addTask { try await payments.pay(kind: "visit", item: third.id, patient: "pa", idempotencyKey: "k-000000005").0.id } }
+                return try await group.reduce(into: Set<String>()) { $0.insert($1) }
+            }
+            #expect(ids.count == 1)
+            #expect(await provider.charges == before + 1)
         }
     }
 
@@ -361,6 +372,24 @@ import WeijianTesting
             (status, text) = try await Self.post(w.a, "/api/v1/portal/ratings", #"{"kind":"visit","service":"\#(good.id)","score":5,"comment":"很方便"}"#)
             #expect(status == 201 && text.contains(#""complaint":false"#), "\(text)")
             #expect(try await Enforcement(database: server.platform.database).cases(district: "310105").count == before)
+        }
+    }
+
+    @Test func twoClinicsAcceptingAtOnceOneWins() async throws {
+        try await TestServer.run { server in
+            let w = try await Self.world(server)
+            let colleague = try await server.client(as: Principal(subject: "acc-fd-b", role: .familyDoctor, displayName: "李医生", institution: w.chc.id, practitioner: "fd-a"))
+            for _ in 0..<3 {
+                let (_, text) = try await Self.post(w.a, "/api/v1/portal/visits", #"{"condition":"pa-c","description":"续药"}"#)
+                let visit = try Self.decode(VisitItem.self, text)
+                let codes = try await withThrowingTaskGroup(of: Int.self) { group in
+                    for client in [w.doctor, colleague] {
+                        group.addTask { try await Self.post(client, "/api/v1/portal/visits/\(visit.id)/accept").0 }
+                    }
+                    return try await group.reduce(into: []) { $0.append($1) }
+                }
+                #expect(codes.sorted() == [200, 409], "\(codes)")
+            }
         }
     }
 
