@@ -405,6 +405,8 @@ struct AccessRoutes {
         }
         if [.chcStaff, .chcManager, .healthInspector].contains(principal.role) { body += "<li><a href=\"/report\">网格巡查报告</a></li>" }
         if principal.role == .familyDoctor || principal.role == .hospitalClinician { body += "<li><a href=\"/consultations\">会诊</a></li>" }
+        if principal.role == .familyDoctor || principal.role == .hospitalClinician { body += "<li><a href=\"/visits\">在线复诊（互联网+复诊）</a></li>" }
+        if principal.role == .chcStaff || principal.role == .chcManager { body += "<li><a href=\"/portal-services\">居家服务（上门护理、家庭病床、安宁疗护）</a></li>" }
         if principal.role == .hospitalClinician { body += "<li><a href=\"/emergency/notices\">院前预警</a></li><li><a href=\"/critical-care\">急危重症救治中心</a></li>" }
         if principal.role == .commissionManager { body += "<li><a href=\"/critical-care\">急危重症救治中心质控</a></li>" }
         if principal.role == .emergencyDispatcher { body += "<li><a href=\"/emergency/dispatch\">急救调度</a></li>" }

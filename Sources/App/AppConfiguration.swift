@@ -1,6 +1,7 @@
 public import Access
 import Foundation
 public import Messaging
+public import Portal
 public import Storage
 
 /// The server's settings, from command-line options and the environment.
@@ -32,6 +33,8 @@ public struct AppConfiguration: Sendable {
     public var writeBurst: Int = 600
     /// What delivers notifications to residents (an SMS gateway); the demo's prints to the console.
     public var notificationSender: any NotificationSender = ConsoleSender()
+    /// The payment channel of 诊间结算 (the portal's fees); the demo's accepts every charge up to ¥5,000.
+    public var paymentProvider: any PaymentProvider = DemoPaymentProvider()
     /// Where new early-warning signals are posted as JSON (`WEIJIAN_SIGNAL_WEBHOOK`, an http(s) URL); nil: they
     /// wait in the outbox, marked undeliverable.
     public var signalWebhook: String?

@@ -21,6 +21,7 @@ public enum DemoDistrict {
         log("emergency resources: \(try await DemoResources.seed(platform: platform, district: district)) rows")
         log("supervision cases: \(try await DemoSupervision.seed(platform: platform, district: district))")
         log("emergency calls and critical-care cases: \(try await DemoCollaboration.seed(platform: platform, district: district))")
+        log("portal services: \(try await DemoPortal.seed(platform: platform, district: district)) rows")
         let made = try await DemoAccounts.create(platform: platform, district: district, bcryptCost: bcryptCost)
         if !made.isEmpty { log("accounts (password \(DemoAccounts.password)): \(made.map(\.username).joined(separator: ", "))") }
     }

@@ -9,6 +9,7 @@ import Indicators
 import Messaging
 import Supervision
 import Collaboration
+import Portal
 import Surveillance
 public import Storage
 
@@ -25,7 +26,7 @@ public struct Platform: Sendable {
 
     /// Every migration of every target, applied in id order.
     public static let migrations: [Migration] = FHIRMigrations.all + RegistryMigrations.all + MessagingMigrations.all + AccessMigrations.all + ContractingMigrations.all + ChronicMigrations.all + SurveillanceMigrations.all
-        + ReferralMigrations.all + IndicatorMigrations.all + SupervisionMigrations.all + CollaborationMigrations.all
+        + ReferralMigrations.all + IndicatorMigrations.all + SupervisionMigrations.all + CollaborationMigrations.all + PortalMigrations.all
 
     /// The key file's keys: token signing, field protection, keyed hashes.
     public let secrets: AccessSecrets

@@ -7,6 +7,7 @@ import Logging
 import Messaging
 import ServiceLifecycle
 import Supervision
+import Portal
 import Surveillance
 
 /// The hourly runs and reminders to residents (提醒): every hour the chronic programmes put due follow-ups and
@@ -21,6 +22,7 @@ struct ScheduledWork: Service {
     let registry: RegistryService
     let waste: MedicalWaste
     let enforcement: EnforcementRules
+    let complaints: PortalComplaints
     let interval: Int
     let hourlyJobs: Bool
     let logger: Logger
@@ -32,6 +34,7 @@ struct ScheduledWork: Service {
         registry = RegistryService(database: platform.database, fhir: platform.fhir)
         waste = MedicalWaste(database: platform.database)
         enforcement = EnforcementRules(platform: platform)
+        complaints = PortalComplaints(ratings: Ratings(database: platform.database), enforcement: Enforcement(database: platform.database))
         dispatcher = NotificationDispatcher(database: platform.database, sender: sender, address: ResidentAddressBook(store: platform.fhir).mobile, webhook: webhook)
         self.interval = max(1, interval)
         self.hourlyJobs = hourlyJobs
@@ -58,6 +61,8 @@ struct ScheduledWork: Service {
                         let cases = try await JobMetrics.run("enforcement-rules") {
                             var cases = 0
                             for district in districts { cases += try await enforcement.run(district: district).count }
+                            // Residents' complaints whose forwarding failed when they were made.
+                            cases += try await complaints.forwardPending().count
                             return cases
                         }
                         lastReminders = ContinuousClock.now

@@ -6,6 +6,7 @@ import Referral
 import Registry
 import Supervision
 import Collaboration
+import Portal
 import Surveillance
 public import Hummingbird
 import Indicators
@@ -30,6 +31,7 @@ public enum WeijianServer {
         )))
         router.middlewares.add(AuthenticationMiddleware(access: access))
         router.middlewares.add(WriteRateLimitMiddleware(access: access))
+        router.middlewares.add(LargeTextMiddleware())
         registerRoutes(on: router, platform: platform, configuration: configuration, access: access)
         // The domain API's description, from the routes just registered (and this one).
         let document = OpenAPIDocument.make(routes: router.routes.map { (method: $0.method.rawValue, path: $0.path.description) } + [("GET", "/api/openapi.json")])
@@ -77,6 +79,10 @@ public enum WeijianServer {
                                                 emergency: Prehospital(database: platform.database), registry: RegistryService(database: platform.database, fhir: platform.fhir))
         collaboration.register(on: router)
         collaboration.registerPages(on: router)
+        let portal = PortalRoutes(access: access, platform: platform, provider: configuration.paymentProvider)
+        portal.register(on: router)
+        portal.registerPages(on: router)
+        LargeTextRoutes().register(on: router)
         ApprovalRoutes(access: access, approvals: Approvals(database: platform.database)).register(on: router)
         ImportRoutes(access: access, importer: LegacyImport(platform: platform), maxBodyBytes: configuration.maxBodyBytes).register(on: router)
         IndicatorRoutes(access: access, indicators: IndicatorService.platform(platform), registry: RegistryService(database: platform.database, fhir: platform.fhir),

@@ -21,6 +21,11 @@ public enum Drugs {
         CatalogDrug(atc: "C10AA05", name: "阿托伐他汀", maximumDailyMilligrams: 80),
         CatalogDrug(atc: "C09CA04", name: "厄贝沙坦", maximumDailyMilligrams: 300),
         CatalogDrug(atc: "N02BE01", name: "对乙酰氨基酚", maximumDailyMilligrams: 4000),
+        // For the portal's pre-review: a second calcium-channel blocker (duplicate therapy with 氨氯地平, C08CA),
+        // an ACE inhibitor (with an ARB, an interaction), and a macrolide that interacts with statins.
+        CatalogDrug(atc: "C08CA05", name: "硝苯地平控释片", maximumDailyMilligrams: 120),
+        CatalogDrug(atc: "C09AA02", name: "依那普利", maximumDailyMilligrams: 40),
+        CatalogDrug(atc: "J01FA09", name: "克拉霉素", maximumDailyMilligrams: 1000),
     ]
 
     /// The catalogue drug a MedicationRequest prescribes (by its ATC coding), if any.
