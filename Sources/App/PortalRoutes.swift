@@ -190,7 +190,10 @@ struct PortalRoutes {
         }
 
         // 互联网+护理服务、安宁疗护、家庭病床.
-        api.get("nursing-services") { _, _ -> [NursingService] in HomeServices.nursingCatalogue }
+        api.get("nursing-services") { _, context -> [NursingService] in
+            _ = try context.requirePrincipal()
+            return HomeServices.nursingCatalogue
+        }
         for kind in ["nursing", "hospice", "sickbed"] {
             api.get(RouterPath(kind)) { _, context -> [HomeServiceOrder] in
                 let (principal, patient) = try Self.resident(context)

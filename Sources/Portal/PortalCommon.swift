@@ -1,4 +1,4 @@
-public import FHIR
+import FHIR
 import Foundation
 import Registry
 import SQLKit

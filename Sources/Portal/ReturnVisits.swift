@@ -283,15 +283,6 @@ public struct ReturnVisits: Sendable {
         }
     }
 
-    /// Online return visits completed in a period (`from` inclusive, `to` exclusive, as timestamps): the
-    /// numerator of the online share of return visits (plan 000 asks ≥ 10%); not yet bound to an indicator.
-    public func completedCount(from: String, to: String) async throws -> Int {
-        try await database.read { sql in
-            try await sql.raw("SELECT COUNT(*) AS n FROM portal_visit WHERE status = 'completed' AND completed_at >= \(bind: from) AND completed_at < \(bind: to)")
-                .first()?.decode(column: "n", as: Int.self) ?? 0
-        }
-    }
-
     /// Holds the visit while it still has the status read (on PostgreSQL a row lock: of two concurrent steps, the
     /// second waits and then finds the status changed), else 409.
     static func hold(_ visit: ReturnVisit, sql: any SQLDatabase) async throws {

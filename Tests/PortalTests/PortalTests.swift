@@ -393,6 +393,22 @@ import WeijianTesting
         }
     }
 
+    @Test func largeTextModeIsACookieThePagesRead() async throws {
+        try await TestServer.run { server in
+            let (status, location, cookie) = try await server.client.execute(uri: "/display/large?on=1&back=/login", method: .get, headers: [:], body: nil) {
+                ($0.status, $0.headers[.location], $0.headers[.setCookie])
+            }
+            #expect(status == .seeOther && location == "/login" && cookie?.contains("weijian_large=1") == true, "\(cookie ?? "")")
+            let large = try await server.client.execute(uri: "/login", method: .get, headers: [.cookie: "weijian_large=1"], body: nil) { String(buffer: $0.body) }
+            #expect(large.contains("<body class=\"large\">") && large.contains("标准字体"))
+            let normal = try await server.client.execute(uri: "/login", method: .get, headers: [:], body: nil) { String(buffer: $0.body) }
+            #expect(!normal.contains("class=\"large\"") && normal.contains("大字版"))
+            // Back only to this site.
+            let away = try await server.client.execute(uri: "/display/large?on=0&back=//evil.example", method: .get, headers: [:], body: nil) { $0.headers[.location] }
+            #expect(away == "/")
+        }
+    }
+
     @Test func preReviewRulesAreData() async throws {
         try await TestServer.run { server in
             let rules = try await server.platform.database.read { sql in try await PreReview.rules(sql: sql) }
