@@ -40,9 +40,9 @@ struct CollaborationRoutes {
     /// Who reads the district's emergency figures.
     static let emergencyReaders: [Role] = [.emergencyDispatcher, .commissionManager]
 
-    static func actor(_ principal: Principal) throws -> CollaborationActor {
+    static func actor(_ principal: Principal) throws -> StaffActor {
         guard let institution = principal.institution else { throw HTTPError(.forbidden, message: "账号未关联医疗机构") }
-        return CollaborationActor(account: principal.subject, practitioner: principal.practitioner, institution: institution)
+        return StaffActor(account: principal.subject, practitioner: principal.practitioner, institution: institution)
     }
 
     /// A hospital clinician's hospital (403 for other roles or an account without one).

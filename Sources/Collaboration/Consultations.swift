@@ -69,19 +69,6 @@ public struct ConsultationForm: Sendable, Codable, Equatable {
     }
 }
 
-/// Who acts: the account, its Practitioner (if any) and its institution.
-public struct CollaborationActor: Sendable {
-    public var account: String
-    public var practitioner: String?
-    public var institution: String
-
-    public init(account: String, practitioner: String?, institution: String) {
-        self.account = account
-        self.practitioner = practitioner
-        self.institution = institution
-    }
-}
-
 /// 远程会诊与多学科会诊 (Collaboration target).
 public struct Consultations: Sendable {
     public let store: FHIRStore
@@ -109,7 +96,7 @@ public struct Consultations: Sendable {
     /// Asks for a consultation. 422 for an unknown kind, a target that is not a hospital of the catalogue or is the
     /// requester's own institution, no question or specialty (an MDT needs two), more than 20 materials or one that
     /// is not the patient's; 404 for an unknown resident. The caller has checked the requester may act for them.
-    public func request(_ form: ConsultationForm, by actor: CollaborationActor, now: Date = Date()) async throws -> Consultation {
+    public func request(_ form: ConsultationForm, by actor: StaffActor, now: Date = Date()) async throws -> Consultation {
         guard let kindName = Self.kinds[form.kind] else { throw Self.invalid("kind 须为 remote（远程会诊）或 mdt（多学科会诊）", "kind") }
         guard let target = Catalog.institutions.first(where: { $0.id == form.targetInstitution }), Self.hospitalTypes.contains(target.type) else {
             throw Self.invalid("会诊医院 \(form.targetInstitution) 不在医院名录中", "targetInstitution")
@@ -160,7 +147,7 @@ public struct Consultations: Sendable {
     /// The hospital schedules (or reschedules) a requested consultation: a time not in the past and its
     /// participants (an MDT at least two specialties). 404 unless the consultation is addressed to `actor`'s
     /// institution; 409 when it is no longer open.
-    public func schedule(_ id: String, at time: String, participants: [ConsultationParticipant], by actor: CollaborationActor, now: Date = Date()) async throws -> Consultation {
+    public func schedule(_ id: String, at time: String, participants: [ConsultationParticipant], by actor: StaffActor, now: Date = Date()) async throws -> Consultation {
         guard time.count > 10, let range = FHIRDateRange.parse(time) else { throw Self.invalid("会诊时间须为 YYYY-MM-DDThh:mm:ss+08:00", "scheduledAt") }
         guard range.low >= Int64((now.timeIntervalSince1970 - 300) * 1000) else { throw Self.invalid("会诊时间不能早于现在", "scheduledAt") }
         let people = participants.map { ConsultationParticipant(name: $0.name.trimmingCharacters(in: .whitespacesAndNewlines), specialty: $0.specialty.trimmingCharacters(in: .whitespacesAndNewlines)) }
@@ -183,7 +170,7 @@ public struct Consultations: Sendable {
     /// The hospital writes the conclusion of a scheduled consultation: it goes into the record as a
     /// ClinicalImpression (with the question, the participants and the materials), the ServiceRequest is
     /// completed, and the requester's worklist shows it.
-    public func conclude(_ id: String, conclusion: String, by actor: CollaborationActor, now: Date = Date()) async throws -> Consultation {
+    public func conclude(_ id: String, conclusion: String, by actor: StaffActor, now: Date = Date()) async throws -> Consultation {
         let conclusion = try Self.text(conclusion, field: "conclusion", label: "会诊意见", max: 4000)
         return try await store.write { writer in
             var consultation = try await Self.addressed(id, to: actor, sql: writer.sql)
@@ -206,7 +193,7 @@ public struct Consultations: Sendable {
     }
 
     /// The hospital declines (with a reason), or the requester withdraws: the ServiceRequest is revoked.
-    public func close(_ id: String, decline reason: String?, by actor: CollaborationActor, now: Date = Date()) async throws -> Consultation {
+    public func close(_ id: String, decline reason: String?, by actor: StaffActor, now: Date = Date()) async throws -> Consultation {
         let declining = reason != nil
         let text = try reason.map { try Self.text($0, field: "reason", label: "拒绝原因", max: 1000) }
         return try await store.write { writer in
@@ -225,7 +212,7 @@ public struct Consultations: Sendable {
     }
 
     /// The requester marks a conclusion read (it leaves their worklist).
-    public func acknowledge(_ id: String, by actor: CollaborationActor, now: Date = Date()) async throws -> Consultation {
+    public func acknowledge(_ id: String, by actor: StaffActor, now: Date = Date()) async throws -> Consultation {
         try await store.write { writer in
             let consultation = try await Self.consultation(id, sql: writer.sql)
             guard consultation.requesterAccount == actor.account else { throw FHIRError.notFound("没有会诊申请 \(id)") }
@@ -257,7 +244,7 @@ public struct Consultations: Sendable {
         return practitioner
     }
 
-    static func addressed(_ id: String, to actor: CollaborationActor, sql: any SQLDatabase) async throws -> Consultation {
+    static func addressed(_ id: String, to actor: StaffActor, sql: any SQLDatabase) async throws -> Consultation {
         let consultation = try await consultation(id, sql: sql)
         guard consultation.targetInstitution == actor.institution else { throw FHIRError.notFound("本院没有会诊申请 \(id)") }
         return consultation

@@ -4,19 +4,6 @@ import Registry
 import SQLKit
 import Storage
 
-/// Who acts on the staff side: the account, its Practitioner (if any) and its institution.
-public struct StaffActor: Sendable {
-    public var account: String
-    public var practitioner: String?
-    public var institution: String
-
-    public init(account: String, practitioner: String?, institution: String) {
-        self.account = account
-        self.practitioner = practitioner
-        self.institution = institution
-    }
-}
-
 /// Shared checks and conversions of the portal's services.
 enum PortalInput {
     static func invalid(_ text: String, _ field: String) -> FHIRError {
