@@ -31,19 +31,9 @@ extension CollaborationRoutes {
     static func shown(_ time: String?) -> String { time.map { String($0.prefix(16)).replacingOccurrences(of: "T", with: " ") } ?? "—" }
     static func name(_ institution: String) -> String { Catalog.institutions.first { $0.id == institution }.map { $0.shortName ?? $0.name } ?? institution }
 
-    /// Runs a form's action and redirects to `back` with what happened (a 4xx's message, not an error page).
     func formAction(_ request: Request, _ context: Context, roles: [Role], back: (String?) -> String,
                     _ body: (Principal, [String: String]) async throws -> (String, String?)) async throws -> Response {
-        guard context.principal != nil else { return HTML.redirect("/login") }
-        let fields = try await Pages.checkedForm(request, context)
-        guard let principal = context.principal, roles.contains(principal.role) else { throw HTTPError(.forbidden, message: "无权执行此操作") }
-        let message: String, target: String?
-        do {
-            (message, target) = try await body(principal, fields)
-        } catch let error as HTTPError where error.status.code < 500 {
-            (message, target) = (error.body ?? "无法办理", nil)
-        }
-        return HTML.redirect(back(target) + (back(target).contains("?") ? "&" : "?") + "m=" + Pages.queryEscape(message))
+        try await Pages.formAction(request, context, roles: roles, back: back, body)
     }
 
     // MARK: consultations

@@ -30,6 +30,24 @@ enum Pages {
         return fields
     }
 
+    /// Runs a form's action for a principal of one of `roles` (the form's CSRF token checked first) and redirects to
+    /// `back(target)` with what happened in `?m=`: the action's message, or a 4xx's message instead of an error page.
+    /// The action may name the page to go back to (`target`, e.g. a record it made).
+    static func formAction(_ request: Request, _ context: AppRequestContext, roles: [Role], back: (String?) -> String,
+                           _ body: (Principal, [String: String]) async throws -> (String, String?)) async throws -> Response {
+        guard context.principal != nil else { return HTML.redirect("/login") }
+        let fields = try await checkedForm(request, context)
+        guard let principal = context.principal, roles.contains(principal.role) else { throw HTTPError(.forbidden, message: "无权执行此操作") }
+        let message: String, target: String?
+        do {
+            (message, target) = try await body(principal, fields)
+        } catch let error as HTTPError where error.status.code < 500 {
+            (message, target) = (error.body ?? "无法办理", nil)
+        }
+        let destination = back(target)
+        return HTML.redirect(destination + (destination.contains("?") ? "&" : "?") + "m=" + queryEscape(message))
+    }
+
     static func page(_ title: String, _ body: String, status: HTTPResponse.Status = .ok) -> Response {
         HTML.response(HTML.page(title: title, body: pageStyle + body), status: status)
     }

@@ -37,16 +37,7 @@ extension PortalRoutes {
 
     /// Runs a form's action for `roles` and redirects to `back` with what happened (a 4xx's message, not an error page).
     func pageAction(_ request: Request, _ context: Context, roles: [Role], back: String, _ body: (Principal, [String: String]) async throws -> String) async throws -> Response {
-        guard context.principal != nil else { return HTML.redirect("/login") }
-        let fields = try await Pages.checkedForm(request, context)
-        guard let principal = context.principal, roles.contains(principal.role) else { throw HTTPError(.forbidden, message: "无权执行此操作") }
-        let message: String
-        do {
-            message = try await body(principal, fields)
-        } catch let error as HTTPError where error.status.code < 500 {
-            message = error.body ?? "无法办理"
-        }
-        return HTML.redirect(back + (back.contains("?") ? "&" : "?") + "m=" + Pages.queryEscape(message))
+        try await Pages.formAction(request, context, roles: roles, back: { _ in back }) { principal, fields in (try await body(principal, fields), nil) }
     }
 
     static func safeID(_ id: String) -> Bool { !id.isEmpty && id.count <= 64 && id.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") } }

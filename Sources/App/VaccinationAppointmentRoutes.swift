@@ -143,32 +143,25 @@ extension SurveillanceRoutes {
     }
 
     func vaccinationAction(_ request: Request, _ context: Context, cancel: String?) async throws -> Response {
-        guard let principal = context.principal, principal.role == .resident else {
-            return Pages.page("预约接种", "<p class=\"error\">此页面供居民为本人或家人预约接种。</p>", status: .forbidden)
-        }
-        let fields = try await Pages.checkedForm(request, context)
-        let message: String
-        do {
-            if let cancel {
-                guard let appointment = try await surveillance.vaccinationAppointment(id: cancel) else { throw HTTPError(.notFound, message: "没有该预约") }
-                try await checkFamilyOrCHC(principal, patient: appointment.patient)
-                _ = try await surveillance.cancelVaccination(appointment: cancel)
-                try await access.record(context, principal, action: "update", entity: "surveillance/vaccination-appointment", patients: [appointment.patient])
-                message = "已取消预约"
-            } else {
+        try await Pages.formAction(request, context, roles: [.resident], back: { _ in "/portal/vaccination" }) { principal, fields in
+            do {
+                if let cancel {
+                    guard let appointment = try await surveillance.vaccinationAppointment(id: cancel) else { throw HTTPError(.notFound, message: "没有该预约") }
+                    try await checkFamilyOrCHC(principal, patient: appointment.patient)
+                    _ = try await surveillance.cancelVaccination(appointment: cancel)
+                    try await access.record(context, principal, action: "update", entity: "surveillance/vaccination-appointment", patients: [appointment.patient])
+                    return ("已取消预约", nil)
+                }
                 let patient = fields["patient"] ?? ""
                 let parts = (fields["dose"] ?? "").split(separator: "|")
                 guard parts.count == 2, let dose = Int(parts[1]) else { throw HTTPError(.badRequest, message: "请选择疫苗和剂次") }
                 try await checkFamilyOrCHC(principal, patient: patient)
                 let appointment = try await surveillance.bookVaccination(session: fields["session"] ?? "", patient: patient, vaccine: String(parts[0]), dose: dose, actor: principal.subject)
                 try await access.record(context, principal, action: "create", entity: "surveillance/vaccination-appointment", patients: [patient])
-                message = "已预约 \(appointment.day) \(appointment.period == "am" ? "上午" : "下午")"
+                return ("已预约 \(appointment.day) \(appointment.period == "am" ? "上午" : "下午")", nil)
+            } catch let error as FHIRError {
+                return (error.pageMessage, nil)
             }
-        } catch let error as FHIRError {
-            message = error.pageMessage
-        } catch let error as HTTPError where error.status.code < 500 {
-            message = error.body ?? "无法办理"
         }
-        return HTML.redirect("/portal/vaccination?m=" + Pages.queryEscape(message))
     }
 }
