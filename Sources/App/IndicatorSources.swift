@@ -280,12 +280,13 @@ struct EmergencyIndicators: IndicatorSource {
             values.append(times.meanMinutes.map { IndicatorValue(code: "emergency-response-minutes", area: times.area, period: period, value: $0, denominator: Double(times.calls)) })
             values.append(times.withinTargetPercent.map { IndicatorValue(code: "emergency-response-within-target", area: times.area, period: period, value: $0, denominator: Double(times.calls)) })
         }
-        let ambulances = try await emergency.stations(district: district).map(\.ambulances.count).reduce(0, +)
+        let stations = try await emergency.stations(district: district)
+        let ambulances = stations.map(\.ambulances.count).reduce(0, +)
         if ambulances > 0, let population = Catalog.divisions.first(where: { $0.code == district })?.population, population > 0 {
             values.append(IndicatorValue(code: "ambulances-per-10k", area: district, period: period, value: (Double(ambulances) * 10_000 / Double(population) * 100).rounded() / 100,
                                          numerator: Double(ambulances), denominator: Double(population)))
         }
-        if try await !emergency.stations(district: district).isEmpty, let coverage = try await emergency.coverage(district: district, registry: registry) {
+        if !stations.isEmpty, let coverage = try await emergency.coverage(district: district, registry: registry) {
             for area in [coverage.total] + coverage.subdistricts {
                 values.append(.percent("emergency-coverage-residents", area: area.code, period: period, area.reachedResidents, of: area.residents))
             }

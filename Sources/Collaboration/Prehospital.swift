@@ -104,12 +104,6 @@ public struct Prehospital: Sendable {
         }
     }
 
-    static func pastMillis(_ text: String, field: String, now: Date) throws -> Int64 {
-        guard text.count > 10, let range = FHIRDateRange.parse(text) else { throw invalid("时间须为 YYYY-MM-DDThh:mm:ss+08:00", field) }
-        guard range.low <= Int64((now.timeIntervalSince1970 + 300) * 1000) else { throw invalid("时间晚于现在", field) }
-        return range.low
-    }
-
     // MARK: stations and ambulances
 
     public func addStation(district: String, name: String, subdistrict: String, longitude: Double, latitude: Double) async throws -> AmbulanceStation {
@@ -173,7 +167,7 @@ public struct Prehospital: Sendable {
         try Self.checkPlace(district: district, subdistrict: subdistrict, longitude: longitude, latitude: latitude)
         let address = address.trimmingCharacters(in: .whitespacesAndNewlines)
         guard !address.isEmpty, address.count <= 200 else { throw Self.invalid("请填写呼救地址（不超过 200 字）", "address") }
-        let at = try Self.pastMillis(receivedAt, field: "receivedAt", now: now)
+        let at = try FHIRDateRange.pastMillis(receivedAt, field: "receivedAt", now: now)
         let id = RecordID.make("ec")
         try await database.write { sql in
             try await sql.raw("""
@@ -190,7 +184,7 @@ public struct Prehospital: Sendable {
     /// 409 when the call is not waiting for one or the ambulance is on another call (the database refuses a second
     /// active call for an ambulance, so two dispatchers at once cannot both send it).
     public func dispatch(_ id: String, ambulance: String, at time: String, district: String, now: Date = Date()) async throws -> EmergencyCall {
-        let at = try Self.pastMillis(time, field: "at", now: now)
+        let at = try FHIRDateRange.pastMillis(time, field: "at", now: now)
         do {
             try await database.write { sql in
                 guard let row = try await sql.raw("SELECT status, received_ms FROM collab_call WHERE id = \(bind: id) AND district = \(bind: district)").first() else {
@@ -219,7 +213,7 @@ public struct Prehospital: Sendable {
         guard status == "cancelled" || Self.steps.contains(where: { $0.status == status && $0.status != "dispatched" }) else {
             throw Self.invalid("状态须为 on-scene（到达现场）、leaving（离开现场）、at-hospital（送达医院）或 cancelled（取消）", "status")
         }
-        let at = try Self.pastMillis(time, field: "at", now: now)
+        let at = try FHIRDateRange.pastMillis(time, field: "at", now: now)
         if status == "leaving" {
             guard let hospital, Catalog.institutions.contains(where: { $0.id == hospital && Consultations.hospitalTypes.contains($0.type) }) else {
                 throw Self.invalid("离开现场须选择送往医院（名录中的医院）", "hospital")

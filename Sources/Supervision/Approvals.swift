@@ -290,7 +290,7 @@ public struct Approvals: Sendable {
             }
             holder = practitioner
         }
-        let id = "ap" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(16)
+        let id = RecordID.make("ap")
         let day = CalendarDay.today(now), at = ISO8601Timestamp.format(now)
         try await database.write { sql in
             try await sql.raw("""

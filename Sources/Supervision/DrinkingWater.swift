@@ -80,7 +80,7 @@ public struct DrinkingWater: Sendable {
         let name = name.trimmingCharacters(in: .whitespacesAndNewlines), address = address.trimmingCharacters(in: .whitespacesAndNewlines)
         guard !name.isEmpty, name.count <= 100 else { throw SupervisionInput.invalid("请填写名称（不超过 100 字）", "name") }
         guard !address.isEmpty, address.count <= 200 else { throw SupervisionInput.invalid("请填写地址（不超过 200 字）", "address") }
-        let id = "ws" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(16)
+        let id = RecordID.make("ws")
         try await database.write { sql in
             try await sql.raw("""
                 INSERT INTO supervision_water_site (id, district, subdistrict, name, kind, address, created_at)
@@ -93,7 +93,7 @@ public struct DrinkingWater: Sendable {
     /// Records a sampling. 404 for a site of another district; 422 for an unknown indicator, a missing one, a value
     /// that is not a finite non-negative number, or a sampling time that is not a dateTime or lies in the future.
     public func recordTest(site id: String, district: String, sampledAt: String, results: [String: Double], actor: String, now: Date = Date()) async throws -> WaterTest {
-        let sampledMillis = try SupervisionInput.pastMillis(sampledAt, field: "sampledAt", label: "采样时间", now: now)
+        let sampledMillis = try FHIRDateRange.pastMillis(sampledAt, field: "sampledAt", label: "采样时间", now: now)
         let known = Set(Self.indicators.map(\.code))
         if let unknown = results.keys.sorted().first(where: { !known.contains($0) }) { throw SupervisionInput.invalid("未知指标 \(unknown)", "results") }
         if let missing = Self.indicators.first(where: { results[$0.code] == nil }) { throw SupervisionInput.invalid("缺少指标 \(missing.name)（\(missing.code)）", "results") }

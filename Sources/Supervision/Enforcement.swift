@@ -181,7 +181,7 @@ public struct Enforcement: Sendable {
     public static let evidenceTypes = ["image/jpeg", "image/png", "application/pdf", "text/plain"]
 
     static func newID(_ prefix: String) -> String {
-        prefix + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(16)
+        RecordID.make(prefix)
     }
 
     static func text(_ value: String?, field: String, label: String, max: Int, required: Bool = true) throws -> String? {

@@ -104,7 +104,7 @@ public struct Licences: Sendable {
         guard form.holderType == "institution" || !form.scope.isEmpty else { throw SupervisionInput.invalid("执业证书须载明执业范围", "scope") }
         guard CalendarDay.isValid(form.validFrom), CalendarDay.isValid(form.validTo) else { throw SupervisionInput.invalid("有效期须为 YYYY-MM-DD", "validFrom") }
         guard form.validTo >= form.validFrom else { throw SupervisionInput.invalid("有效期止（\(form.validTo)）早于有效期起（\(form.validFrom)）", "validTo") }
-        let id = "lc" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(16)
+        let id = RecordID.make("lc")
         let scope = form.scope.sorted().joined(separator: ",")
         guard try await sql.raw("SELECT id FROM supervision_licence WHERE kind = \(bind: form.kind) AND number = \(bind: number)").first() == nil else {
             throw FHIRError.conflict("证书编号 \(number) 已登记")

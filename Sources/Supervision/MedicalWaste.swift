@@ -58,14 +58,6 @@ enum SupervisionInput {
     static func invalid(_ text: String, _ field: String) -> FHIRError {
         FHIRError.unprocessable([OutcomeIssue(code: "value", diagnostics: text, expression: field)])
     }
-
-    /// A time as milliseconds, refusing one that is not a FHIR dateTime with a time or lies in the future (more than
-    /// five minutes of clock skew). `label` names it in the message (时间, 采样时间).
-    static func pastMillis(_ text: String, field: String, label: String = "时间", now: Date) throws -> Int64 {
-        guard text.count > 10, let range = FHIRDateRange.parse(text) else { throw invalid("\(label)须为 YYYY-MM-DDThh:mm:ss+08:00", field) }
-        guard range.low <= Int64((now.timeIntervalSince1970 + 300) * 1000) else { throw invalid("\(label)晚于现在", field) }
-        return range.low
-    }
 }
 
 /// 医疗废物追溯 (Supervision target): batches, hand-overs and the alerts they raise.
@@ -106,8 +98,8 @@ public struct MedicalWaste: Sendable {
             throw SupervisionInput.invalid("类别须为 \(Self.categories.keys.sorted().joined(separator: "、")) 之一（医疗废物分类目录）", "category")
         }
         let weight = try Self.grams(form.weightKg, field: "weightKg")
-        let at = try SupervisionInput.pastMillis(form.collectedAt, field: "collectedAt", now: now)
-        let id = "wb" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(16)
+        let at = try FHIRDateRange.pastMillis(form.collectedAt, field: "collectedAt", now: now)
+        let id = RecordID.make("wb")
         try await database.write { sql in
             try await sql.raw("""
                 INSERT INTO supervision_waste_batch (id, institution_id, district, category, weight_g, collected_at, collected_ms, collected_by, status, created_at)
@@ -125,7 +117,7 @@ public struct MedicalWaste: Sendable {
                          actor: String, now: Date = Date()) async throws -> WasteBatch {
         guard let stageName = Self.stages[stage] else { throw SupervisionInput.invalid("stage 须为 transfer（转运交接）或 disposal（处置）", "stage") }
         let weight = try Self.grams(weightKg, field: "weightKg")
-        let atMillis = try SupervisionInput.pastMillis(at, field: "at", now: now)
+        let atMillis = try FHIRDateRange.pastMillis(at, field: "at", now: now)
         let handler = handler.trimmingCharacters(in: .whitespacesAndNewlines)
         guard !handler.isEmpty, handler.count <= 100 else { throw SupervisionInput.invalid("请填写接收单位（不超过 100 字）", "handler") }
         try await database.write { sql in

@@ -127,3 +127,15 @@ public struct FHIRDateRange: Sendable, Equatable {
         return FHIRDateRange(low: low, high: high)
     }
 }
+
+extension FHIRDateRange {
+    /// A moment entered by a person, as milliseconds: refused (422, naming `field`) when `text` is not a FHIR
+    /// dateTime with a time, or lies in the future beyond five minutes of clock skew. `label` names it in the
+    /// message (时间, 采样时间).
+    public static func pastMillis(_ text: String, field: String, label: String = "时间", now: Date) throws -> Int64 {
+        func invalid(_ message: String) -> FHIRError { FHIRError.unprocessable([OutcomeIssue(code: "value", diagnostics: message, expression: field)]) }
+        guard text.count > 10, let range = parse(text) else { throw invalid("\(label)须为 YYYY-MM-DDThh:mm:ss+08:00") }
+        guard range.low <= Int64((now.timeIntervalSince1970 + 300) * 1000) else { throw invalid("\(label)晚于现在") }
+        return range.low
+    }
+}
