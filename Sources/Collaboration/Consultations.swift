@@ -250,8 +250,13 @@ public struct Consultations: Sendable {
         return consultation
     }
 
+    /// The consultation, read inside a step's transaction and held there: the no-op update locks the row (on
+    /// PostgreSQL a concurrent step waits, then reads the status this one left), so two steps at once cannot both
+    /// pass the status check (two conclusions: one 200, one 409).
     static func consultation(_ id: String, sql: any SQLDatabase) async throws -> Consultation {
-        guard let row = try await sql.raw("SELECT * FROM collab_consultation WHERE id = \(bind: id)").first() else { throw FHIRError.notFound("没有会诊申请 \(id)") }
+        guard let row = try await sql.raw("UPDATE collab_consultation SET status = status WHERE id = \(bind: id) RETURNING *").first() else {
+            throw FHIRError.notFound("没有会诊申请 \(id)")
+        }
         return try decode(row)
     }
 

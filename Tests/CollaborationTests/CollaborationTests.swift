@@ -121,6 +121,17 @@ import WeijianTesting
             let read = try JSONDecoder().decode(Item.self, from: Data(text.utf8))
             #expect(status == 200 && read.acknowledgedAt != nil)
 
+            // Two clinicians concluding the same consultation at once: one succeeds, the other is told it is done.
+            (status, text) = try await ask(doctor, body())
+            let raced = try JSONDecoder().decode(Item.self, from: Data(text.utf8))
+            (status, _) = try await post(clinician, "/api/v1/consultations/\(raced.id)/schedule",
+                                         #"{"scheduledAt":"\#(later)","participants":[{"name":"王主任","specialty":"心内科"},{"name":"李主任","specialty":"内分泌科"}]}"#)
+            #expect(status == 200)
+            async let one = post(clinician, "/api/v1/consultations/\(raced.id)/conclusion", #"{"conclusion":"甲"}"#)
+            async let two = post(clinician, "/api/v1/consultations/\(raced.id)/conclusion", #"{"conclusion":"乙"}"#)
+            let outcomes = [try await one.0, try await two.0].sorted()
+            #expect(outcomes == [200, 409], "\(outcomes)")
+
             // A second request withdrawn by the family doctor: the hospital's access to the record ends with it.
             (status, text) = try await ask(doctor, body(kind: "remote", specialties: #"["心内科"]"#, materials: "[]"))
             let second = try JSONDecoder().decode(Item.self, from: Data(text.utf8))
