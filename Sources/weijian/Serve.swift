@@ -28,7 +28,9 @@ struct Serve: AsyncParsableCommand {
         do {
             var settings = try AppConfiguration.fromEnvironment(host: host, port: port)
             if let database = db.database {
+                let replica = ProcessInfo.processInfo.environment["DATABASE_REPLICA_URL"] ?? ""
                 settings.database = try .parse(database)
+                if !replica.isEmpty { try settings.database.setReplica(replica) }
                 if ProcessInfo.processInfo.environment["WEIJIAN_KEY_FILE"] == nil { settings.keyFile = AppConfiguration.defaultKeyFile(for: settings.database) }
             }
             configuration = settings
