@@ -82,7 +82,7 @@ public struct AppConfiguration: Sendable {
         public let description: String
     }
 
-    /// Reads `DATABASE_URL`, `WEIJIAN_MAX_BODY_BYTES` and `WEIJIAN_BASE_URL`, failing clearly on bad values.
+    /// Reads `DATABASE_URL` (and `DATABASE_REPLICA_URL`), `WEIJIAN_MAX_BODY_BYTES` and `WEIJIAN_BASE_URL`, failing clearly on bad values.
     public static func fromEnvironment(host: String, port: Int, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> AppConfiguration {
         var configuration = AppConfiguration(host: host, port: port, database: try DatabaseConfiguration.fromEnvironment(environment))
         if let file = environment["WEIJIAN_KEY_FILE"], !file.isEmpty { configuration.keyFile = file }

@@ -14,6 +14,8 @@ struct HealthRoutes<Context: RequestContext> {
         router.get("health/ready") { _, _ in
             do {
                 _ = try await database.read { try await $0.raw("SELECT 1 AS one").first() }
+                // With a read replica (DATABASE_REPLICA_URL) the searches depend on it too.
+                if database.hasReplica { _ = try await database.reader.read { try await $0.raw("SELECT 1 AS one").first() } }
                 return Response(status: .ok, headers: [.contentType: "text/plain; charset=utf-8"], body: ResponseBody(byteBuffer: ByteBuffer(string: "ready\n")))
             } catch {
                 return Response(status: .serviceUnavailable, headers: [.contentType: "text/plain; charset=utf-8"], body: ResponseBody(byteBuffer: ByteBuffer(string: "database unavailable\n")))

@@ -192,9 +192,10 @@ public struct IndicatorService: Sendable {
         }
     }
 
-    /// The values of an indicator for an area, oldest month first (the last `months`).
+    /// The values of an indicator for an area, oldest month first (the last `months`). Read from the replica when one
+    /// is configured (``Database/reader``), as the cockpit's other reads.
     public func series(code: String, district: String, area: String, months: Int = 12) async throws -> [IndicatorValue] {
-        try await database.read { sql in
+        try await database.reader.read { sql in
             try await sql.raw("""
                 SELECT * FROM indicator_value WHERE code = \(bind: code) AND district = \(bind: district) AND area = \(bind: area) AND category = '' ORDER BY period DESC LIMIT \(unsafeRaw: String(max(1, months)))
                 """).all().map(Self.value).reversed()
@@ -204,7 +205,7 @@ public struct IndicatorService: Sendable {
     /// The latest month's values of the district for everyone, by area (`area` nil: every area); with
     /// `categories`, the breakdowns by sex and age too.
     public func latest(district: String, area: String? = nil, code: String? = nil, categories: Bool = false) async throws -> [IndicatorValue] {
-        try await database.read { sql in
+        try await database.reader.read { sql in
             guard let period = try await sql.raw("SELECT MAX(period) AS p FROM indicator_value WHERE district = \(bind: district)").first()?.decode(column: "p", as: String?.self) else { return [] }
             var filter: SQLQueryString = "district = \(bind: district) AND period = \(bind: period)"
             if let area { filter = "\(filter) AND area = \(bind: area)" }

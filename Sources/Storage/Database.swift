@@ -16,6 +16,8 @@ public final class Database: Sendable {
     /// The engine behind this database.
     public let engine: DatabaseEngine
     private let backend: Backend
+    /// The read replica, when one is configured (``DatabaseConfiguration/replica``).
+    private let replica: Database?
     /// The one closing of the connections, however many callers ask for it.
     private let closing = Closing()
     private let logger: Logger
@@ -25,11 +27,21 @@ public final class Database: Sendable {
         case postgres(client: PostgresClient, runner: Task<Void, Never>, searchPath: String?, reachability: PostgresReachability)
     }
 
-    private init(engine: DatabaseEngine, backend: Backend, logger: Logger) {
+    private init(engine: DatabaseEngine, backend: Backend, logger: Logger, replica: Database? = nil) {
         self.engine = engine
         self.backend = backend
         self.logger = logger
+        self.replica = replica
     }
+
+    /// Where read-only work that may lag the last commits by a moment goes: the streaming replica when one is
+    /// configured, else this database. FHIR search and read and the cockpit's pages read here; everything that
+    /// writes, and every read whose answer a write depends on (or that must see a write just made), uses
+    /// ``read(_:)`` and ``write(_:)`` on the primary. The replica refuses writes (a hot standby is read-only).
+    public var reader: Database { replica ?? self }
+
+    /// Whether a replica serves ``reader``.
+    public var hasReplica: Bool { replica != nil }
 
     /// Opens the database described by `configuration`, creating an SQLite file's folder if needed.
     public static func open(_ configuration: DatabaseConfiguration, logger: Logger = Logger(label: "weijian.storage")) async throws -> Database {
@@ -77,6 +89,10 @@ public final class Database: Sendable {
                 logger: logger
             )
         case .postgres(let host, let port, let username, let password, let database, let searchPath):
+            var replica: Database?
+            if let replicaLocation = configuration.replica {
+                replica = try await open(DatabaseConfiguration(location: replicaLocation, maxConnections: configuration.maxConnections), logger: logger)
+            }
             var config = PostgresClient.Configuration(host: host, port: port, username: username, password: password, database: database, tls: .disable)
             config.options.maximumConnections = configuration.maxConnections
             config.options.minimumConnections = 0
@@ -85,12 +101,14 @@ public final class Database: Sendable {
             let client = PostgresClient(configuration: config, backgroundLogger: logger)
             let runner = Task { await client.run() }
             let reachability = PostgresReachability(host: host, port: port)
-            let db = Database(engine: .postgres, backend: .postgres(client: client, runner: runner, searchPath: searchPath, reachability: reachability), logger: logger)
+            let db = Database(engine: .postgres, backend: .postgres(client: client, runner: runner, searchPath: searchPath, reachability: reachability), logger: logger,
+                              replica: replica)
             // Fail fast with a clear message when the server cannot be reached.
             do {
                 _ = try await db.read { try await $0.raw("SELECT 1 AS one").first() }
             } catch {
                 runner.cancel()
+                await replica?.shutdown()
                 throw DatabaseUnavailable(description: "cannot connect to PostgreSQL at \(host):\(port)/\(database): \(String(reflecting: error))")
             }
             return db
@@ -197,6 +215,7 @@ public final class Database: Sendable {
         case .postgres(_, let runner, _, _):
             runner.cancel()
             _ = await runner.value
+            await replica?.shutdown()
         }
     }
 }

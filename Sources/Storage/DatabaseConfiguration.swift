@@ -25,6 +25,9 @@ public struct DatabaseConfiguration: Sendable, Equatable {
     public var location: Location
     /// Maximum connections in the pool (readers for SQLite, all connections for PostgreSQL).
     public var maxConnections: Int
+    /// A PostgreSQL streaming replica of the same database (`DATABASE_REPLICA_URL`), for read-only work: see
+    /// ``Database/reader``. Nil: everything goes to the primary.
+    public var replica: Location?
 
     /// The engine implied by the location.
     public var engine: DatabaseEngine {
@@ -35,9 +38,25 @@ public struct DatabaseConfiguration: Sendable, Equatable {
     }
 
     /// Creates a configuration for a location.
-    public init(location: Location, maxConnections: Int = 8) {
+    public init(location: Location, maxConnections: Int = 8, replica: Location? = nil) {
         self.location = location
         self.maxConnections = maxConnections
+        self.replica = replica
+    }
+
+    /// The URL of the location, as `DATABASE_URL` and `--database` take it (the password included).
+    public var url: String { Self.url(of: location) }
+
+    /// The URL of a location, as `DATABASE_URL` and `--database` take it.
+    public static func url(of location: Location) -> String {
+        switch location {
+        case .sqliteFile(let path):
+            return "sqlite://" + path
+        case .postgres(let host, let port, let username, let password, let database, let searchPath):
+            let user = username.addingPercentEncoding(withAllowedCharacters: .urlUserAllowed) ?? username
+            let secret = password.map { ":" + ($0.addingPercentEncoding(withAllowedCharacters: .urlPasswordAllowed) ?? $0) } ?? ""
+            return "postgres://\(user)\(secret)@\(host):\(port)/\(database)" + (searchPath.map { "?search_path=\($0)" } ?? "")
+        }
     }
 
     /// The embedded default, `./data/weijian.sqlite`.
@@ -83,11 +102,25 @@ public struct DatabaseConfiguration: Sendable, Equatable {
         return DatabaseConfiguration(location: .sqliteFile(path: url))
     }
 
-    /// The configuration from the environment: `DATABASE_URL`, else the embedded default.
+    /// The configuration from the environment: `DATABASE_URL`, else the embedded default; `DATABASE_REPLICA_URL`
+    /// (a PostgreSQL replica, see ``replica``).
     public static func fromEnvironment(_ environment: [String: String] = ProcessInfo.processInfo.environment) throws -> DatabaseConfiguration {
+        var configuration = DatabaseConfiguration(location: .sqliteFile(path: defaultSQLitePath))
         if let url = environment["DATABASE_URL"], !url.isEmpty {
-            return try parse(url)
+            configuration = try parse(url)
         }
-        return DatabaseConfiguration(location: .sqliteFile(path: defaultSQLitePath))
+        if let url = environment["DATABASE_REPLICA_URL"], !url.isEmpty {
+            try configuration.setReplica(url)
+        }
+        return configuration
+    }
+
+    /// Sets the read replica from its URL: a PostgreSQL URL, beside a PostgreSQL primary.
+    public mutating func setReplica(_ url: String) throws {
+        let replica = try Self.parse(url)
+        guard case .postgres = replica.location, engine == .postgres else {
+            throw InvalidURL(description: "DATABASE_REPLICA_URL must be a PostgreSQL URL (a streaming replica), beside a PostgreSQL DATABASE_URL")
+        }
+        self.replica = replica.location
     }
 }

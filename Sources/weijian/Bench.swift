@@ -7,7 +7,7 @@ import Registry
 import Storage
 
 struct Bench: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Benchmarks that print figures (not tests).", subcommands: [BenchIngest.self, BenchAudit.self, BenchChronic.self, BenchDetectors.self, BenchBooking.self, BenchIndicators.self])
+    static let configuration = CommandConfiguration(abstract: "Benchmarks that print figures (not tests).", subcommands: [BenchIngest.self, BenchAudit.self, BenchChronic.self, BenchDetectors.self, BenchBooking.self, BenchIndicators.self, BenchScale.self])
 }
 
 /// `weijian bench ingest`: synthetic residents with their records, each as one transaction Bundle

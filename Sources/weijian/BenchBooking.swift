@@ -97,10 +97,7 @@ struct BenchBooking: AsyncParsableCommand {
         let cpu = BenchIngest.cpuSeconds() - cpuBefore
         let (latencies, failed) = results.snapshot()
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-        func percentile(_ p: Double) -> Double {
-            guard !latencies.isEmpty else { return 0 }
-            return latencies[min(latencies.count - 1, Int((Double(latencies.count) * p).rounded(.up)) - 1)]
-        }
+        func percentile(_ p: Double) -> Double { LatencyLog.percentile(latencies, p) }
         let booked = try await platform.database.read { sql in
             try await sql.raw("SELECT COUNT(*) AS n, COUNT(DISTINCT slot_id) AS d FROM referral_appointment WHERE status = 'booked'").first().map {
                 (try $0.decode(column: "n", as: Int.self), try $0.decode(column: "d", as: Int.self))
@@ -115,12 +112,7 @@ struct BenchBooking: AsyncParsableCommand {
         try await fresh.drop()
     }
 
-    static func freePort() throws -> Int {
-        let channel = try ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton).bind(host: "127.0.0.1", port: 0).wait()
-        let port = channel.localAddress?.port ?? 0
-        try channel.close().wait()
-        return port
-    }
+    static func freePort() throws -> Int { try ServerProcess.freePort() }
 
     static func waitUntilReady(_ client: HTTPClient, port: Int) async throws {
         for _ in 0..<200 {
@@ -140,6 +132,12 @@ final class LatencyLog: Sendable {
     }
     /// Sorted latencies and the number refused.
     func snapshot() -> ([Double], Int) { storage.withLock { ($0.latencies.sorted(), $0.failed) } }
+
+    /// The `p` quantile (0…1) of sorted latencies, 0 for none.
+    static func percentile(_ sorted: [Double], _ p: Double) -> Double {
+        guard !sorted.isEmpty else { return 0 }
+        return sorted[max(0, min(sorted.count - 1, Int((Double(sorted.count) * p).rounded(.up)) - 1))]
+    }
 }
 
 import Synchronization

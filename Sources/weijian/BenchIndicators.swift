@@ -92,7 +92,7 @@ struct BenchIndicators: AsyncParsableCommand {
             log.add(ContinuousClock.now - started, ok: response.status.code == 200)
         }
         let (latencies, failed) = log.snapshot()
-        func percentile(_ p: Double) -> Double { latencies.isEmpty ? 0 : latencies[min(latencies.count - 1, Int((Double(latencies.count) * p).rounded(.up)) - 1)] }
+        func percentile(_ p: Double) -> Double { LatencyLog.percentile(latencies, p) }
         func seconds(_ duration: Duration) -> Double { Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18 }
         let cockpit = try await indicators.cockpit(district: "310105")
         print("engine: \(platform.database.engine.rawValue)  residents: \(residents)")

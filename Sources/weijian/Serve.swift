@@ -44,7 +44,9 @@ struct Serve: AsyncParsableCommand {
         do {
             var settings = try AppConfiguration.fromEnvironment(host: host ?? environment["WEIJIAN_HOST"] ?? "127.0.0.1", port: listenPort, environment: environment)
             if let database = db.database {
+                let replica = environment["DATABASE_REPLICA_URL"] ?? ""
                 settings.database = try .parse(database)
+                if !replica.isEmpty { try settings.database.setReplica(replica) }
                 if environment["WEIJIAN_KEY_FILE"] == nil { settings.keyFile = AppConfiguration.defaultKeyFile(for: settings.database) }
             }
             configuration = settings

@@ -77,7 +77,7 @@ public struct FHIRService: Sendable {
 
     private func read(_ request: FHIRRequest, type: String, id: String) async throws -> FHIRResponse {
         guard FHIRID.isValid(id) else { throw FHIRError.badRequest("'\(id)' is not a valid resource id") }
-        guard let stored = try await store.read(type: type, id: id) else {
+        guard let stored = try await store.onReader.read(type: type, id: id) else {
             throw FHIRError.notFound("\(type)/\(id) does not exist")
         }
         if stored.deleted {
@@ -91,7 +91,7 @@ public struct FHIRService: Sendable {
     }
 
     private func vread(_ request: FHIRRequest, type: String, id: String, version: Int64) async throws -> FHIRResponse {
-        guard let stored = try await store.vread(type: type, id: id, version: version) else {
+        guard let stored = try await store.onReader.vread(type: type, id: id, version: version) else {
             throw FHIRError.notFound("\(type)/\(id) has no version \(version)")
         }
         if stored.deleted {
@@ -178,7 +178,7 @@ public struct FHIRService: Sendable {
     private func search(_ request: FHIRRequest, type: String, query: [(String, String)], base: String) async throws -> FHIRResponse {
         let strict = request.preference("handling") == "strict"
         let search = try SearchRequest(type: type, query: query, definitions: store.definitions, strict: strict)
-        let result = try await store.search(search)
+        let result = try await store.onReader.search(search)
         return FHIRResponse(status: 200, body: .json(try BundleBuilder.searchset(search, result: result, base: base)))
     }
 
@@ -205,10 +205,10 @@ public struct FHIRService: Sendable {
                 }
             }
         }
-        if let type, let id, try await store.read(type: type, id: id) == nil {
+        if let type, let id, try await store.onReader.read(type: type, id: id) == nil {
             throw FHIRError.notFound("\(type)/\(id) does not exist")
         }
-        let (versions, total) = try await store.history(type: type, id: id, since: since, count: count, offset: offset)
+        let (versions, total) = try await store.onReader.history(type: type, id: id, since: since, count: count, offset: offset)
         let path = [type, id, "_history"].compactMap { $0 }.joined(separator: "/")
         return FHIRResponse(status: 200, body: .json(try BundleBuilder.history(versions, total: total, base: base, path: path, count: count, offset: offset, query: request.query)))
     }

@@ -17,7 +17,7 @@ public struct SearchResult: Sendable {
 extension FHIRStore {
     /// Runs a search: reads the index tables, never scans JSON.
     public func search(_ request: SearchRequest) async throws -> SearchResult {
-        let result = try await database.read { sql in
+        let result = try await readSource.read { sql in
             try await Self.search(request, sql: sql, protection: protection) { type, name in
                 try await parameterKeys.sources(type: type, name: name, definitions: definitions, sql: sql)
             }

@@ -16,18 +16,38 @@ public struct FHIRStore: Sendable {
     /// Domain hooks run once at the end of every write transaction, before it commits.
     public let commitHooks: [any TransactionCommitHook]
     /// The numbers of the stored search parameters, read once.
-    let parameterKeys = SearchParameterKeys()
+    let parameterKeys: SearchParameterKeys
+    /// Where ``read(type:id:)``, ``vread(type:id:version:)``, ``history(type:id:since:count:offset:)`` and
+    /// ``search(_:)`` read: the primary, or its replica in the store ``onReader`` gives.
+    let readSource: Database
 
     /// Creates a store over a migrated database, with the domains' write hooks.
     /// With `protection`, sensitive values are sealed at rest (see ``FieldProtection``).
     public init(database: Database, definitions: FHIRDefinitions = .shared, hooks: [any ResourceWriteHook] = [], commitHooks: [any TransactionCommitHook] = [],
                 protection: (any FieldProtection)? = nil) {
         self.database = database
+        self.readSource = database
+        self.parameterKeys = SearchParameterKeys()
         self.hooks = hooks
         self.commitHooks = commitHooks
         self.definitions = definitions
         self.preparer = ResourcePreparer(validator: ResourceValidator(definitions: definitions), indexer: SearchIndexer(definitions: definitions), protection: protection)
     }
+
+    private init(_ store: FHIRStore, readingFrom readSource: Database) {
+        self.database = store.database
+        self.readSource = readSource
+        self.parameterKeys = store.parameterKeys
+        self.hooks = store.hooks
+        self.commitHooks = store.commitHooks
+        self.definitions = store.definitions
+        self.preparer = store.preparer
+    }
+
+    /// The same store with its reads and searches served by the database's ``Database/reader`` (the replica when
+    /// one is configured); its writes still go to the primary. For the REST API's read-only interactions, which
+    /// may lag the last commits by the replica's delay; never for a read a write depends on.
+    public var onReader: FHIRStore { FHIRStore(self, readingFrom: database.reader) }
 
     /// The protection of sensitive values at rest, if any.
     public var protection: (any FieldProtection)? { preparer.protection }
@@ -84,7 +104,7 @@ public struct FHIRStore: Sendable {
 
     /// The current version of `type/id`: nil when it never existed; a deleted version when deleted.
     public func read(type: String, id: String) async throws -> StoredResource? {
-        try await database.read { sql in try await Self.read(type: type, id: id, sql: sql) }.map(opened)
+        try await readSource.read { sql in try await Self.read(type: type, id: id, sql: sql) }.map(opened)
     }
 
     static func read(type: String, id: String, sql: any SQLDatabase) async throws -> StoredResource? {
@@ -97,7 +117,7 @@ public struct FHIRStore: Sendable {
 
     /// A given version of `type/id`, or nil. The current version is in `fhir_resource`, earlier ones in the history.
     public func vread(type: String, id: String, version: Int64) async throws -> StoredResource? {
-        try await database.read { sql in
+        try await readSource.read { sql in
             let row = try await sql.raw("""
                 SELECT \(unsafeRaw: Self.versionColumns) FROM fhir_resource
                 WHERE res_type = \(bind: type) AND res_id = \(bind: id) AND version_id = \(bind: version)
@@ -114,7 +134,7 @@ public struct FHIRStore: Sendable {
     /// Versions newest first: of one resource, one type, or everything; since a time; at most `count` from `offset`.
     /// Current versions are in `fhir_resource`, superseded ones in `fhir_resource_history`.
     public func history(type: String?, id: String?, since: Int64?, count: Int, offset: Int) async throws -> (versions: [StoredResource], total: Int) {
-        try await database.read { sql in
+        try await readSource.read { sql in
             var filter = SQLQueryString("1 = 1")
             if let type { filter.appendLiteral(" AND res_type = "); filter.appendInterpolation(bind: type) }
             if let id { filter.appendLiteral(" AND res_id = "); filter.appendInterpolation(bind: id) }

@@ -53,20 +53,35 @@ public struct DemoDistrictSeeder: Sendable {
         let staff = try await store.write { writer in
             try await plan.writeStaff(writer: writer, random: &random)
         }
+        let resources = try await seedResidents(plan: plan, from: 0, count: residents, randomSeed: randomSeed, batchSize: batchSize, progress: progress)
+        try await seedGeography(district: district)
+        return Report(residents: residents, resources: staff + resources)
+    }
+
+    /// Writes residents `start..<start+count` of the district's demo population (staff and catalogue must be there:
+    /// ``seedStaff(district:randomSeed:)``), as ``seed(district:residents:randomSeed:batchSize:progress:)`` does: prepared
+    /// outside the transactions, written through the store's writer with every write hook. Returns the resources written.
+    public func seedResidents(district: String, from start: Int, count: Int, randomSeed: UInt64 = 20231, batchSize: Int = 250,
+                              progress: (@Sendable (Int) -> Void)? = nil) async throws -> Int {
+        try await seedResidents(plan: try plan(for: district), from: start, count: count, randomSeed: randomSeed, batchSize: batchSize, progress: progress)
+    }
+
+    private func seedResidents(plan: DemoPlan, from first: Int, count residents: Int, randomSeed: UInt64, batchSize: Int,
+                               progress: (@Sendable (Int) -> Void)?) async throws -> Int {
         // Batches are generated and prepared (validated, indexed) outside the transaction by two
         // workers, so one prepares while the other writes. Each batch has its own seed: the
         // population does not depend on the order in which batches commit.
         let batches = (residents + batchSize - 1) / batchSize
         let store = self.store
         let next = BatchCounter()
-        let resources = try await withThrowingTaskGroup(of: Int.self) { group in
+        return try await withThrowingTaskGroup(of: Int.self) { group in
             for _ in 0..<2 {
                 group.addTask {
                     var written = 0
                     while let batch = next.take(below: batches) {
-                        let start = batch * batchSize
-                        let count = min(batchSize, residents - start)
-                        var batchRandom = SeededGenerator(seed: randomSeed &+ UInt64(batch) &* 0x9E37_79B9_7F4A_7C15)
+                        let start = first + batch * batchSize
+                        let count = min(batchSize, first + residents - start)
+                        var batchRandom = SeededGenerator(seed: randomSeed &+ UInt64(start / batchSize) &* 0x9E37_79B9_7F4A_7C15)
                         let timestamp = WriteTimestamp()
                         let prepared = try plan.residents(from: start, count: count, random: &batchRandom).flatMap { $0 }.map {
                             try store.preparer.prepareCreate($0.content, id: $0.id, timestamp: timestamp)
@@ -82,8 +97,6 @@ public struct DemoDistrictSeeder: Sendable {
             }
             return try await group.reduce(0, +)
         }
-        try await seedGeography(district: district)
-        return Report(residents: residents, resources: staff + resources)
     }
 
     /// Loads the district's synthetic demo geography (``DemoGeography``) unless it already has geography
