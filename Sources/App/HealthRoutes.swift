@@ -1,4 +1,5 @@
 import Hummingbird
+import Metrics
 import NIOCore
 import Prometheus
 import Storage
@@ -22,7 +23,10 @@ struct HealthRoutes<Context: RequestContext> {
             }
         }
         router.get("metrics") { _, _ in
-            Response(
+            // The pools' sizes beside the operations in flight (weijian_db_operations_in_flight) that fill them.
+            Gauge(label: "weijian_db_pool_connections", dimensions: [("database", "primary")]).record(database.poolSize)
+            if database.hasReplica { Gauge(label: "weijian_db_pool_connections", dimensions: [("database", "replica")]).record(database.reader.poolSize) }
+            return Response(
                 status: .ok,
                 headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                 body: ResponseBody(byteBuffer: ByteBuffer(bytes: PlatformMetrics.registry.emitToBuffer()))

@@ -1,5 +1,7 @@
 import Foundation
 import Logging
+import Metrics
+import Synchronization
 import NIOCore
 import NIOPosix
 import PostgresKit
@@ -21,17 +23,23 @@ public final class Database: Sendable {
     /// The one closing of the connections, however many callers ask for it.
     private let closing = Closing()
     private let logger: Logger
+    /// `primary` or `replica`, in the metrics.
+    private let role: String
+    /// Reads and transactions running or waiting for a connection (the metrics' `weijian_db_operations_in_flight`).
+    private let inFlight = Atomic<Int>(0)
 
     private enum Backend: Sendable {
         case sqlite(writer: SQLiteGroupWriter, readers: AsyncConnectionPool<SQLiteConnection>, checkpointer: SQLiteConnection, checkpoints: Task<Void, Never>)
         case postgres(client: PostgresClient, runner: Task<Void, Never>, searchPath: String?, reachability: PostgresReachability)
     }
 
-    private init(engine: DatabaseEngine, backend: Backend, logger: Logger, replica: Database? = nil) {
+    private init(engine: DatabaseEngine, backend: Backend, logger: Logger, poolSize: Int, replica: Database? = nil, role: String = "primary") {
         self.engine = engine
+        self.poolSize = poolSize
         self.backend = backend
         self.logger = logger
         self.replica = replica
+        self.role = role
     }
 
     /// Where read-only work that may lag the last commits by a moment goes: the streaming replica when one is
@@ -43,8 +51,15 @@ public final class Database: Sendable {
     /// Whether a replica serves ``reader``.
     public var hasReplica: Bool { replica != nil }
 
+    /// Connections the pool may hold: SQLite's readers (the one writer apart), PostgreSQL's maximum.
+    public let poolSize: Int
+
     /// Opens the database described by `configuration`, creating an SQLite file's folder if needed.
     public static func open(_ configuration: DatabaseConfiguration, logger: Logger = Logger(label: "weijian.storage")) async throws -> Database {
+        try await open(configuration, logger: logger, role: "primary")
+    }
+
+    private static func open(_ configuration: DatabaseConfiguration, logger: Logger, role: String) async throws -> Database {
         switch configuration.location {
         case .sqliteFile(let path):
             let directory = (path as NSString).deletingLastPathComponent
@@ -86,12 +101,12 @@ public final class Database: Sendable {
                 engine: .sqlite,
                 backend: .sqlite(writer: SQLiteGroupWriter(connection: writer, thread: thread), readers: AsyncConnectionPool(connections: readers),
                                  checkpointer: checkpointer, checkpoints: checkpoints),
-                logger: logger
+                logger: logger, poolSize: readers.count
             )
         case .postgres(let host, let port, let username, let password, let database, let searchPath):
             var replica: Database?
             if let replicaLocation = configuration.replica {
-                replica = try await open(DatabaseConfiguration(location: replicaLocation, maxConnections: configuration.maxConnections), logger: logger)
+                replica = try await open(DatabaseConfiguration(location: replicaLocation, maxConnections: configuration.maxConnections), logger: logger, role: "replica")
             }
             var config = PostgresClient.Configuration(host: host, port: port, username: username, password: password, database: database, tls: .disable)
             config.options.maximumConnections = configuration.maxConnections
@@ -102,7 +117,7 @@ public final class Database: Sendable {
             let runner = Task { await client.run() }
             let reachability = PostgresReachability(host: host, port: port)
             let db = Database(engine: .postgres, backend: .postgres(client: client, runner: runner, searchPath: searchPath, reachability: reachability), logger: logger,
-                              replica: replica)
+                              poolSize: configuration.maxConnections, replica: replica, role: role)
             // Fail fast with a clear message when the server cannot be reached.
             do {
                 _ = try await db.read { try await $0.raw("SELECT 1 AS one").first() }
@@ -142,6 +157,10 @@ public final class Database: Sendable {
 
     /// Runs `body` with a connection for reading. Nothing written here is guaranteed to commit.
     public func read<T: Sendable>(_ body: (any SQLDatabase) async throws -> T) async throws -> T {
+        try await measured("read") { try await unmeasuredRead(body) }
+    }
+
+    private func unmeasuredRead<T: Sendable>(_ body: (any SQLDatabase) async throws -> T) async throws -> T {
         switch backend {
         case .sqlite(_, let readers, _, _):
             let connection = await readers.acquire()
@@ -165,6 +184,23 @@ public final class Database: Sendable {
 
     /// Runs `body` inside one transaction: committed when it returns, rolled back when it throws.
     public func write<T: Sendable>(_ body: (any SQLDatabase) async throws -> T) async throws -> T {
+        try await measured("write") { try await unmeasuredWrite(body) }
+    }
+
+    /// Counts `operation` in `weijian_db_operations_in_flight{database}` while it runs (waiting for a connection
+    /// included) and times it in `weijian_db_operation_seconds{database,kind}`: how busy the pool is, for /metrics.
+    private func measured<T: Sendable>(_ kind: String, _ operation: () async throws -> T) async throws -> T {
+        let started = ContinuousClock.now
+        let gauge = Gauge(label: "weijian_db_operations_in_flight", dimensions: [("database", role)])
+        gauge.record(inFlight.add(1, ordering: .relaxed).newValue)
+        defer {
+            gauge.record(inFlight.subtract(1, ordering: .relaxed).newValue)
+            Metrics.Timer(label: "weijian_db_operation_seconds", dimensions: [("database", role), ("kind", kind)]).record(duration: ContinuousClock.now - started)
+        }
+        return try await operation()
+    }
+
+    private func unmeasuredWrite<T: Sendable>(_ body: (any SQLDatabase) async throws -> T) async throws -> T {
         switch backend {
         case .sqlite(let writer, _, _, _):
             // Concurrent writers share one commit, each in its own savepoint (see `SQLiteGroupWriter`); the

@@ -29,4 +29,19 @@ import WeijianTesting
             #expect(Self.sample(after, #"weijian_job_duration_seconds_count{job="detectors"}"#) >= 2)
         }
     }
+
+    @Test func theDatabasePoolsUseIsShown() async throws {
+        try await TestServer.run { server in
+            // A few reads and a write through the API, then the pool's figures.
+            let cdc = try await server.client(as: Principal(subject: "cdc", role: .cdcEpidemiologist, displayName: "疾控", district: "310105"))
+            for _ in 0..<3 { try await cdc.execute(uri: "/api/v1/surveillance/signals", method: .get) { #expect($0.status == .ok) } }
+            try await cdc.execute(uri: "/api/v1/surveillance/signals/run?date=2026-11-01", method: .post) { #expect($0.status == .created) }
+            let text = try await server.client.execute(uri: "/metrics", method: .get) { String(buffer: $0.body) }
+            #expect(Self.sample(text, #"weijian_db_pool_connections{database="primary"}"#) >= 1, "\(text)")
+            #expect(Self.sample(text, #"weijian_db_operation_seconds_count{database="primary",kind="read"}"#) >= 3)
+            #expect(Self.sample(text, #"weijian_db_operation_seconds_count{database="primary",kind="write"}"#) >= 1)
+            // Nothing is running while /metrics answers but the metrics request itself (which reads nothing).
+            #expect(text.contains(#"weijian_db_operations_in_flight{database="primary"}"#))
+        }
+    }
 }
