@@ -75,7 +75,7 @@ struct ResidentPortalRoutes {
     /// The one resident account whose Patient record carries `phone`, if exactly one does.
     func residentAccount(phone: String) async throws -> Account? {
         let store = access.policy.store
-        var search = try SearchRequest(type: "Patient", query: [("phone", phone), ("active", "true")], definitions: store.definitions, strict: true)
+        var search = try SearchRequest(type: "Patient", query: [("phone", phone)], definitions: store.definitions, strict: true)
         search.count = 10
         let patients = try await store.search(search).matches.map(\.id)
         let accounts = try await access.accounts.residentAccounts(patients: patients)

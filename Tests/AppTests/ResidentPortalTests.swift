@@ -33,7 +33,7 @@ import WeijianTesting
 
     static func patient(_ id: String, phone: String, household: String) throws -> JSONValue {
         try json("""
-        {"resourceType":"Patient","id":"\(id)","active":true,"name":[{"text":"居民\(id)"}],"gender":"female","birthDate":"1960-03-04",
+        {"resourceType":"Patient","id":"\(id)",\(id == "pa2" ? "" : #""active":true,"#)"name":[{"text":"居民\(id)"}],"gender":"female","birthDate":"1960-03-04",
          "telecom":[{"system":"phone","value":"\(phone)"}],
          "extension":[{"url":"https://weijian.health/StructureDefinition/household","valueIdentifier":{"system":"https://weijian.health/sid/household","value":"\(household)"}}]}
         """)
