@@ -38,13 +38,7 @@ extension FHIRStore {
     typealias ParameterSources = (_ type: String, _ name: String) async throws -> [Int64]
 
     static func search(_ request: SearchRequest, sql: any SQLDatabase, protection: (any FieldProtection)?, sources: ParameterSources) async throws -> SearchResult {
-        var filter = SQLQueryString("r.res_type = ")
-        filter.appendInterpolation(bind: request.type)
-        filter.appendLiteral(" AND r.deleted = 0")
-        for criterion in request.criteria {
-            filter.appendLiteral(" AND ")
-            filter = filter + (try await condition(for: criterion, type: request.type, protection: protection, sources: sources))
-        }
+        let filter = try await searchFilter(request, sql: sql, protection: protection, sources: sources)
         var total: Int?
         if request.wantsTotal || request.summary == "count" {
             let row = try await sql.raw("SELECT COUNT(*) AS n FROM fhir_resource r WHERE \(filter)").first()
@@ -68,6 +62,84 @@ extension FHIRStore {
         if hasMore { matches.removeLast() }
         let included = try await includes(for: request, matches: matches, sql: sql, sources: sources)
         return SearchResult(matches: matches, included: included, total: total, hasMore: hasMore)
+    }
+
+    /// Index rows counted at most when choosing which criterion leads a search (see ``searchFilter``).
+    static let leadProbeLimit = 2_000
+
+    /// The `WHERE` condition on `r` (the resource table) for a search.
+    ///
+    /// Each criterion is a set of index rows. Written as `r.res_key IN (SELECT res_key FROM <index> WHERE …)` for every
+    /// criterion, SQLite materialises every list in full (a common code or an open date range: millions of rows at a
+    /// district's size) and, without statistics, walks every resource of the type; PostgreSQL plans from its statistics.
+    /// So the criterion with the fewest index rows leads: its rows are counted up to ``leadProbeLimit``, or up to the
+    /// smallest count so far (one short index range read each), the smallest set is the `IN` list that drives the search through the resource key, and the others are
+    /// checked per resource as correlated `EXISTS` on the index table's primary key `(res_key, seq)` (`+i.param_key`
+    /// keeps SQLite off the value indexes there). When every criterion matches more rows than the limit, no criterion
+    /// leads and the search is written as before (the type's resources in `res_id` order, stopped at the page's end).
+    static func searchFilter(_ request: SearchRequest, sql: any SQLDatabase, protection: (any FieldProtection)?, sources: ParameterSources) async throws -> SQLQueryString {
+        var rowSets: [(index: Int, rows: IndexRows)] = []
+        for (index, criterion) in request.criteria.enumerated() {
+            if let rows = try await indexRows(for: criterion, type: request.type, protection: protection, sources: sources) { rowSets.append((index, rows)) }
+        }
+        // References first (a patient's, an encounter's: usually the fewest rows); each later count stops at the
+        // smallest so far, since only a smaller set could lead instead.
+        var lead: (index: Int, count: Int)?
+        for (index, rows) in rowSets.sorted(by: { ($0.rows.table == "fhir_idx_reference" ? 0 : 1, $0.index) < ($1.rows.table == "fhir_idx_reference" ? 0 : 1, $1.index) }) {
+            let limit = lead?.count ?? leadProbeLimit
+            guard limit > 0 else { break }
+            let counted = try await sql.raw("""
+                SELECT COUNT(*) AS n FROM (SELECT 1 FROM \(unsafeRaw: rows.table) i WHERE \(rows.condition) LIMIT \(literal: limit)) AS probe
+                """).first()?.decode(column: "n", as: Int.self) ?? limit
+            if counted < limit { lead = (index, counted) }
+        }
+        // With a lead the type is checked per resource (`|| ''` keeps both engines off the type's index as a driver).
+        var filter = SQLQueryString(lead == nil ? "r.res_type = " : "r.res_type || '' = ")
+        filter.appendInterpolation(bind: request.type)
+        filter.appendLiteral(" AND r.deleted = 0")
+        for (index, criterion) in request.criteria.enumerated() {
+            filter.appendLiteral(" AND ")
+            if let lead, let rows = rowSets.first(where: { $0.index == index })?.rows {
+                filter = filter + (index == lead.index ? rows.inList : rows.correlated)
+            } else {
+                filter = filter + (try await condition(for: criterion, type: request.type, protection: protection, sources: sources))
+            }
+        }
+        return filter
+    }
+
+    /// A criterion's rows in one index table (`i`).
+    struct IndexRows {
+        var table: String
+        /// The parameter's numbers, on `i.param_key`.
+        var parameter: SQLQueryString
+        /// The values, OR-ed.
+        var values: SQLQueryString
+
+        /// The rows' condition on `i`.
+        var condition: SQLQueryString { parameter + " AND " + values }
+
+        /// `r.res_key IN (…)`: the rows' resources as a list.
+        var inList: SQLQueryString { "r.res_key IN (SELECT i.res_key FROM \(unsafeRaw: table) i WHERE \(condition))" }
+
+        /// A correlated check of one resource's rows through the table's primary key.
+        var correlated: SQLQueryString {
+            "EXISTS (SELECT 1 FROM \(unsafeRaw: table) i WHERE i.res_key = r.res_key AND +" + parameter + " AND " + values + ")"
+        }
+    }
+
+    /// The index rows of a plain criterion (a parameter with values, no `:missing` or `:not`); nil for the others.
+    static func indexRows(for criterion: SearchRequest.Criterion, type: String, protection: (any FieldProtection)?, sources: ParameterSources) async throws -> IndexRows? {
+        guard !["_id", "_lastUpdated"].contains(criterion.name), let definition = criterion.definition,
+              criterion.modifier != "missing", criterion.modifier != "not" else { return nil }
+        var alternatives: [SQLQueryString] = []
+        for value in criterion.values {
+            alternatives.append(try valueCondition(value, definition: definition, modifier: criterion.modifier) { system, code in
+                protection?.searchCodes(type: type, system: system, code: code) ?? [code]
+            })
+        }
+        let keys = try await sources(type, definition.name)
+        return IndexRows(table: indexTable(for: definition.type), parameter: parameterCondition(keys), values: joined(alternatives, by: " OR "))
     }
 
     /// `param_key IN (…)` for the given numbers; a number no parameter has when there are none.
@@ -159,6 +231,7 @@ extension FHIRStore {
             let inner: SQLQueryString = "SELECT i.res_key FROM \(unsafeRaw: table) i WHERE \(parameterCondition(keys))"
             return flag == "true" ? "r.res_key NOT IN (\(inner))" : "r.res_key IN (\(inner))"
         }
+        if let rows = try await indexRows(for: criterion, type: type, protection: protection, sources: sources) { return rows.inList }
         var alternatives: [SQLQueryString] = []
         for value in criterion.values {
             alternatives.append(try valueCondition(value, definition: definition, modifier: criterion.modifier) { system, code in
@@ -264,7 +337,9 @@ extension FHIRStore {
     }
 
     private static func dateCondition(prefix: String, range: FHIRDateRange, low: String, high: String) -> SQLQueryString {
-        let contained: SQLQueryString = "(\(unsafeRaw: low) >= \(bind: range.low) AND \(unsafeRaw: high) <= \(bind: range.high))"
+        // `low <= range.high` follows from the others (a stored range's low is never above its high), but bounds the
+        // low index's range on both sides: without it a day's search read every row from that day on.
+        let contained: SQLQueryString = "(\(unsafeRaw: low) >= \(bind: range.low) AND \(unsafeRaw: low) <= \(bind: range.high) AND \(unsafeRaw: high) <= \(bind: range.high))"
         switch prefix {
         case "ne": return "NOT " + contained
         case "gt": return "\(unsafeRaw: high) > \(bind: range.high)"
