@@ -198,7 +198,10 @@ extension ReferralRoutes {
                 let action = "/referral/\(HTML.escape(entry.id))"
                 switch entry.status {
                 case "requested":
-                    let slots = openSlots[entry.department] ?? []
+                    // A resident holds one booking per schedule (referral_appointment_one_per_schedule): offer only
+                    // the slots of schedules they have not booked yet, so accepting never fails on a slot shown here.
+                    let bookedSchedules = Set(try await referral.appointments(patient: entry.patient).filter { $0.status == "booked" }.map(\.schedule))
+                    let slots = (openSlots[entry.department] ?? []).filter { !bookedSchedules.contains($0.schedule) }
                     body += "<form method=\"post\" action=\"\(action)/accept\" class=\"accept\">\(Pages.csrfField(context))<label>预约时段 <select name=\"slot\"><option value=\"\">暂不预约</option>"
                     body += slots.map { "<option value=\"\(HTML.escape($0.id))\">\(HTML.escape(Self.slotTime($0.start)))\($0.pool == "reserved" ? "（社区预留）" : "")</option>" }.joined()
                     body += "</select></label><button type=\"submit\">接收</button></form>"
