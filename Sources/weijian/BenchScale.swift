@@ -46,8 +46,8 @@ struct BenchScale: AsyncParsableCommand {
         let keyFile = Self.keyFile(for: configuration)
         let secrets = try AccessSecrets.loadOrCreate(path: keyFile)
         var figures: [(String, String)] = []
-        print("engine: \(configuration.engine.rawValue)  residents: \(residents)  database: \(configuration.url.replacingOccurrences(of: ":weijian@", with: ":***@"))")
-        print("machine: \(ProcessInfo.processInfo.activeProcessorCount) cores, \(ProcessInfo.processInfo.physicalMemory >> 30) GiB; load average \(Self.loadAverage())")
+        Self.say("engine: \(configuration.engine.rawValue)  residents: \(residents)  database: \(configuration.url.replacingOccurrences(of: ":weijian@", with: ":***@"))")
+        Self.say("machine: \(ProcessInfo.processInfo.activeProcessorCount) cores, \(ProcessInfo.processInfo.physicalMemory >> 30) GiB; load average \(Self.loadAverage())")
 
         // 1. The district.
         let platform = try await Platform.open(configuration, secrets: secrets)
@@ -68,7 +68,7 @@ struct BenchScale: AsyncParsableCommand {
             }
             let ingestCPU = BenchIngest.cpuSeconds() - cpuBefore
             let ingestRate = Double(sampleResources) / Self.seconds(ingest)
-            print(String(format: "ingest (FHIR transaction Bundles of %d residents, 2 at a time): %d residents, %d resources in %.1f s: %.0f resources/s (failed Bundles: %d; CPU %.0f µs per resource); load average %@",
+            Self.say(String(format: "ingest (FHIR transaction Bundles of %d residents, 2 at a time): %d residents, %d resources in %.1f s: %.0f resources/s (failed Bundles: %d; CPU %.0f µs per resource); load average %@",
                          residentsPerBundle, sampleSize, sampleResources, Self.seconds(ingest), ingestRate, failures.value, ingestCPU * 1e6 / Double(max(1, sampleResources)), Self.loadAverage()))
             figures.append(("ingest, FHIR transaction path (\(sampleSize.formatted()) residents)", String(format: "%.0f resources/s", ingestRate)))
 
@@ -82,12 +82,12 @@ struct BenchScale: AsyncParsableCommand {
                     restResources = try await seeder.seedResidents(district: district, from: sampleSize, count: rest) { done in
                         let tick = (done - sampleSize) / step
                         if tick > reported.value, reported.increment() <= tick {
-                            print(String(format: "  … %d residents, %.0f s", done, Self.seconds(ContinuousClock.now - started)))
+                            Self.say(String(format: "  … %d residents, %.0f s", done, Self.seconds(ContinuousClock.now - started)))
                         }
                     }
                 }
                 let bulkRate = Double(restResources) / Self.seconds(bulk)
-                print(String(format: "bulk load (the seeder's writer path: validation, indexing and write hooks, no Bundles): %d residents, %d resources in %.1f s: %.0f resources/s; load average %@",
+                Self.say(String(format: "bulk load (the seeder's writer path: validation, indexing and write hooks, no Bundles): %d residents, %d resources in %.1f s: %.0f resources/s; load average %@",
                              rest, restResources, Self.seconds(bulk), bulkRate, Self.loadAverage()))
                 figures.append(("bulk load, seeder's writer path (\(rest.formatted()) residents)", String(format: "%.0f resources/s (%.0f s)", bulkRate, Self.seconds(bulk))))
             }
@@ -99,7 +99,7 @@ struct BenchScale: AsyncParsableCommand {
             try await sql.raw("SELECT COUNT(*) AS n FROM fhir_resource").first()?.decode(column: "n", as: Int.self) ?? 0
         }
         let size = try await Self.databaseSize(platform.database, configuration: configuration)
-        print(String(format: "database: %d resources, %.2f GiB", resources, Double(size) / Double(1 << 30)))
+        Self.say(String(format: "database: %d resources, %.2f GiB", resources, Double(size) / Double(1 << 30)))
         figures.append(("resources stored", resources.formatted()))
         figures.append(("database size", String(format: "%.2f GiB (%.0f bytes per resource)", Double(size) / Double(1 << 30), Double(size) / Double(max(1, resources)))))
 
@@ -131,12 +131,12 @@ struct BenchScale: AsyncParsableCommand {
             }
         }
         let startUpSeconds = startUp.map(Self.seconds) ?? 0
-        print(String(format: "start-up: %.2f s (process start until /health/ready answers 200); RSS %@", startUpSeconds, Self.mebibytes(server.residentKiB)))
+        Self.say(String(format: "start-up: %.2f s (process start until /health/ready answers 200); RSS %@", startUpSeconds, Self.mebibytes(server.residentKiB)))
         figures.append(("start-up (process start → /health/ready)", String(format: "%.2f s", startUpSeconds)))
         // The server's first hourly run (chronic reminders, early warning, every indicator of the district, enforcement)
         // starts with it; the searches are measured after it, not beside it.
         let hourly = try await Self.waitForLog(server, containing: "hourly run", timeout: .seconds(1800))
-        print(String(format: "first hourly run finished %.1f s after start (indicator recompute included); RSS %@, peak so far %@; load average %@",
+        Self.say(String(format: "first hourly run finished %.1f s after start (indicator recompute included); RSS %@, peak so far %@; load average %@",
                      Self.seconds(hourly - launched), Self.mebibytes(server.residentKiB), Self.mebibytes(server.peakResidentKiB), Self.loadAverage()))
         figures.append(("first hourly run (reminders, detection, indicators, enforcement)", String(format: "done %.0f s after start", Self.seconds(hourly - launched))))
 
@@ -156,7 +156,7 @@ struct BenchScale: AsyncParsableCommand {
                 }
             }
             let (latencies, failed) = log.snapshot()
-            print(String(format: "search %@: p50 %.1f ms  p99 %.1f ms  max %.1f ms  %.0f requests/s  (%d requests, %d in flight, %d failed, %d with matches); load average %@",
+            Self.say(String(format: "search %@: p50 %.1f ms  p99 %.1f ms  max %.1f ms  %.0f requests/s  (%d requests, %d in flight, %d failed, %d with matches); load average %@",
                          query.name, LatencyLog.percentile(latencies, 0.5), LatencyLog.percentile(latencies, 0.99), latencies.last ?? 0,
                          Double(latencies.count) / Self.seconds(elapsed), latencies.count, concurrency, failed, found.value, Self.loadAverage()))
             figures.append(("search: \(query.name), \(concurrency) connections", String(format: "p50 %.1f ms, p99 %.1f ms (%.0f/s)", LatencyLog.percentile(latencies, 0.5), LatencyLog.percentile(latencies, 0.99), Double(latencies.count) / Self.seconds(elapsed))))
@@ -169,19 +169,19 @@ struct BenchScale: AsyncParsableCommand {
                 log.add(ContinuousClock.now - started, ok: status == 200)
             }
             let (latencies, failed) = log.snapshot()
-            print(String(format: "%@: p50 %.1f ms  p95 %.1f ms  (%d requests one at a time, %d failed)", name, LatencyLog.percentile(latencies, 0.5), LatencyLog.percentile(latencies, 0.95), latencies.count, failed))
+            Self.say(String(format: "%@: p50 %.1f ms  p95 %.1f ms  (%d requests one at a time, %d failed)", name, LatencyLog.percentile(latencies, 0.5), LatencyLog.percentile(latencies, 0.95), latencies.count, failed))
             figures.append(("cockpit: \(name), manager", String(format: "p50 %.1f ms, p95 %.1f ms", LatencyLog.percentile(latencies, 0.5), LatencyLog.percentile(latencies, 0.95))))
         }
         let peak = server.peakResidentKiB
-        print("server peak RSS (VmHWM): \(Self.mebibytes(peak)); now \(Self.mebibytes(server.residentKiB))")
+        Self.say("server peak RSS (VmHWM): \(Self.mebibytes(peak)); now \(Self.mebibytes(server.residentKiB))")
         figures.append(("server peak RSS (VmHWM)", Self.mebibytes(peak)))
         try await client.shutdown()
         await server.stop()
 
-        print("\n| what | \(configuration.engine == .sqlite ? "SQLite" : "PostgreSQL"), \(residents.formatted()) residents |\n|---|---|")
-        for (what, value) in figures { print("| \(what) | \(value) |") }
+        Self.say("\n| what | \(configuration.engine == .sqlite ? "SQLite" : "PostgreSQL"), \(residents.formatted()) residents |\n|---|---|")
+        for (what, value) in figures { Self.say("| \(what) | \(value) |") }
         if keep || existing != nil {
-            print("\nkept: \(configuration.url) (key file \(keyFile)); measure again with: weijian bench scale --residents \(residents) --existing '\(configuration.url)'")
+            Self.say("\nkept: \(configuration.url) (key file \(keyFile)); measure again with: weijian bench scale --residents \(residents) --existing '\(configuration.url)'")
         } else {
             try await drop()
             try? FileManager.default.removeItem(atPath: keyFile)
@@ -267,6 +267,12 @@ struct BenchScale: AsyncParsableCommand {
                     """).first()?.decode(column: "bytes", as: Int.self) ?? 0
             }
         }
+    }
+
+    /// Prints a line and flushes it, so that a long run stopped midway (its output in a file) keeps what it printed.
+    static func say(_ line: String) {
+        print(line)
+        fflush(nil)
     }
 
     static func loadAverage() -> String {

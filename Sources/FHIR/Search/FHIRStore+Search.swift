@@ -66,6 +66,8 @@ extension FHIRStore {
 
     /// Index rows counted at most when choosing which criterion leads a search (see ``searchFilter``).
     static let leadProbeLimit = 2_000
+    /// The second count's limit, for two criteria or more that both exceed ``leadProbeLimit``.
+    static let leadProbeWideLimit = 50_000
 
     /// The `WHERE` condition on `r` (the resource table) for a search.
     ///
@@ -84,14 +86,20 @@ extension FHIRStore {
         }
         // References first (a patient's, an encounter's: usually the fewest rows); each later count stops at the
         // smallest so far, since only a smaller set could lead instead.
+        // Two criteria or more whose sets are all larger than the limit (a CHC's encounters and a busy day's) usually
+        // intersect in few resources, which the type's walk in `res_id` order would look for among all of them: they
+        // are counted again up to ``leadProbeWideLimit``.
         var lead: (index: Int, count: Int)?
-        for (index, rows) in rowSets.sorted(by: { ($0.rows.table == "fhir_idx_reference" ? 0 : 1, $0.index) < ($1.rows.table == "fhir_idx_reference" ? 0 : 1, $1.index) }) {
-            let limit = lead?.count ?? leadProbeLimit
-            guard limit > 0 else { break }
-            let counted = try await sql.raw("""
-                SELECT COUNT(*) AS n FROM (SELECT 1 FROM \(unsafeRaw: rows.table) i WHERE \(rows.condition) LIMIT \(literal: limit)) AS probe
-                """).first()?.decode(column: "n", as: Int.self) ?? limit
-            if counted < limit { lead = (index, counted) }
+        let ordered = rowSets.sorted { ($0.rows.table == "fhir_idx_reference" ? 0 : 1, $0.index) < ($1.rows.table == "fhir_idx_reference" ? 0 : 1, $1.index) }
+        for start in rowSets.count > 1 ? [leadProbeLimit, leadProbeWideLimit] : [leadProbeLimit] where lead == nil {
+            for (index, rows) in ordered {
+                let limit = lead?.count ?? start
+                guard limit > 0 else { break }
+                let counted = try await sql.raw("""
+                    SELECT COUNT(*) AS n FROM (SELECT 1 FROM \(unsafeRaw: rows.table) i WHERE \(rows.condition) LIMIT \(literal: limit)) AS probe
+                    """).first()?.decode(column: "n", as: Int.self) ?? limit
+                if counted < limit { lead = (index, counted) }
+            }
         }
         // With a lead the type is checked per resource (`|| ''` keeps both engines off the type's index as a driver).
         var filter = SQLQueryString(lead == nil ? "r.res_type = " : "r.res_type || '' = ")
