@@ -27,7 +27,8 @@ struct BenchScale: AsyncParsableCommand {
     @Option(help: "Cockpit requests (one at a time).") var cockpitRequests = 100
     @Option(help: "Database URL; default a new SQLite file in a temporary folder. A PostgreSQL URL gets a fresh schema.") var database: String?
     @Flag(help: "Keep the database (and its key file) afterwards, and print how to measure it again with --existing.") var keep = false
-    @Option(help: "Measure an existing database built by an earlier --keep run (its URL) instead of building one; --residents must match.") var existing: String?
+    @Option(help: "Measure an existing database built by an earlier --keep run (its URL) instead of building one; when it holds fewer residents than --residents, the rest are added through the seeder's writer path first.") var existing: String?
+    @Flag(help: "Build (or grow) the database and stop, keeping it: measure it later with --existing, on a quiet machine.") var loadOnly = false
     @Option(help: "The district (GB/T 2260).") var district = "310105"
 
     func run() async throws {
@@ -52,6 +53,31 @@ struct BenchScale: AsyncParsableCommand {
         // 1. The district.
         let platform = try await Platform.open(configuration, secrets: secrets)
         let seeder = DemoDistrictSeeder(store: platform.fhir, registry: RegistryService(database: platform.database, fhir: platform.fhir))
+        // The residents from number `first` up to `residents`, through the seeder's writer path, timed.
+        func bulkLoad(from first: Int) async throws {
+            let rest = residents - first
+            if rest > 0 {
+                let step = max(rest / 20, 1)
+                let started = ContinuousClock.now
+                let reported = Counter()
+                var restResources = 0
+                let bulk = try await clock.measure {
+                    restResources = try await seeder.seedResidents(district: district, from: first, count: rest) { done in
+                        let tick = (done - first) / step
+                        if tick > reported.value, reported.increment() <= tick {
+                            Self.say(String(format: "  … %d residents, %.0f s", done, Self.seconds(ContinuousClock.now - started)))
+                        }
+                    }
+                }
+                let bulkRate = Double(restResources) / Self.seconds(bulk)
+                Self.say(String(format: "bulk load (the seeder's writer path: validation, indexing and write hooks, no Bundles): %d residents, %d resources in %.1f s: %.0f resources/s; load average %@",
+                             rest, restResources, Self.seconds(bulk), bulkRate, Self.loadAverage()))
+                figures.append(("bulk load, seeder's writer path (\(rest.formatted()) residents)", String(format: "%.0f resources/s (%.0f s)", bulkRate, Self.seconds(bulk))))
+            }
+            if platform.database.engine == .postgres {
+                try await platform.database.write { try await $0.raw("ANALYZE").run() }
+            }
+        }
         if existing == nil {
             try await seeder.seedStaff(district: district)
             let sampleSize = min(sample, residents)
@@ -72,28 +98,19 @@ struct BenchScale: AsyncParsableCommand {
                          residentsPerBundle, sampleSize, sampleResources, Self.seconds(ingest), ingestRate, failures.value, ingestCPU * 1e6 / Double(max(1, sampleResources)), Self.loadAverage()))
             figures.append(("ingest, FHIR transaction path (\(sampleSize.formatted()) residents)", String(format: "%.0f resources/s", ingestRate)))
 
-            let rest = residents - sampleSize
-            if rest > 0 {
-                let step = max(rest / 20, 1)
-                let started = ContinuousClock.now
-                let reported = Counter()
-                var restResources = 0
-                let bulk = try await clock.measure {
-                    restResources = try await seeder.seedResidents(district: district, from: sampleSize, count: rest) { done in
-                        let tick = (done - sampleSize) / step
-                        if tick > reported.value, reported.increment() <= tick {
-                            Self.say(String(format: "  … %d residents, %.0f s", done, Self.seconds(ContinuousClock.now - started)))
-                        }
-                    }
-                }
-                let bulkRate = Double(restResources) / Self.seconds(bulk)
-                Self.say(String(format: "bulk load (the seeder's writer path: validation, indexing and write hooks, no Bundles): %d residents, %d resources in %.1f s: %.0f resources/s; load average %@",
-                             rest, restResources, Self.seconds(bulk), bulkRate, Self.loadAverage()))
-                figures.append(("bulk load, seeder's writer path (\(rest.formatted()) residents)", String(format: "%.0f resources/s (%.0f s)", bulkRate, Self.seconds(bulk))))
+            try await bulkLoad(from: sampleSize)
+        } else {
+            // Residents are numbered from 0 in the order they were seeded: grow the district from the next number.
+            let stored = try await platform.database.read { sql in
+                try await sql.raw("SELECT COUNT(*) AS n FROM fhir_resource WHERE res_type = 'Patient'").first()?.decode(column: "n", as: Int.self) ?? 0
             }
-            if platform.database.engine == .postgres {
-                try await platform.database.write { try await $0.raw("ANALYZE").run() }
-            }
+            Self.say("existing database: \(stored) residents")
+            try await bulkLoad(from: stored)
+        }
+        if loadOnly {
+            await platform.shutdown()
+            Self.say("loaded: \(configuration.url) (key file \(keyFile)); measure it with: weijian bench scale --residents \(residents) --existing '\(configuration.url)'")
+            return
         }
         let resources = try await platform.database.read { sql in
             try await sql.raw("SELECT COUNT(*) AS n FROM fhir_resource").first()?.decode(column: "n", as: Int.self) ?? 0
