@@ -79,6 +79,11 @@ public final class ServerProcess: Sendable {
     /// The process's resident set now (`VmRSS`) in KiB.
     public var residentKiB: Int? { statusKiB("VmRSS") }
 
+    /// Of the resident set now, the private memory (`RssAnon`: heaps, stacks, SQLite's page caches) and the mapped
+    /// files' pages (`RssFile`: the binary, libraries, a memory-mapped database file; the kernel may drop them).
+    public var anonymousKiB: Int? { statusKiB("RssAnon") }
+    public var fileKiB: Int? { statusKiB("RssFile") }
+
     private func statusKiB(_ field: String) -> Int? {
         guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return nil }
         for line in status.split(separator: "\n") where line.hasPrefix(field + ":") {

@@ -142,6 +142,8 @@ final class Counter: Sendable {
     private let storage = Mutex(0)
     func increment() -> Int { storage.withLock { $0 += 1; return $0 } }
     var value: Int { storage.withLock { $0 } }
+    /// Keeps the larger of the value and `candidate`.
+    func raise(to candidate: Int) { storage.withLock { $0 = max($0, candidate) } }
 }
 
 import Synchronization

@@ -157,6 +157,15 @@ struct BenchScale: AsyncParsableCommand {
                      Self.seconds(hourly - launched), Self.mebibytes(server.residentKiB), Self.mebibytes(server.peakResidentKiB), Self.loadAverage()))
         figures.append(("first hourly run (reminders, detection, indicators, enforcement)", String(format: "done %.0f s after start", Self.seconds(hourly - launched))))
 
+        // The private part of the server's memory (RssAnon), sampled every 100 ms from here on: VmHWM counts the
+        // database file's mapped pages too.
+        let anonymousPeak = Counter()
+        let sampler = Task {
+            while !Task.isCancelled {
+                if let kib = server.anonymousKiB { anonymousPeak.raise(to: kib) }
+                try? await Task.sleep(for: .milliseconds(100))
+            }
+        }
         let base = "http://127.0.0.1:\(server.port)"
         // Warm-up: a few of each, not counted.
         for query in queries { _ = try? await Self.get(client, base + query.paths[0], token: platformToken) }
@@ -189,9 +198,11 @@ struct BenchScale: AsyncParsableCommand {
             Self.say(String(format: "%@: p50 %.1f ms  p95 %.1f ms  (%d requests one at a time, %d failed)", name, LatencyLog.percentile(latencies, 0.5), LatencyLog.percentile(latencies, 0.95), latencies.count, failed))
             figures.append(("cockpit: \(name), manager", String(format: "p50 %.1f ms, p95 %.1f ms", LatencyLog.percentile(latencies, 0.5), LatencyLog.percentile(latencies, 0.95))))
         }
+        sampler.cancel()
         let peak = server.peakResidentKiB
-        Self.say("server peak RSS (VmHWM): \(Self.mebibytes(peak)); now \(Self.mebibytes(server.residentKiB))")
+        Self.say("server peak RSS (VmHWM): \(Self.mebibytes(peak)); now \(Self.mebibytes(server.residentKiB)) (private \(Self.mebibytes(server.anonymousKiB)), mapped files \(Self.mebibytes(server.fileKiB))); private memory's peak since the first hourly run, sampled: \(Self.mebibytes(anonymousPeak.value))")
         figures.append(("server peak RSS (VmHWM)", Self.mebibytes(peak)))
+        figures.append(("server private memory (RssAnon), peak sampled during the searches and cockpit", Self.mebibytes(anonymousPeak.value)))
         try await client.shutdown()
         await server.stop()
 
