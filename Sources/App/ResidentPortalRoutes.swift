@@ -47,19 +47,20 @@ struct ResidentPortalRoutes {
     // MARK: one-time codes
 
     /// Sends a code to `phone` when exactly one resident's account goes with it (a phone shared by a household
-    /// signs in by user name instead). The answer never tells whether the phone is registered. Returns the
-    /// seconds to wait when asked too often.
+    /// signs in by user name instead). The answer never tells whether the phone is registered: a code is issued
+    /// (and never sent) for any phone, so asking again too soon is refused alike. Returns the seconds to wait when
+    /// asked too often.
     func sendCode(phone: String, _ context: Context) async throws -> Int? {
         if let wait = access.codesByAddress.take("code-ip:" + context.clientAddress) { return wait }
-        guard let account = try await residentAccount(phone: phone) else {
-            try await access.audit.append([AuditRecord(by: nil, action: "sms-code", entity: "account", source: context.clientAddress, outcome: "denied", reason: "no single account")])
-            return nil
-        }
         let code: String
         do {
             code = try await access.oneTimeCodes.issue(phone: phone)
         } catch OneTimeCodes.IssueError.tooSoon(let wait) {
             return wait
+        }
+        guard let account = try await residentAccount(phone: phone) else {
+            try await access.audit.append([AuditRecord(by: nil, action: "sms-code", entity: "account", source: context.clientAddress, outcome: "denied", reason: "no single account")])
+            return nil
         }
         let message = OutboundMessage(id: RecordID.make("otp"), recipient: account.patient ?? "", channel: "sms", topic: "login-code",
                                       body: "您的卫健登录验证码为 \(code)，5分钟内有效。如非本人操作，请忽略。", createdAt: ISO8601Timestamp.now(), status: "pending", sentAt: nil)

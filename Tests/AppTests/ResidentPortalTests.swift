@@ -186,6 +186,12 @@ import WeijianTesting
                                             body: ByteBuffer(string: #"{"phone":"13911110001"}"#)) { response in
                 #expect(response.status == .tooManyRequests && response.headers[.retryAfter] != nil)
             }
+            // A phone no resident has is answered alike, the second time too: the answers do not tell it apart.
+            for expected in [HTTPResponse.Status.accepted, .tooManyRequests] {
+                try await server.client.execute(uri: "/api/v1/auth/sms-code", method: .post, headers: [.contentType: "application/json"],
+                                                body: ByteBuffer(string: #"{"phone":"13911119999"}"#)) { #expect($0.status == expected) }
+            }
+            #expect(inbox.code(for: "13911119999") == nil)
             let code = try #require(inbox.code(for: "13911110001"))
             let token = try await server.client.execute(uri: "/auth/token", method: .post, headers: [.contentType: "application/x-www-form-urlencoded"],
                                                         body: Self.form(["grant_type": "sms_code", "phone": "13911110001", "code": code])) { response in
