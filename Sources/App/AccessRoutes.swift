@@ -510,8 +510,8 @@ struct NewClientRequest: Decodable {
     var district: String?
     var scopes: String
 }
-struct ClientSecretView: ResponseEncodable { var clientId: String; var clientSecret: String }
-struct VerificationView: ResponseEncodable {
+struct ClientSecretView: ResponseCodable { var clientId: String; var clientSecret: String }
+struct VerificationView: ResponseCodable {
     var intact: Bool
     var checked: Int
     var firstBroken: Int64?
@@ -519,7 +519,7 @@ struct VerificationView: ResponseEncodable {
     var headHash: String
     var seconds: Double
 }
-struct MeView: ResponseEncodable {
+struct MeView: ResponseCodable {
     var subject: String
     var role: String
     var roleLabel: String
@@ -534,7 +534,7 @@ struct MeView: ResponseEncodable {
         institution = p.institution; district = p.district; practitioner = p.practitioner; patient = p.patient; scopes = p.scopes.text
     }
 }
-struct AccountView: ResponseEncodable {
+struct AccountView: ResponseCodable {
     var id: String
     var username: String
     var displayName: String
@@ -548,7 +548,7 @@ struct AccountView: ResponseEncodable {
         locked = (a.lockedUntilMs ?? 0) > Int64(Date().timeIntervalSince1970 * 1000); disabled = a.disabled
     }
 }
-struct AccessView: ResponseEncodable {
+struct AccessView: ResponseCodable {
     var seq: Int64
     var time: String
     var who: String

@@ -21,7 +21,7 @@ struct ApprovalRoutes {
     static let applicants: [Role] = [.chcManager, .hospitalClinician, .chcStaff, .familyDoctor]
     static let approvers: [Role] = [.commissionManager]
 
-    struct Catalogue: ResponseEncodable { var kinds: [ApprovalKind]; var materials: [String: String]; var scopes: [String: String] }
+    struct Catalogue: ResponseCodable { var kinds: [ApprovalKind]; var materials: [String: String]; var scopes: [String: String] }
     struct Transition: Decodable { var action: String; var reason: String?; var materials: [String]?; var licenceNumber: String? }
     struct Rating: Decodable { var score: Int; var comment: String? }
     struct FollowUp: Decodable { var note: String }

@@ -28,7 +28,7 @@ struct ChronicRoutes {
     }
     struct ScreeningEntry: Codable { var patient: String; var name: String; var points: Int; var missing: [String]; var screenedOn: String; var assessment: String }
     struct CheckEntry: Codable { var patient: String; var name: String; var check: String; var checkName: String; var lastDone: String?; var due: String }
-    struct Worklist: ResponseEncodable {
+    struct Worklist: ResponseCodable {
         var overdue: [WorklistEntry]
         var dueSoon: [WorklistEntry]
         var suspected: [WorklistEntry]
@@ -39,9 +39,9 @@ struct ChronicRoutes {
         /// Yearly health checks and complication screenings overdue or due within 30 days.
         var checksDue: [CheckEntry]
     }
-    struct ReferralSuggested: ResponseEncodable { var serviceRequest: String }
+    struct ReferralSuggested: ResponseCodable { var serviceRequest: String }
     struct CloseScreening: Decodable { var outcome: String }
-    struct RatesView: ResponseEncodable { var district: String; var programme: String; var by: String; var rows: [ChronicRates] }
+    struct RatesView: ResponseCodable { var district: String; var programme: String; var by: String; var rows: [ChronicRates] }
 
     func audit(_ context: Context, _ principal: Principal, action: String, entity: String, patients: [String]) async throws {
         try await access.record(context, principal, action: action, entity: entity, patients: patients)

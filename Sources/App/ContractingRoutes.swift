@@ -38,13 +38,13 @@ struct ContractingRoutes {
     struct RatingBody: Decodable { var stars: Int; var comment: String? }
 
     struct DoctorView: Codable { var practitioner: String; var name: String; var capacity: Int; var signed: Int; var free: Int; var waiting: Int }
-    struct FindView: ResponseEncodable { var subdistrict: String?; var organization: String; var organizationName: String; var doctors: [DoctorView] }
-    struct SignedView: ResponseEncodable { var contracts: [Contract] }
+    struct FindView: ResponseCodable { var subdistrict: String?; var organization: String; var organizationName: String; var doctors: [DoctorView] }
+    struct SignedView: ResponseCodable { var contracts: [Contract] }
     struct PanelEntry: Codable { var patient: String; var name: String; var gender: String?; var birthDate: String?; var subdistrict: String?; var contract: String; var since: String; var until: String; var keyGroups: [String] }
-    struct PanelView: ResponseEncodable { var practitioner: String; var count: Int; var residents: [PanelEntry] }
-    struct GroupsView: ResponseEncodable { var patient: String; var keyGroups: [GroupView] }
+    struct PanelView: ResponseCodable { var practitioner: String; var count: Int; var residents: [PanelEntry] }
+    struct GroupsView: ResponseCodable { var patient: String; var keyGroups: [GroupView] }
     struct GroupView: Codable { var code: String; var label: String }
-    struct SeriesView: ResponseEncodable { var district: String; var points: [CoveragePoint] }
+    struct SeriesView: ResponseCodable { var district: String; var points: [CoveragePoint] }
 
     func audit(_ context: Context, _ principal: Principal, action: String, entity: String, patients: [String]) async throws {
         try await access.record(context, principal, action: action, entity: entity, patients: patients)

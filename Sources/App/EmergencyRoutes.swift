@@ -16,7 +16,7 @@ extension SurveillanceRoutes {
     struct IncidentNote: Decodable { var text: String }
     struct IncidentClose: Decodable { var summary: String }
     struct TaskStep: Decodable { var status: String; var note: String? }
-    struct ResourceView: ResponseEncodable {
+    struct ResourceView: ResponseCodable {
         var resources: [ResourceLevel]
         /// The district's totals per kind.
         var totals: [ResourceLevel]

@@ -53,7 +53,7 @@ struct IndicatorRoutes {
     }
 
     struct Reported: Decodable { var period: String; var value: Double }
-    struct Recomputed: ResponseEncodable { var district: String; var values: Int }
+    struct Recomputed: ResponseCodable { var district: String; var values: Int }
     static let readers: [Role] = [.commissionManager, .cdcEpidemiologist]
 
     func register(on router: Router<Context>) {

@@ -22,7 +22,7 @@ struct SurveillanceRoutes {
     let access: AccessServices
     let surveillance: SurveillanceService
 
-    struct CardView: ResponseEncodable { var report: CaseReport; var history: [CaseReportChange]; var possibleDuplicates: [CaseReport] }
+    struct CardView: ResponseCodable { var report: CaseReport; var history: [CaseReportChange]; var possibleDuplicates: [CaseReport] }
     struct DetectRequest: Decodable {
         /// `C1`, `C2`, `C3`, `cusum`, `any-case`, `cluster`, `moving-percentile`, `farrington` (weekly counts).
         var method: String
@@ -36,11 +36,11 @@ struct SurveillanceRoutes {
         var days: Int?
         var percentile: Double?
     }
-    struct DetectResponse: ResponseEncodable { var method: String; var alarmDays: [Int] }
+    struct DetectResponse: ResponseCodable { var method: String; var alarmDays: [Int] }
     struct SignalStep: Decodable { var verdict: Bool?; var note: String? }
     struct StreamItem: Decodable { var subdistrict: String; var day: String; var text: String }
-    struct Recorded: ResponseEncodable { var recorded: Int; var id: String? }
-    struct LotDose: ResponseEncodable { var patient: String; var vaccine: String; var dose: Int; var givenOn: String }
+    struct Recorded: ResponseCodable { var recorded: Int; var id: String? }
+    struct LotDose: ResponseCodable { var patient: String; var vaccine: String; var dose: Int; var givenOn: String }
 
     func register(on router: Router<Context>) {
         registerEmergency(on: router)

@@ -23,7 +23,7 @@ public struct Department: Sendable, Codable, Equatable {
 }
 
 /// What a schedule offers: outpatient visits in time slices (分时段预约) or inpatient beds (住院床位) by day.
-public enum ScheduleService: String, Sendable, Codable {
+public enum ScheduleService: String, Sendable, Codable, CaseIterable {
     /// 门诊号源: one slot is one visit at a time.
     case outpatient
     /// 住院床位: one slot is one bed for an admission on the schedule's day.

@@ -1,4 +1,4 @@
-import App
+@testable import App
 import FHIR
 import Foundation
 import HTTPTypes
@@ -31,6 +31,41 @@ import WeijianTesting
                 }
             }
             #expect(paths.count > 150)
+
+            // Every route has its shape in `OpenAPIDocument.shapes`, and every shape is a route the server has.
+            var operations: Set<String> = []
+            for (path, item) in paths { for (method, _) in item.objectValue ?? [:] { operations.insert("\(method.uppercased()) \(path)") } }
+            let shapes = OpenAPIDocument.shapes
+            #expect(operations.subtracting(shapes.keys).sorted() == [], "routes without a shape")
+            #expect(Set(shapes.keys).subtracting(operations).sorted() == [], "shapes of routes the server does not have")
+            // Every shape's types derive (an enumeration without its cases, a decoder refusing the placeholders would not).
+            let routes = shapes.keys.map { key in (method: String(key.split(separator: " ")[0]), path: String(key.split(separator: " ")[1])) }
+            #expect(OpenAPIDocument.make(routes: routes, shapes: shapes).failures == [])
+
+            // The schemas as served: a write's body and its answer, from their types; named types under components.
+            let book = try #require(paths["/api/v1/referral/appointments"]?["post"])
+            let bodyReference = try #require(book["requestBody"]?["content"]?["application/json"]?["schema"]?["$ref"]?.stringValue)
+            let components = try #require(document["components"]?["schemas"])
+            let bookBody = try #require(components[String(bodyReference.split(separator: "/").last ?? "")])
+            let bookRequired: Set<String> = Set((bookBody["required"]?.items ?? []).compactMap(\.stringValue))
+            #expect(bookRequired.isSuperset(of: ["slot", "patient"]), "\(bookBody)")
+            let slots = try #require(paths["/api/v1/referral/schedules/{id}/slots"]?["get"]?["responses"]?["2XX"]?["content"]?["application/json"]?["schema"])
+            #expect(slots["type"]?.stringValue == "array")
+            let slot = try #require(components[String((slots["items"]?["$ref"]?.stringValue ?? "").split(separator: "/").last ?? "")])
+            let pool: String? = slot["properties"]?["pool"]?["type"]?.stringValue
+            let openToPublic: String? = slot["properties"]?["openToPublic"]?["type"]?.stringValue
+            #expect(pool == "string" && openToPublic == "boolean")
+            // Every reference points at a component.
+            func references(_ value: JSONValue) -> [String] {
+                switch value {
+                case .object(let fields): (fields["$ref"]?.stringValue.map { [$0] } ?? []) + fields.values.flatMap(references)
+                case .array(let items): items.flatMap(references)
+                default: []
+                }
+            }
+            for reference in Set(references(document)) {
+                #expect(components[String(reference.split(separator: "/").last ?? "")] != nil, "\(reference)")
+            }
         }
     }
 }
