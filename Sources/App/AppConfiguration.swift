@@ -102,6 +102,12 @@ public struct AppConfiguration: Sendable {
             }
             configuration.lockAfter = count
         }
+        if let text = environment["WEIJIAN_SQLITE_CACHE_MIB"] {
+            guard let mebibytes = Int(text), (2...4096).contains(mebibytes) else {
+                throw InvalidSetting(description: "WEIJIAN_SQLITE_CACHE_MIB must be from 2 to 4096 (MiB per connection), not '\(text)'")
+            }
+            configuration.database.sqliteCacheMiB = mebibytes
+        }
         if let text = environment["WEIJIAN_WRITE_BURST"] {
             guard let count = Int(text), (10...100_000).contains(count) else {
                 throw InvalidSetting(description: "WEIJIAN_WRITE_BURST must be from 10 to 100000, not '\(text)'")

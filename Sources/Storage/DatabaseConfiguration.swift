@@ -28,6 +28,10 @@ public struct DatabaseConfiguration: Sendable, Equatable {
     /// A PostgreSQL streaming replica of the same database (`DATABASE_REPLICA_URL`), for read-only work: see
     /// ``Database/reader``. Nil: everything goes to the primary.
     public var replica: Location?
+    /// SQLite's page cache per connection, in MiB (`WEIJIAN_SQLITE_CACHE_MIB`, default 64; allocated only as used).
+    /// The writer and each reader have one: the server's private memory grows by up to this much per connection
+    /// once the database outgrows it; pages beyond it are read from the operating system's file cache.
+    public var sqliteCacheMiB: Int = 64
 
     /// The engine implied by the location.
     public var engine: DatabaseEngine {

@@ -45,7 +45,9 @@ struct Serve: AsyncParsableCommand {
             var settings = try AppConfiguration.fromEnvironment(host: host ?? environment["WEIJIAN_HOST"] ?? "127.0.0.1", port: listenPort, environment: environment)
             if let database = db.database {
                 let replica = environment["DATABASE_REPLICA_URL"] ?? ""
+                let cache = settings.database.sqliteCacheMiB
                 settings.database = try .parse(database)
+                settings.database.sqliteCacheMiB = cache
                 if !replica.isEmpty { try settings.database.setReplica(replica) }
                 if environment["WEIJIAN_KEY_FILE"] == nil { settings.keyFile = AppConfiguration.defaultKeyFile(for: settings.database) }
             }

@@ -117,3 +117,20 @@ struct DatabaseTests {
         #expect(text == "1970-01-01T08:00:00.000+08:00")
     }
 }
+
+/// SQLite's page cache per connection follows the configuration (`WEIJIAN_SQLITE_CACHE_MIB`), on the writer and on
+/// the readers: the server's private memory at scale is mostly these caches.
+@Suite struct SQLiteCacheTests {
+    @Test func theCacheSizeIsTheConfigured() async throws {
+        let path = NSTemporaryDirectory() + "weijian-cache-\(UUID().uuidString).sqlite"
+        defer { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) } }
+        var configuration = DatabaseConfiguration(location: .sqliteFile(path: path))
+        #expect(configuration.sqliteCacheMiB == 64)
+        configuration.sqliteCacheMiB = 8
+        let database = try await Database.open(configuration)
+        let read = try await database.read { try await $0.raw("PRAGMA cache_size").first()?.decode(column: "cache_size", as: Int.self) }
+        let written = try await database.write { try await $0.raw("PRAGMA cache_size").first()?.decode(column: "cache_size", as: Int.self) }
+        await database.shutdown()
+        #expect(read == -8192 && written == -8192)
+    }
+}
