@@ -9,10 +9,6 @@ import Storage
 import NIOCore
 import Registry
 
-extension HTTPField.Name {
-    static let retryAfter = Self("Retry-After")!
-}
-
 /// Sign-in and sign-out (web sessions with CSRF tokens), the token endpoint (password and client
 /// credentials), the signed-in person's own pages and API, and the three administrators' APIs.
 struct AccessRoutes {

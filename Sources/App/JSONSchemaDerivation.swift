@@ -174,7 +174,7 @@ private final class Recorder {
     }
 
     /// An optional value of a type already being decoded further out (a recursive type): referred to, left out.
-    func isRecursive<T>(_ type: T.Type) -> Bool { inProgress.dropLast().contains(JSONSchemaDerivation.componentName(type)) || inProgress.last == JSONSchemaDerivation.componentName(type) }
+    func isRecursive<T>(_ type: T.Type) -> Bool { inProgress.contains(JSONSchemaDerivation.componentName(type)) }
 
     static func sampleAny(_ type: any Decodable.Type, recorder: Recorder, into node: SchemaNode) throws {
         func open<T: Decodable>(_ type: T.Type) throws { _ = try recorder.sample(type, into: node) }

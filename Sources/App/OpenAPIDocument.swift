@@ -6,8 +6,8 @@ import Hummingbird
 /// that it cannot list a route that does not exist or miss one that does: every path and method, its path
 /// parameters, the bearer-token security every route but the public ones requires, and the error shape all of them
 /// answer with; and each route's request body and success answer as JSON Schemas derived from the Swift types the
-/// route decodes and answers with (``shapes``, ``JSONSchemaDerivation``; named types under `components.schemas`). Served at `/api/openapi.json`. (The FHIR API describes itself in
-/// its CapabilityStatement, `/fhir/r4/metadata`.)
+/// route decodes and answers with (``shapes``, ``JSONSchemaDerivation``; named types under `components.schemas`).
+/// Served at `/api/openapi.json`. (The FHIR API describes itself in its CapabilityStatement, `/fhir/r4/metadata`.)
 enum OpenAPIDocument {
     /// What a domain route reads and answers, for its schemas (see ``shapes``): the JSON body it decodes and the JSON
     /// value its success answers with, as types; their JSON Schemas are derived from the types' `Decodable`
@@ -28,11 +28,13 @@ enum OpenAPIDocument {
     /// Routes whose body is not JSON.
     static let textBodies: [String: String] = ["/api/v1/import/{kind}": "text/csv"]
 
-    /// The document, and the shapes whose types could not be derived (none, once `OpenAPIDocumentTests` passes).
+    /// The document of `routes`, with the schemas of ``shapes``.
     static func make(routes: [(method: String, path: String)]) -> JSONValue {
         make(routes: routes, shapes: shapes).document
     }
 
+    /// The document, and the shapes whose types could not be derived (none, once `OpenAPIDocumentTests` passes;
+    /// such a type is described as any JSON).
     static func make(routes: [(method: String, path: String)], shapes: [String: RouteShape]) -> (document: JSONValue, failures: [String]) {
         var paths: [String: [String: JSONValue]] = [:]
         var derivation = JSONSchemaDerivation()
