@@ -8,7 +8,7 @@ from __future__ import annotations
 import requests
 from selenium.webdriver.common.by import By
 
-from e2e_support import DEMO_PASSWORD, describe_page, keep_screenshot, login, open_page
+from e2e_support import DEMO_PASSWORD, describe_page, keep_screenshot, login, open_page, wait_for_new_page
 
 
 def test_the_manager_sees_indicators_against_targets_and_the_plan(browser, base_url):
@@ -104,7 +104,9 @@ def test_the_manager_records_progress_on_a_plan_task(browser, base_url):
     progress.send_keys("60")
     form.find_element(By.NAME, "owner").send_keys("基层卫生科")
     form.find_element(By.NAME, "note").send_keys("养老机构与功能社区签约已覆盖六个街道")
+    old = browser.find_element(By.TAG_NAME, "html")
     form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    wait_for_new_page(browser, old)
     assert "进展已保存" in browser.find_element(By.ID, "message").text, describe_page(browser)
     assert browser.find_element(By.ID, "state").get_attribute("data-status") == "in-progress"
     assert "养老机构与功能社区签约已覆盖六个街道" in browser.find_element(By.ID, "notes").text
