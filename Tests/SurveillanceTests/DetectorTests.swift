@@ -78,5 +78,19 @@ import Testing
         var quiet = [Double](repeating: 0, count: 6 * 52)
         quiet[quiet.count - 1] = 3
         #expect(Farrington.run(quiet).last??.alarm == false)
+        // A first period past the end judges nothing (and does not trap).
+        #expect(Farrington.run([1, 2, 3], from: 10) == [nil, nil, nil])
+    }
+
+    @Test func farringtonOnePeriodAloneAgreesWithTheWholeRun() {
+        // The hourly job judges only the latest week (`from`); its fit starts from R's start, not from a neighbour's.
+        let weeks = (0..<(7 * 52)).map { (20 + 8 * sin(2 * Double.pi * Double($0) / 52) + Double($0) / 20).rounded() }
+        let whole = Farrington.run(weeks)
+        for k in [260, 300, weeks.count - 1] {
+            let alone = Farrington.run(weeks, from: k)[k]
+            let bound = whole[k]?.upperBound ?? .nan, aloneBound = alone?.upperBound ?? .nan
+            #expect(abs(bound - aloneBound) / bound < 1e-6, "week \(k): \(bound) against \(aloneBound)")
+            #expect(whole[k]?.alarm == alone?.alarm && whole[k]?.trend == alone?.trend)
+        }
     }
 }

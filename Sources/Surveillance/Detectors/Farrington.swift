@@ -21,199 +21,271 @@ public enum Farrington {
 
     /// The results for periods `from` (0-based; by default the first with `years` full years of reference)
     /// to the end; nil entries before `from`.
+    ///
+    /// Made for running over many long series: the reference window lives in one workspace reused from period
+    /// to period (no allocation per period), y·log y and y^⅔ are taken once per count, a fit starts from the
+    /// neighbouring period's coefficients, and exp(β₀ + β₁t) is formed from one exponential per reference year
+    /// and one per offset in the window (the times of a window are a year's centre plus an offset).
     public static func run(_ counts: [Double], frequency: Int = 52, years: Int = 5, halfWindow: Int = 3, alpha: Double = 0.05,
                            from: Int? = nil) -> [Result?] {
-        let start = from ?? (frequency * years - halfWindow - 1)
+        let start = Swift.max(0, from ?? (frequency * years - halfWindow - 1))
         var results = [Result?](repeating: nil, count: counts.count)
+        guard start < counts.count, years >= 1, halfWindow >= 0, frequency >= 1 else { return results }
         let z = NormalQuantile.quantile(1 - alpha / 2)
-        var starts: (first: [Double]?, second: [Double]?) = (nil, nil)
-        for k in Swift.max(0, start)..<counts.count {
+        var work = Workspace(counts: counts, years: years, halfWindow: halfWindow)
+        var starts = Starts()
+        for k in start..<counts.count {
             // Reference periods (1-based positions, as R's wtime), oldest year first.
-            var times: [Double] = []
-            var response: [Double] = []
-            for year in stride(from: years, through: 1, by: -1) {
-                for offset in -halfWindow...halfWindow {
-                    let position = k + 1 - frequency * year + offset
-                    guard position >= 1 else { continue }
-                    times.append(Double(position))
-                    response.append(counts[position - 1])
-                }
-            }
-            guard response.count > 2 else { continue }
+            work.fill(period: k, frequency: frequency)
+            guard work.n > 2 else { continue }
             // Fewer than 5 cases in the last 4 periods: no alarm and a bound of 0 whatever the fit (as in R),
             // so the fit is skipped.
-            guard counts[Swift.max(0, k - 3)...k].reduce(0, +) >= 5 else {
+            var recent = 0.0
+            for i in Swift.max(0, k - 3)...k { recent += counts[i] }
+            guard recent >= 5 else {
                 results[k] = Result(expected: .nan, upperBound: 0, alarm: false, trend: false)
                 continue
             }
             let x = Double(k + 1)
-            var model = fit(times: times, response: response, trend: true, starts: &starts)
+            var model = work.fit(trend: true, starts: &starts)
             var trend = false
-            if let fitted = model, fitted.beta.count == 2 {
-                let predicted = exp(fitted.beta[0] + fitted.beta[1] * x)
-                let significant = fitted.trendPValue < 0.05
-                if years >= 3 && significant && predicted <= (response.max() ?? 0) {
+            if let fitted = model, fitted.trend {
+                let predicted = exp(fitted.beta0 + fitted.beta1 * x)
+                // The p-value last: it is needed only when the other conditions hold. (Not inside `&&`: its
+                // autoclosure would capture the workspace, a mutating call, and slow every access to it.)
+                var keep = years >= 3 && predicted <= work.maxResponse
+                if keep { keep = work.trendPValue(fitted) < 0.05 }
+                if keep {
                     trend = true
                 } else {
-                    model = fit(times: times, response: response, trend: false, starts: &starts)
+                    model = work.fit(trend: false, starts: &starts)
                 }
             }
             guard let model else { continue }
-            let row = model.beta.count == 2 ? [1, x] : [1]
-            let eta = zip(row, model.beta).reduce(0) { $0 + $1.0 * $1.1 }
-            let mu0 = exp(eta)
-            var quadratic = 0.0
-            for i in row.indices { for j in row.indices { quadratic += row[i] * model.inverse[i][j] * row[j] } }
+            let mu0 = exp(model.trend ? model.beta0 + model.beta1 * x : model.beta0)
+            let quadratic = model.trend ? model.inv00 + 2 * model.inv01 * x + model.inv11 * x * x : model.inv00
             let seFit = (quadratic * model.phi).squareRoot() * mu0
             let tau = model.phi + seFit * seFit / mu0
             let se = (4.0 / 9 * pow(mu0, 1.0 / 3) * tau).squareRoot()
             let upper = pow(pow(mu0, 2.0 / 3) + z * se, 3.0 / 2)
-            let enough = counts[Swift.max(0, k - 3)...k].reduce(0, +) >= 5
-            let score = enough ? (counts[k] - mu0) / (upper - mu0) : 0
-            results[k] = Result(expected: mu0, upperBound: enough ? upper : 0, alarm: score > 1, trend: trend)
+            let score = (counts[k] - mu0) / (upper - mu0)
+            results[k] = Result(expected: mu0, upperBound: upper, alarm: score > 1, trend: trend)
         }
         return results
     }
 
-    /// A fitted quasi-Poisson model: coefficients, (X'WX)⁻¹, the dispersion floored at 1, the trend's p-value.
+    /// The coefficients the last trend fits of a series ended at, the next period's starting point.
+    struct Starts {
+        var first: (Double, Double)?
+        var second: (Double, Double)?
+    }
+
+    /// A fitted quasi-Poisson model: coefficients, (X'WX)⁻¹ (symmetric; inv01 and inv11 0 without a trend),
+    /// the dispersion floored at 1, and for the trend's test the unfloored dispersion and residual degrees of freedom.
     struct Model {
-        var beta: [Double]
-        var inverse: [[Double]]
+        var trend: Bool
+        var beta0: Double
+        var beta1: Double
+        var inv00: Double
+        var inv01: Double
+        var inv11: Double
         var phi: Double
-        var trendPValue: Double
-    }
-
-    /// R's `algo.farrington.fitGLM.fast`: fit, Anscombe residuals, weights, fit again.
-    static func fit(times: [Double], response: [Double], trend: Bool, starts: inout (first: [Double]?, second: [Double]?)) -> Model? {
-        guard let first = irls(times: times, trend: trend, response, weights: [Double](repeating: 1, count: response.count), start: trend ? starts.first : nil) else { return nil }
-        if trend { starts.first = first.beta }
-        let phi = Swift.max(first.dispersion, 1)
-        // Anscombe residuals with the hat values of the weighted fit.
-        var residuals: [Double] = []
-        for i in response.indices {
-            let mu = first.mu[i], y = response[i]
-            let a = 1.5 * (pow(y, 2.0 / 3) * pow(mu, -1.0 / 6) - mu.squareRoot())
-            residuals.append(a / (phi * (1 - first.hat[i])).squareRoot())
-        }
-        // R: gamma = n / Σ (s⁻² if s > 1 else 1); ω = γ s⁻² above 1, γ otherwise.
-        let gamma = Double(residuals.count) / residuals.reduce(0) { $0 + ($1 > 1 ? 1 / ($1 * $1) : 1) }
-        let omega = residuals.map { $0 > 1 ? gamma / ($0 * $0) : gamma }
-        guard let second = irls(times: times, trend: trend, response, weights: omega, start: trend ? starts.second : nil) else { return nil }
-        if trend { starts.second = second.beta }
-        return Model(beta: second.beta, inverse: second.inverse, phi: Swift.max(second.dispersion, 1), trendPValue: second.trendPValue)
-    }
-
-    struct Fit {
-        var beta: [Double]
-        var mu: [Double]
-        var inverse: [[Double]]
-        var hat: [Double]
-        /// Σ w (y − μ)²/μ over the residual degrees of freedom (summary.glm's quasi-Poisson dispersion).
         var dispersion: Double
-        /// Two-sided p of the trend coefficient by the t distribution (1 without a trend).
-        var trendPValue: Double
+        var degrees: Double
     }
 
-    /// Iteratively reweighted least squares for a Poisson log-linear model with prior weights, as R's
-    /// `glm.fit` (start μ = y + 0.1, deviance change below 1e-8, at most 25 iterations). The design is an
-    /// intercept and, with `trend`, the times; the sums are kept as scalars, so a fit allocates little.
-    static func irls(times t: [Double], trend: Bool, _ y: [Double], weights prior: [Double], start: [Double]? = nil) -> Fit? {
-        let n = y.count, p = trend ? 2 : 1
-        if p == 1 {
-            // Intercept only: the maximum-likelihood μ is the weighted mean, where IRLS converges.
-            let total = zip(prior, y).reduce(0) { $0 + $1.0 * $1.1 }, weight = prior.reduce(0, +)
-            guard total > 0, weight > 0 else { return nil }
-            let mean = total / weight
-            let inv = [[1 / (weight * mean)]]
-            var pearson = 0.0
-            for i in 0..<n { pearson += prior[i] * (y[i] - mean) * (y[i] - mean) / mean }
-            let hat = prior.map { $0 * mean * inv[0][0] }
-            return Fit(beta: [log(mean)], mu: [Double](repeating: mean, count: n), inverse: inv, hat: hat, dispersion: pearson / Double(n - 1), trendPValue: 1)
+    /// One period's reference window and the buffers of its fits, reused for every period of a series.
+    struct Workspace {
+        let counts: [Double]
+        /// y·log y and y^⅔ of every count of the series.
+        let yLogYOfCount: [Double]
+        let twoThirdsOfCount: [Double]
+        let years: Int
+        let halfWindow: Int
+        /// The window: n points of time t, count y, its y·log y and y^⅔, reference year (0 the oldest) and offset index.
+        var n = 0
+        var t: [Double], y: [Double], yLogY: [Double], twoThirds: [Double]
+        var year: [Int], offset: [Int]
+        /// The window's reference-year centres (k + 1 − frequency·year) and the largest count.
+        var centre: [Double]
+        var maxResponse = 0.0
+        /// Per point: prior weight, linear predictor, mean, hat value; per year and offset, the exponentials.
+        var prior: [Double], eta: [Double], mu: [Double], hat: [Double]
+        var yearFactor: [Double], offsetFactor: [Double]
+        var gammasDegrees = -1.0, gammas = 0.0
+
+        init(counts: [Double], years: Int, halfWindow: Int) {
+            self.counts = counts
+            yLogYOfCount = counts.map { $0 > 0 ? $0 * log($0) : 0 }
+            twoThirdsOfCount = counts.map { pow($0, 2.0 / 3) }
+            self.years = years
+            self.halfWindow = halfWindow
+            let capacity = years * (2 * halfWindow + 1)
+            t = [Double](repeating: 0, count: capacity); y = t; yLogY = t; twoThirds = t; prior = t; eta = t; mu = t; hat = t
+            year = [Int](repeating: 0, count: capacity); offset = year
+            centre = [Double](repeating: 0, count: years); yearFactor = centre
+            offsetFactor = [Double](repeating: 0, count: 2 * halfWindow + 1)
         }
-        // R starts from μ = y + 0.1; a start from a neighbouring period's fit converges to the same optimum in
-        // fewer steps (the results agree within the convergence tolerance).
-        var mu: [Double], eta: [Double]
-        if let start, start.count == 2 {
-            eta = t.map { start[0] + start[1] * $0 }
-            mu = eta.map { exp($0) }
-        } else {
-            mu = y.map { $0 + 0.1 }
-            eta = mu.map { log($0) }
+
+        mutating func fill(period k: Int, frequency: Int) {
+            n = 0
+            maxResponse = 0
+            for (index, back) in stride(from: years, through: 1, by: -1).enumerated() {
+                centre[index] = Double(k + 1 - frequency * back)
+                for o in -halfWindow...halfWindow {
+                    let position = k + 1 - frequency * back + o
+                    guard position >= 1 else { continue }
+                    t[n] = Double(position)
+                    y[n] = counts[position - 1]
+                    yLogY[n] = yLogYOfCount[position - 1]
+                    twoThirds[n] = twoThirdsOfCount[position - 1]
+                    year[n] = index
+                    offset[n] = o + halfWindow
+                    maxResponse = Swift.max(maxResponse, y[n])
+                    n += 1
+                }
+            }
         }
-        // y·log(y) once; the deviance's y·log(y/μ) is then y·log(y) − y·η.
-        let yLogY = y.map { $0 > 0 ? $0 * log($0) : 0 }
+
+        /// R's `algo.farrington.fitGLM.fast`: fit, Anscombe residuals, weights, fit again.
+        mutating func fit(trend: Bool, starts: inout Starts) -> Model? {
+            for i in 0..<n { prior[i] = 1 }
+            guard let first = irls(trend: trend, start: trend ? starts.first : nil) else { return nil }
+            if trend { starts.first = (first.beta0, first.beta1) }
+            let phi = Swift.max(first.dispersion, 1)
+            // Anscombe residuals with the hat values of the weighted fit; μ^(−1/6) = exp(−η/6), from one exponential
+            // per year and per offset as μ.
+            // R: gamma = n / Σ (s⁻² if s > 1 else 1); ω = γ s⁻² above 1, γ otherwise.
+            var inverseSquares = 0.0
+            for i in 0..<n {
+                let a = 1.5 * (twoThirds[i] * exp(-eta[i] / 6) - mu[i].squareRoot())
+                let residual = a / (phi * (1 - hat[i])).squareRoot()
+                let weight = residual > 1 ? 1 / (residual * residual) : 1
+                prior[i] = weight
+                inverseSquares += weight
+            }
+            let gamma = Double(n) / inverseSquares
+            for i in 0..<n { prior[i] *= gamma }
+            guard var second = irls(trend: trend, start: trend ? starts.second : nil) else { return nil }
+            if trend { starts.second = (second.beta0, second.beta1) }
+            second.phi = Swift.max(second.dispersion, 1)
+            return second
+        }
+
+        /// Two-sided p of the trend coefficient by the t distribution (the log-gammas kept for the last degrees of freedom).
+        mutating func trendPValue(_ model: Model) -> Double {
+            if model.degrees != gammasDegrees { gammasDegrees = model.degrees; gammas = StudentT.logGammas(degrees: model.degrees) }
+            return StudentT.twoSidedP(model.beta1 / (model.dispersion * model.inv11).squareRoot(), degrees: model.degrees, logGammas: gammas)
+        }
+
+        /// exp(β₀ + β₁t) of every point is yearFactor[year] · offsetFactor[offset] after this.
+        mutating func factors(_ beta0: Double, _ beta1: Double) {
+            for g in 0..<years { yearFactor[g] = exp(beta0 + beta1 * centre[g]) }
+            for o in 0..<offsetFactor.count { offsetFactor[o] = exp(beta1 * Double(o - halfWindow)) }
+        }
+
+        /// Sets η = β₀ + β₁t and μ = exp(η), μ from one exponential per year and per offset.
+        mutating func predict(_ beta0: Double, _ beta1: Double) {
+            for g in 0..<years { yearFactor[g] = exp(beta0 + beta1 * centre[g]) }
+            for o in 0..<offsetFactor.count { offsetFactor[o] = exp(beta1 * Double(o - halfWindow)) }
+            for i in 0..<n {
+                eta[i] = beta0 + beta1 * t[i]
+                mu[i] = yearFactor[year[i]] * offsetFactor[offset[i]]
+            }
+        }
+
+        /// Σ w (y − μ)²/μ over the residual degrees of freedom (summary.glm's quasi-Poisson dispersion).
         func deviance() -> Double {
             var total = 0.0
             for i in 0..<n { total += 2 * prior[i] * ((y[i] > 0 ? yLogY[i] - y[i] * eta[i] : 0) - (y[i] - mu[i])) }
             return total
         }
-        /// The weighted cross-products X'WX at the current μ and, with `z`, X'Wz.
-        func crossProducts(working: Bool) -> (s00: Double, s01: Double, s11: Double, r0: Double, r1: Double) {
-            var s00 = 0.0, s01 = 0.0, s11 = 0.0, r0 = 0.0, r1 = 0.0
+
+        /// Iteratively reweighted least squares for a Poisson log-linear model with the prior weights, as R's
+        /// `glm.fit` (start μ = y + 0.1, deviance change below 1e-8, at most 25 iterations). The design is an
+        /// intercept and, with `trend`, the times. Leaves μ, η and the hat values in the workspace; the
+        /// returned model's φ is the unfloored dispersion (the caller floors it).
+        mutating func irls(trend: Bool, start: (Double, Double)?) -> Model? {
+            let degrees = Double(n - (trend ? 2 : 1))
+            if !trend {
+                // Intercept only: the maximum-likelihood μ is the weighted mean, where IRLS converges.
+                var total = 0.0, weight = 0.0
+                for i in 0..<n { total += prior[i] * y[i]; weight += prior[i] }
+                guard total > 0, weight > 0 else { return nil }
+                let mean = total / weight, inv = 1 / (weight * mean), logMean = log(mean)
+                var pearson = 0.0
+                for i in 0..<n {
+                    pearson += prior[i] * (y[i] - mean) * (y[i] - mean) / mean
+                    mu[i] = mean; eta[i] = logMean; hat[i] = prior[i] * mean * inv
+                }
+                let dispersion = pearson / degrees
+                return Model(trend: false, beta0: logMean, beta1: 0, inv00: inv, inv01: 0, inv11: 0, phi: dispersion, dispersion: dispersion, degrees: degrees)
+            }
+            // R starts from μ = y + 0.1; a start from a neighbouring period's fit converges to the same optimum in
+            // fewer steps (the results agree within the convergence tolerance).
+            if let start {
+                predict(start.0, start.1)
+            } else {
+                for i in 0..<n { mu[i] = y[i] + 0.1; eta[i] = log(mu[i]) }
+            }
+            var oldDeviance = deviance()
+            var beta0 = 0.0, beta1 = 0.0
+            var converged = false
+            for _ in 0..<25 {
+                var s00 = 0.0, s01 = 0.0, s11 = 0.0, r0 = 0.0, r1 = 0.0
+                for i in 0..<n {
+                    let w = prior[i] * mu[i], ti = t[i]
+                    let z = eta[i] + (y[i] - mu[i]) / mu[i]
+                    s00 += w; s01 += w * ti; s11 += w * ti * ti
+                    r0 += w * z; r1 += w * ti * z
+                }
+                let det = s00 * s11 - s01 * s01
+                guard det != 0, det.isFinite else { return nil }
+                beta0 = (s11 * r0 - s01 * r1) / det
+                beta1 = (s00 * r1 - s01 * r0) / det
+                predict(beta0, beta1)
+                let newDeviance = deviance()
+                if abs(newDeviance - oldDeviance) / (abs(newDeviance) + 0.1) < 1e-8 { converged = true; break }
+                oldDeviance = newDeviance
+            }
+            guard converged else { return nil }
+            // (X'WX)⁻¹ at the fitted μ, hat values, dispersion.
+            var s00 = 0.0, s01 = 0.0, s11 = 0.0
             for i in 0..<n {
                 let w = prior[i] * mu[i]
                 s00 += w; s01 += w * t[i]; s11 += w * t[i] * t[i]
-                if working {
-                    let z = eta[i] + (y[i] - mu[i]) / mu[i]
-                    r0 += w * z; r1 += w * t[i] * z
-                }
             }
-            return (s00, s01, s11, r0, r1)
-        }
-        func inverse(_ c: (s00: Double, s01: Double, s11: Double, r0: Double, r1: Double)) -> [[Double]]? {
-            p == 1 ? invert([[c.s00]]) : invert([[c.s00, c.s01], [c.s01, c.s11]])
-        }
-        var oldDeviance = deviance()
-        var beta = [Double](repeating: 0, count: p)
-        var converged = false
-        for _ in 0..<25 {
-            let c = crossProducts(working: true)
-            guard let inv = inverse(c) else { return nil }
-            beta = p == 1 ? [inv[0][0] * c.r0] : [inv[0][0] * c.r0 + inv[0][1] * c.r1, inv[1][0] * c.r0 + inv[1][1] * c.r1]
+            let det = s00 * s11 - s01 * s01
+            guard det != 0, det.isFinite else { return nil }
+            let inv00 = s11 / det, inv01 = -s01 / det, inv11 = s00 / det
+            var pearson = 0.0
             for i in 0..<n {
-                eta[i] = p == 1 ? beta[0] : beta[0] + beta[1] * t[i]
-                mu[i] = exp(eta[i])
+                hat[i] = prior[i] * mu[i] * (inv00 + 2 * inv01 * t[i] + inv11 * t[i] * t[i])
+                pearson += prior[i] * (y[i] - mu[i]) * (y[i] - mu[i]) / mu[i]
             }
-            let newDeviance = deviance()
-            if abs(newDeviance - oldDeviance) / (abs(newDeviance) + 0.1) < 1e-8 { converged = true; break }
-            oldDeviance = newDeviance
+            let dispersion = pearson / degrees
+            return Model(trend: true, beta0: beta0, beta1: beta1, inv00: inv00, inv01: inv01, inv11: inv11,
+                         phi: dispersion, dispersion: dispersion, degrees: degrees)
         }
-        // (X'WX)⁻¹ at the fitted μ, hat values, dispersion.
-        guard converged, let inv = inverse(crossProducts(working: false)) else { return nil }
-        var hat: [Double] = []
-        hat.reserveCapacity(n)
-        var pearson = 0.0
-        for i in 0..<n {
-            let quadratic = p == 1 ? inv[0][0] : inv[0][0] + 2 * inv[0][1] * t[i] + inv[1][1] * t[i] * t[i]
-            hat.append(prior[i] * mu[i] * quadratic)
-            pearson += prior[i] * (y[i] - mu[i]) * (y[i] - mu[i]) / mu[i]
-        }
-        let dispersion = pearson / Double(n - p)
-        let pValue = p == 2 ? StudentT.twoSidedP(beta[1] / (dispersion * inv[1][1]).squareRoot(), degrees: Double(n - p)) : 1
-        return Fit(beta: beta, mu: mu, inverse: inv, hat: hat, dispersion: dispersion, trendPValue: pValue)
-    }
-
-    /// The inverse of a 1×1 or 2×2 matrix; nil when singular.
-    static func invert(_ m: [[Double]]) -> [[Double]]? {
-        if m.count == 1 { return m[0][0] == 0 ? nil : [[1 / m[0][0]]] }
-        let det = m[0][0] * m[1][1] - m[0][1] * m[1][0]
-        guard det != 0, det.isFinite else { return nil }
-        return [[m[1][1] / det, -m[0][1] / det], [-m[1][0] / det, m[0][0] / det]]
     }
 }
 
 /// Student's t distribution: the two-sided p-value of a statistic, through the regularised incomplete beta
 /// function (continued fraction, Lentz's method).
 enum StudentT {
-    static func twoSidedP(_ t: Double, degrees: Double) -> Double {
+    /// `logGammas`, when given, is `logGammas(degrees:)` computed once for many statistics.
+    static func twoSidedP(_ t: Double, degrees: Double, logGammas: Double? = nil) -> Double {
         guard t.isFinite, degrees > 0 else { return t.isNaN ? .nan : 0 }
-        return incompleteBeta(degrees / (degrees + t * t), a: degrees / 2, b: 0.5)
+        return incompleteBeta(degrees / (degrees + t * t), a: degrees / 2, b: 0.5, logGammas: logGammas)
     }
 
-    static func incompleteBeta(_ x: Double, a: Double, b: Double) -> Double {
+    /// log Γ(a + b) − log Γ(a) − log Γ(b) of the t distribution's incomplete beta (a = degrees/2, b = ½).
+    static func logGammas(degrees: Double) -> Double { lgamma(degrees / 2 + 0.5) - lgamma(degrees / 2) - lgamma(0.5) }
+
+    static func incompleteBeta(_ x: Double, a: Double, b: Double, logGammas given: Double? = nil) -> Double {
         if x <= 0 { return 0 }
         if x >= 1 { return 1 }
-        let logGammas: Double = lgamma(a + b) - lgamma(a) - lgamma(b)
+        let logGammas: Double = given ?? (lgamma(a + b) - lgamma(a) - lgamma(b))
         let logPowers: Double = a * log(x) + b * log(1 - x)
         let front = exp(logGammas + logPowers)
         if x < (a + 1) / (a + b + 2) { return front * continuedFraction(x, a: a, b: b) / a }
