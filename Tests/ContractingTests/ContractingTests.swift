@@ -426,13 +426,14 @@ struct World {
 @Suite struct DomainWriteLimitTests {
     /// The domain API's writes are limited per principal like the FHIR API's: past the burst, 429 with Retry-After.
     @Test func tooManyWritesAreThrottled() async throws {
-        try await TestServer.run(writeBurst: 10) { server in
+        try await TestServer.run(writeBurst: 5) { server in
             _ = try await World.setUp(server.platform, doctors: ["dr-w"], residents: 1)
             let resident = try await server.client(as: World.resident("r0"))
-            // 20 at once against a burst of 10 (refilled at 20 a minute, one every 3 s): at least 5 are refused,
-            // however slowly a busy machine serves them.
+            // 10 at once against a burst of 5 (refilled at 10 a minute, one every 6 s): at least 3 are refused,
+            // however slowly a busy machine serves them (the test client sends them down one connection in turn,
+            // and gives up on them all after 20 s; few writes keep a loaded machine well inside that).
             let statuses = try await withThrowingTaskGroup(of: (HTTPResponse.Status, Bool).self) { group in
-                for _ in 0..<20 {
+                for _ in 0..<10 {
                     group.addTask {
                         try await resident.execute(uri: "/api/v1/contracting/waitlist", method: .post, headers: World.jsonHeaders,
                                                    body: World.body(#"{"patient":"r0","practitioner":"dr-w"}"#)) { ($0.status, $0.headers[.retryAfter] != nil) }
@@ -441,8 +442,8 @@ struct World {
                 return try await group.reduce(into: []) { $0.append($1) }
             }
             let throttled = statuses.filter { $0.0 == .tooManyRequests }
-            #expect(throttled.count >= 5 && throttled.allSatisfy(\.1), "\(statuses.map(\.0.code))")
-            #expect(statuses.filter { $0.0 == .accepted }.count >= 10)
+            #expect(throttled.count >= 3 && throttled.allSatisfy(\.1), "\(statuses.map(\.0.code))")
+            #expect(statuses.filter { $0.0 == .accepted }.count >= 5)
             #expect(statuses.allSatisfy { $0.0 == .accepted || $0.0 == .tooManyRequests })
             // Reads are not limited.
             try await resident.execute(uri: "/api/v1/contracting/contracts?patient=r0", method: .get) { #expect($0.status == .ok) }
