@@ -83,7 +83,9 @@ import WeijianTesting
         #expect(try #require(DemoGeography.document(district: district)).validated(district: district, synthetic: true) == geography)
     }
 
-    @Test func aDistrictSizedComputationIsFast() throws {
+    /// A district-sized geography, ten times its sites and a grid five times finer give consistent shares. The times
+    /// are printed for reference (the debug build under the parallel suite varies too much to assert them).
+    @Test func aDistrictSizedGeographyGivesConsistentShares() throws {
         // Minhang's demo (14 街道, 370 km², about 150 service points and 1,900 sites), then with ten times the
         // sites and three times the service points (every site and point copied with small offsets).
         var geography = try #require(DemoGeography.document(district: "310112")).validated(district: "310112", synthetic: true)
@@ -104,7 +106,14 @@ import WeijianTesting
         let fine = ServiceCircle.compute(geography, assumptions: WalkingAssumptions(gridMetres: 10)).report
         print("Minhang demo: \(plain.total.servicePoints) points, \(plain.total.sites) sites, \(plain.total.cells) cells: \(plain.milliseconds) ms; "
               + "\(big.total.servicePoints) points, \(big.total.sites) sites: \(big.milliseconds) ms; 10 m grid (\(fine.total.cells) cells): \(fine.milliseconds) ms")
-        #expect(plain.milliseconds < 2_000 && big.milliseconds < 2_000 && fine.milliseconds < 5_000)
+        #expect(big.total.sites == 10 * plain.total.sites && big.total.servicePoints == 3 * plain.total.servicePoints)
+        // The copies lie a metre or ten from the originals: the residents' share stays within a point of the plain one.
+        let plainResidents = try #require(plain.total.residentsPercent), bigResidents = try #require(big.total.residentsPercent)
+        #expect(plainResidents > 0 && abs(bigResidents - plainResidents) <= 1, "\(plainResidents) vs \(bigResidents)")
+        // A 10 m grid has 25 times the cells of a 50 m one and measures about the same share of the area.
+        #expect(abs(Double(fine.total.cells) / Double(big.total.cells) - 25) < 1, "\(fine.total.cells) vs \(big.total.cells)")
+        let bigArea = try #require(big.total.areaPercent), fineArea = try #require(fine.total.areaPercent)
+        #expect(bigArea > 0 && abs(fineArea - bigArea) <= 1, "\(bigArea) vs \(fineArea)")
     }
 
     @Test func geographyIsStoredAndReadBackOnTheEngine() async throws {
