@@ -177,7 +177,7 @@ let package = Package(
         ),
         .testTarget(
             name: "IndicatorTests",
-            dependencies: ["Indicators", "Access", "Storage", "FHIR", "App", "Registry", "Contracting", "Surveillance", "Referral", "WeijianTesting", .product(name: "HummingbirdTesting", package: "hummingbird"),
+            dependencies: ["Indicators", "Access", "Storage", "FHIR", "App", "Registry", "Contracting", "Surveillance", "Referral", "Portal", "WeijianTesting", .product(name: "HummingbirdTesting", package: "hummingbird"),
                            .product(name: "SQLKit", package: "sql-kit")],
             swiftSettings: swiftSettings
         ),

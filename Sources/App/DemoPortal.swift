@@ -7,7 +7,8 @@ import Storage
 /// The demo's portal services: the health-education articles; for the demo resident (`resident`) a hypertension
 /// diagnosis if their record has none, one return visit finished with an amlodipine prescription and one waiting,
 /// a nursing order; for four neighbours of the same CHC, return visits, nursing orders, a family sickbed and a
-/// hospice request in various states. Returns the rows made; nothing when the articles are already there.
+/// hospice request in various states, and for two of them a return visit finished online at a hospital. Returns
+/// the rows made; nothing when the articles are already there.
 enum DemoPortal {
     static func seed(platform: Platform, district: String) async throws -> Int {
         let education = Education(store: platform.fhir)
@@ -61,6 +62,19 @@ enum DemoPortal {
             if index < 2 { _ = try await services.act(order.id, step: "accept", fields: [:], by: actor) }
             if index == 0 { _ = try await services.act(order.id, step: "assign", fields: ["nurse": "王护士"], by: actor) }
             made += 2
+        }
+        // Two neighbours' return visits finished online at a hospital of the district (the online share of the
+        // hospitals' return visits, 复诊患者中使用互联网诊疗的比例, counts them).
+        if let hospital = Catalog.institutions.first(where: { $0.district == district && ReturnVisits.hospitalTypes.contains($0.type) }) {
+            let clinician = StaffActor(account: "seed", practitioner: nil, institution: hospital.id)
+            for (index, neighbour) in neighbours.dropFirst(2).enumerated() {
+                let visit = try await visits.request(VisitRequestForm(condition: try await condition(of: neighbour), institution: hospital.id, description: "出院后复诊，咨询检查结果"),
+                                                     patient: neighbour, now: ago(Double(30 + index)))
+                _ = try await visits.accept(visit.id, by: clinician, now: ago(Double(29 + index)))
+                _ = try await visits.writeNote(visit.id, note: "检查结果已阅，病情稳定，按原方案治疗，3 个月后复查。", by: clinician, now: ago(Double(29 + index)))
+                _ = try await visits.complete(visit.id, by: clinician, now: ago(Double(29 + index)))
+                made += 1
+            }
         }
         if let first = neighbours.first {
             let bed = try await services.request("sickbed", HomeServiceForm(address: "示范路 10 号", description: "脑梗后遗症，长期卧床，需定期换药和鼻饲管护理"), patient: first)

@@ -4,6 +4,7 @@ import Contracting
 import FHIR
 import Foundation
 import Indicators
+import Portal
 import Referral
 import Registry
 import Storage
@@ -243,6 +244,26 @@ struct ServiceUseIndicators: IndicatorSource {
     }
 }
 
+/// 互联网复诊: of the return visits (复诊) at the district's hospitals over the last 365 days, the share made online
+/// (000: 区属公立医院复诊患者中使用互联网诊疗的比例 ≥ 10%; 002: 三级医院 ≥ 10%). Online: the portal's completed return
+/// visits; in person: outpatient Encounters the EMR typed as follow-up visits (the visit register's `follow_up`).
+struct OnlineReturnVisitIndicators: IndicatorSource {
+    let registry: RegistryService
+    let visits: ReturnVisits
+    let definitions = [
+        IndicatorDefinition(code: "online-return-visit-share", name: "复诊患者中使用互联网诊疗的比例", unit: "%", domain: "portal",
+                            definition: "近365天本区医院完成的在线复诊 ÷（在线复诊 + 电子病历标记为复诊的门诊）", target: 10, scope: "本区医院复诊人次"),
+    ]
+
+    func values(district: String, on day: String, period: String) async throws -> [IndicatorValue] {
+        let hospitals = Catalog.institutions.filter { $0.district == district && ReturnVisits.hospitalTypes.contains($0.type) }.map(\.id)
+        let from = CalendarDay.shift(day, days: -364)
+        let online = try await visits.completedCount(institutions: hospitals, from: from, to: day)
+        let inPerson = try await registry.returnVisits(organizations: hospitals, from: from, to: day)
+        return [IndicatorValue.percent("online-return-visit-share", area: district, period: period, online, of: online + inPerson)].compactMap { $0 }
+    }
+}
+
 extension IndicatorService {
     /// The engine over every domain's source.
     public static func platform(_ platform: Platform) -> IndicatorService {
@@ -253,6 +274,7 @@ extension IndicatorService {
                                   store: platform.fhir),
             ServiceCircleIndicators(registry: RegistryService(database: platform.database, fhir: platform.fhir)),
             ServiceUseIndicators(registry: RegistryService(database: platform.database, fhir: platform.fhir)),
+            OnlineReturnVisitIndicators(registry: RegistryService(database: platform.database, fhir: platform.fhir), visits: ReturnVisits(store: platform.fhir)),
             EmergencyIndicators(emergency: Prehospital(database: platform.database), registry: RegistryService(database: platform.database, fhir: platform.fhir)),
         ], store: platform.fhir)
     }

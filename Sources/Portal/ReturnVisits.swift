@@ -263,6 +263,19 @@ public struct ReturnVisits: Sendable {
         }
     }
 
+    /// Visits completed at the given institutions on a day (Shanghai time, as stored) in [from, to]: the online
+    /// return visits (互联网复诊) the indicator counts.
+    public func completedCount(institutions: [String], from: String, to: String) async throws -> Int {
+        guard CalendarDay.isValid(from), CalendarDay.isValid(to) else { throw FHIRError.badRequest("日期须为 YYYY-MM-DD") }
+        guard !institutions.isEmpty else { return 0 }
+        return try await database.read { sql in
+            try await sql.raw("""
+                SELECT COUNT(*) AS n FROM portal_visit WHERE status = 'completed' AND completed_at >= \(bind: from)
+                    AND completed_at < \(bind: CalendarDay.shift(to, days: 1)) AND institution IN (\(binds: institutions))
+                """).first()?.decode(column: "n", as: Int.self) ?? 0
+        }
+    }
+
     /// One visit, whoever asks (the caller checks who may see it).
     public func find(_ id: String) async throws -> ReturnVisit? {
         try await database.read { sql in try await sql.raw("SELECT * FROM portal_visit WHERE id = \(bind: id)").first().map(Self.decode) }

@@ -127,5 +127,18 @@ public enum RegistryMigrations {
         Migration(id: "0206_resident_household") { _ in
             ["CREATE INDEX registry_resident_household ON registry_resident (household)"]
         },
+        // Return visits (复诊) in the visit register: an Encounter the EMR typed as a follow-up visit (SNOMED CT
+        // 185389009, ``VisitRegister/followUpCode``), filled for the stored Encounters from their `type` index rows.
+        Migration(id: "0207_registry_visit_follow_up") { _ in
+            [
+                "ALTER TABLE registry_visit ADD COLUMN follow_up SMALLINT NOT NULL DEFAULT 0",
+                """
+                UPDATE registry_visit SET follow_up = 1 WHERE encounter_id IN (
+                    SELECT r.res_id FROM fhir_resource r JOIN fhir_idx_token t ON t.res_key = r.res_key JOIN fhir_search_param p ON p.param_key = t.param_key
+                    WHERE r.res_type = 'Encounter' AND r.deleted = 0 AND p.res_type = 'Encounter' AND p.name = 'type'
+                        AND t.code = '\(VisitRegister.followUpCode)' AND t.system = '\(VisitRegister.followUpSystem)')
+                """,
+            ]
+        },
     ]
 }

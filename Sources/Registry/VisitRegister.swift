@@ -4,10 +4,11 @@ import SQLKit
 import Storage
 
 /// The visits as the indicators count them (就诊登记): every outpatient or inpatient Encounter with its resident,
-/// the institution that saw them, whether that is a community institution (社区卫生服务中心、分中心、站、村卫生室)
-/// and the day, kept in step with the record by this FHIR write hook (batched). A kernel table beside
-/// `registry_resident`, so that service use per 街道 (服务利用) and the community share of outpatient visits
-/// (社区门诊量占比) are one join, without reading the FHIR store's JSON.
+/// the institution that saw them, whether that is a community institution (社区卫生服务中心、分中心、站、村卫生室),
+/// the day and whether the EMR typed it a return visit (复诊), kept in step with the record by this FHIR write hook
+/// (batched). A kernel table beside `registry_resident`, so that service use per 街道 (服务利用), the community share
+/// of outpatient visits (社区门诊量占比) and the hospitals' return visits are one query, without reading the FHIR
+/// store's JSON.
 public struct VisitRegister: ResourceWriteHook {
     public let resourceTypes: Set<String> = ["Encounter"]
     public let batched = true
@@ -24,12 +25,24 @@ public struct VisitRegister: ResourceWriteHook {
         let (order, latest) = versions.lastVersions
         // Replaced whole: a visit that is deleted, cancelled or loses its resident or institution leaves the register.
         try await MultiRowInsert.forEachChunk(sql, order, "DELETE FROM registry_visit WHERE encounter_id IN {in}")
-        var rows = BatchInsert(table: "registry_visit", columns: ["encounter_id", "patient_id", "organization_id", "community", "visit_class", "day"])
+        var rows = BatchInsert(table: "registry_visit", columns: ["encounter_id", "patient_id", "organization_id", "community", "visit_class", "day", "follow_up"])
         for id in order {
             guard let resource = latest[id] ?? nil, let visit = Self.visit(resource) else { continue }
-            rows.append([.text(id), .text(visit.patient), .text(visit.organization), .int(visit.community ? 1 : 0), .text(visit.visitClass), .text(visit.day)])
+            rows.append([.text(id), .text(visit.patient), .text(visit.organization), .int(visit.community ? 1 : 0), .text(visit.visitClass), .text(visit.day),
+                         .int(Self.isFollowUp(resource) ? 1 : 0)])
         }
         try await rows.flush(sql, engine: engine)
+    }
+
+    /// A return visit (复诊), as the EMR marks it in `Encounter.type`: SNOMED CT 185389009 |Follow-up visit|.
+    public static let followUpSystem = "http://snomed.info/sct"
+    public static let followUpCode = "185389009"
+
+    /// Whether the Encounter is typed as a return visit.
+    static func isFollowUp(_ resource: JSONValue) -> Bool {
+        (resource["type"]?.arrayValue ?? []).contains { type in
+            (type["coding"]?.arrayValue ?? []).contains { $0["system"]?.stringValue == followUpSystem && $0["code"]?.stringValue == followUpCode }
+        }
     }
 
     /// What the register keeps of an Encounter; nil for one not held (planned, cancelled or entered in error, or
@@ -58,6 +71,18 @@ public struct ServiceUse: Sendable, Codable, Equatable {
 }
 
 extension RegistryService {
+    /// Outpatient return visits (复诊: class AMB, typed as follow-up) at the given institutions with a day in [from, to].
+    public func returnVisits(organizations: [String], from: String, to: String) async throws -> Int {
+        guard CalendarDay.isValid(from), CalendarDay.isValid(to) else { throw FHIRError.badRequest("日期须为 YYYY-MM-DD") }
+        guard !organizations.isEmpty else { return 0 }
+        return try await database.read { sql in
+            try await sql.raw("""
+                SELECT COUNT(*) AS n FROM registry_visit WHERE follow_up = 1 AND visit_class = 'AMB' AND day >= \(bind: from) AND day <= \(bind: to)
+                    AND organization_id IN (\(binds: organizations))
+                """).first()?.decode(column: "n", as: Int.self) ?? 0
+        }
+    }
+
     /// Outpatient visits (class AMB) of the district's active residents with a start day in [from, to], by 街道 and
     /// for the district.
     public func serviceUse(district: String, from: String, to: String) async throws -> [ServiceUse] {

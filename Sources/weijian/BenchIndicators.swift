@@ -52,7 +52,7 @@ struct BenchIndicators: AsyncParsableCommand {
                 }
                 if !visits.isEmpty {
                     try await platform.database.write { sql in
-                        try await sql.raw(SQLQueryString(stringLiteral: "INSERT INTO registry_visit VALUES " + visits.joined(separator: ","))).run()
+                        try await sql.raw(SQLQueryString(stringLiteral: "INSERT INTO registry_visit (encounter_id, patient_id, organization_id, community, visit_class, day) VALUES " + visits.joined(separator: ","))).run()
                     }
                 }
                 start = end

@@ -7,6 +7,7 @@ import HTTPTypes
 import HummingbirdTesting
 import Indicators
 import NIOCore
+import Portal
 import Referral
 import Registry
 import SQLKit
@@ -527,6 +528,99 @@ import WeijianTesting
             let cdc = try await server.client(as: Principal(subject: "cdc-s", role: .cdcEpidemiologist, displayName: "疾控", district: "310105"))
             let (_, portrait) = try await cdc.call(.get, "/portrait/\(place.area)")
             #expect(String(buffer: portrait).contains("data-code=\"community-outpatient-share\"") && String(buffer: portrait).contains("居民人均门诊人次"))
+        }
+    }
+
+    /// 互联网复诊: online return visits completed at the district's hospitals, against them and the in-person return
+    /// visits the EMR typed as follow-ups; the visit register's flag follows the Encounters, its migration fills it,
+    /// and it agrees with a count through the FHIR API.
+    @Test func theOnlineShareOfReturnVisitsCountsTheHospitalsFollowUps() async throws {
+        try await TestServer.run { server in
+            let platform = server.platform
+            let registry = RegistryService(database: platform.database, fhir: platform.fhir)
+            _ = try await DemoDistrictSeeder(store: platform.fhir, registry: registry).seed(district: "310105", residents: 60, randomSeed: 5)
+            let today = CalendarDay.today(), from = CalendarDay.shift(today, days: -364)
+            let hospitals = Catalog.institutions.filter { $0.district == "310105" && ReturnVisits.hospitalTypes.contains($0.type) }.map(\.id)
+            let hospital = try #require(hospitals.first)
+            func fhirFollowUps() async throws -> Int {
+                var total = 0
+                for place in hospitals {
+                    var search = try SearchRequest(type: "Encounter", query: [
+                        ("date", "ge\(from)"), ("date", "le\(today)T23:59:59+08:00"), ("class", "AMB"), ("type", "\(VisitRegister.followUpSystem)|\(VisitRegister.followUpCode)"),
+                        ("service-provider", "Organization/\(place)"), ("_summary", "count"),
+                    ], definitions: platform.fhir.definitions, strict: true)
+                    search.count = 0
+                    total += try await platform.fhir.search(search).total ?? -1
+                }
+                return total
+            }
+            let demo = try await registry.returnVisits(organizations: hospitals, from: from, to: today)
+            let demoThroughFHIR = try await fhirFollowUps()
+            #expect(demo > 0 && demo == demoThroughFHIR, "the demo's later visits to a hospital are return visits")
+
+            // Three more visits of one resident today: a return visit to the hospital counts; a first visit there and a
+            // return visit to the CHC do not.
+            let patient = "p310105-1"
+            let record = try JSONValue.parse(Data(try #require(try await platform.fhir.read(type: "Patient", id: patient)).content.utf8))
+            let chc = String(try #require(record["managingOrganization"]?["reference"]?.stringValue).dropFirst("Organization/".count))
+            func encounter(_ id: String, at place: String, followUp: Bool) -> JSONValue {
+                var resource: JSONValue = .object([
+                    "resourceType": .string("Encounter"), "id": .string(id), "status": .string("finished"),
+                    "class": .object(["system": .string("http://terminology.hl7.org/CodeSystem/v3-ActCode"), "code": .string("AMB")]),
+                    "subject": .object(["reference": .string("Patient/\(patient)")]),
+                    "period": .object(["start": .string("\(today)T09:00:00+08:00")]),
+                    "serviceProvider": .object(["reference": .string("Organization/\(place)")]),
+                ])
+                if followUp {
+                    resource["type"] = .array([.object(["coding": .array([.object(["system": .string(VisitRegister.followUpSystem), "code": .string(VisitRegister.followUpCode)])])])])
+                }
+                return resource
+            }
+            _ = try await platform.fhir.update(encounter("rv-hospital", at: hospital, followUp: true), type: "Encounter", id: "rv-hospital")
+            _ = try await platform.fhir.update(encounter("rv-first", at: hospital, followUp: false), type: "Encounter", id: "rv-first")
+            _ = try await platform.fhir.update(encounter("rv-chc", at: chc, followUp: true), type: "Encounter", id: "rv-chc")
+            let afterThree = try await registry.returnVisits(organizations: hospitals, from: from, to: today)
+            #expect(afterThree == demo + 1)
+            // The first visit turns out to be a return visit after all (the EMR corrects it): the register follows.
+            _ = try await platform.fhir.update(encounter("rv-first", at: hospital, followUp: true), type: "Encounter", id: "rv-first")
+            let inPerson = try await registry.returnVisits(organizations: hospitals, from: from, to: today)
+            let inPersonThroughFHIR = try await fhirFollowUps()
+            #expect(inPerson == demo + 2 && inPerson == inPersonThroughFHIR)
+
+            // Migration 0207 fills the flag from the stored Encounters.
+            let fill = try #require(RegistryMigrations.all.first { $0.id == "0207_registry_visit_follow_up" }).statements(SQLFragments(engine: platform.database.engine))
+            try await platform.database.write { sql in
+                try await sql.raw("UPDATE registry_visit SET follow_up = 0").run()
+                for statement in fill where statement.hasPrefix("UPDATE") { try await sql.raw(SQLQueryString(statement)).run() }
+            }
+            let refilled = try await registry.returnVisits(organizations: hospitals, from: from, to: today)
+            #expect(refilled == inPerson)
+
+            // One online return visit completed at the hospital, one still open there, one completed at the CHC.
+            let visits = ReturnVisits(store: platform.fhir)
+            let condition = "\(patient)-c-rv"
+            _ = try await platform.fhir.update(try JSONValue.parse(Data("""
+                {"resourceType":"Condition","id":"\(condition)","clinicalStatus":{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/condition-clinical","code":"active"}]},
+                 "verificationStatus":{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/condition-ver-status","code":"confirmed"}]},
+                 "code":{"coding":[{"system":"http://hl7.org/fhir/sid/icd-10","code":"I10"}]},"subject":{"reference":"Patient/\(patient)"}}
+                """.utf8)), type: "Condition", id: condition)
+            for (place, finish) in [(hospital, true), (hospital, false), (chc, true)] {
+                let actor = StaffActor(account: "clinician-\(place)", practitioner: nil, institution: place)
+                let visit = try await visits.request(VisitRequestForm(condition: condition, institution: place, description: "高血压复诊，续开药"), patient: patient)
+                _ = try await visits.accept(visit.id, by: actor)
+                guard finish else { continue }
+                _ = try await visits.writeNote(visit.id, note: "血压控制可，继续原方案。", by: actor)
+                _ = try await visits.complete(visit.id, by: actor)
+            }
+            let online = try await visits.completedCount(institutions: hospitals, from: from, to: today)
+            #expect(online == 1)
+
+            try await IndicatorService.platform(platform).recompute(district: "310105")
+            let share = try #require(try await IndicatorService.platform(platform).latest(district: "310105", area: "310105").first { $0.code == "online-return-visit-share" })
+            #expect(share.numerator == 1 && share.denominator == Double(1 + inPerson))
+            #expect(abs(share.value - 100.0 / Double(1 + inPerson)) < 0.1, "\(share.value)")
+            // Bound to the plans' rows (000 table 6 row 24, 002 table 1 row 8).
+            #expect(PlanTargets.all.filter { $0.indicator == "online-return-visit-share" }.map { "\($0.seed)-\($0.table)-\($0.row)" }.sorted() == ["000-6-24", "002-1-8"])
         }
     }
 

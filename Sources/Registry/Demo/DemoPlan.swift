@@ -192,6 +192,15 @@ struct DemoPlan: Sendable {
             }
         }
         encounters.sort { $0.1 < $1.1 }
+        // Return visits (复诊): a later visit to an institution the resident has been to, typed as the EMR would.
+        var visited = Set<String>()
+        for (id, _, place) in encounters {
+            if !visited.insert(place.id).inserted, let index = resources.firstIndex(where: { $0.type == "Encounter" && $0.id == id }) {
+                resources[index].content["type"] = .array([.object(["coding": .array([.object([
+                    "system": .string(VisitRegister.followUpSystem), "code": .string(VisitRegister.followUpCode), "display": .string("复诊"),
+                ])])])])
+            }
+        }
         for (code, display, present) in [("I10", "原发性高血压", hypertension), ("E11.9", "2型糖尿病", diabetes)] where present {
             let first = encounters.first
             var condition: [String: JSONValue] = [
