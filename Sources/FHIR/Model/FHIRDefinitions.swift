@@ -120,6 +120,14 @@ public final class FHIRDefinitions: Sendable {
     /// Such a parameter's rows would repeat theirs, so they are not stored; a search reads theirs.
     public let indexRowSources: [String: [String: [String]]]
 
+    /// Pairs of a reference and a date parameter (stored names, see ``indexRowSources``) whose values are also
+    /// indexed together, one row per pair of values, in `fhir_idx_reference_date`: a search naming both (a CHC's
+    /// encounters of one day, a doctor's) reads the few rows of that organisation on that day, where either index
+    /// alone holds hundreds of thousands at a district's size. Changing the list needs a migration that fills the rows.
+    public static let referenceDatePairs: [String: [(reference: String, date: String)]] = [
+        "Encounter": [("service-provider", "date"), ("participant", "date")],
+    ]
+
     private struct StructureFile: Decodable {
         var fhirVersion: String
         var primitives: [String: String?]

@@ -84,13 +84,17 @@ extension FHIRStore {
         for (index, criterion) in request.criteria.enumerated() {
             if let rows = try await indexRows(for: criterion, type: request.type, protection: protection, sources: sources) { rowSets.append((index, rows)) }
         }
+        // A reference and a date indexed together (``FHIRDefinitions/referenceDatePairs``) are one more candidate,
+        // counted first (its rows are never more than either's); when it leads, the two criteria it holds need no check.
+        let paired = try await referenceDateRows(request, sources: sources)
+        if let paired { rowSets.insert((pairedIndex, paired.rows), at: 0) }
         // References first (a patient's, an encounter's: usually the fewest rows); each later count stops at the
         // smallest so far, since only a smaller set could lead instead.
         // Two criteria or more whose sets are all larger than the limit (a CHC's encounters and a busy day's) usually
         // intersect in few resources, which the type's walk in `res_id` order would look for among all of them: they
         // are counted again up to ``leadProbeWideLimit``.
         var lead: (index: Int, count: Int)?
-        let ordered = rowSets.sorted { ($0.rows.table == "fhir_idx_reference" ? 0 : 1, $0.index) < ($1.rows.table == "fhir_idx_reference" ? 0 : 1, $1.index) }
+        let ordered = rowSets.sorted { ($0.rows.table.hasPrefix("fhir_idx_reference") ? 0 : 1, $0.index) < ($1.rows.table.hasPrefix("fhir_idx_reference") ? 0 : 1, $1.index) }
         for start in rowSets.count > 1 ? [leadProbeLimit, leadProbeWideLimit] : [leadProbeLimit] where lead == nil {
             for (index, rows) in ordered {
                 let limit = lead?.count ?? start
@@ -105,7 +109,12 @@ extension FHIRStore {
         var filter = SQLQueryString(lead == nil ? "r.res_type = " : "r.res_type || '' = ")
         filter.appendInterpolation(bind: request.type)
         filter.appendLiteral(" AND r.deleted = 0")
+        if let lead, lead.index == pairedIndex, let paired {
+            filter.appendLiteral(" AND ")
+            filter = filter + paired.rows.inList
+        }
         for (index, criterion) in request.criteria.enumerated() {
+            if let lead, lead.index == pairedIndex, let paired, paired.covers.contains(index) { continue }
             filter.appendLiteral(" AND ")
             if let lead, let rows = rowSets.first(where: { $0.index == index })?.rows {
                 filter = filter + (index == lead.index ? rows.inList : rows.correlated)
@@ -114,6 +123,50 @@ extension FHIRStore {
             }
         }
         return filter
+    }
+
+    /// The position ``searchFilter`` gives the rows of a reference and a date together (not a criterion's).
+    static let pairedIndex = -1
+
+    /// The rows of `fhir_idx_reference_date` matching a plain reference criterion and a plain date criterion of
+    /// `request` that the type indexes together, with the two criteria's positions; nil when there is no such pair.
+    /// Only one date criterion joins (`date=ge…&date=lt…` are two): with several dates in one resource, each
+    /// criterion may be met by a different one, which one row could not tell.
+    static func referenceDateRows(_ request: SearchRequest, sources: ParameterSources) async throws -> (covers: [Int], rows: IndexRows)? {
+        guard let pairs = FHIRDefinitions.referenceDatePairs[request.type] else { return nil }
+        // The stored parameter (one) behind each plain reference or date criterion.
+        var storedKeys: [Int: Int64] = [:]
+        for (index, criterion) in request.criteria.enumerated() {
+            guard let definition = criterion.definition, !criterion.values.isEmpty else { continue }
+            let plain = switch definition.type {
+            case "reference": criterion.modifier == nil || criterion.modifier?.first?.isUppercase == true
+            case "date": criterion.modifier == nil
+            default: false
+            }
+            let keys = plain ? try await sources(request.type, definition.name) : []
+            if keys.count == 1 { storedKeys[index] = keys[0] }
+        }
+        for pair in pairs {
+            let referenceKeys = try await sources(request.type, pair.reference)
+            let dateKeys = try await sources(request.type, pair.date)
+            guard referenceKeys.count == 1, dateKeys.count == 1,
+                  let reference = storedKeys.keys.sorted().first(where: { storedKeys[$0] == referenceKeys[0] && request.criteria[$0].definition?.type == "reference" }),
+                  let date = storedKeys.keys.sorted().first(where: { storedKeys[$0] == dateKeys[0] && request.criteria[$0].definition?.type == "date" }),
+                  let referenceDefinition = request.criteria[reference].definition, let dateDefinition = request.criteria[date].definition
+            else { continue }
+            var referenceValues: [SQLQueryString] = []
+            for value in request.criteria[reference].values {
+                referenceValues.append(try valueCondition(value, definition: referenceDefinition, modifier: request.criteria[reference].modifier) { _, code in [code] })
+            }
+            var dateValues: [SQLQueryString] = []
+            for value in request.criteria[date].values {
+                dateValues.append(try valueCondition(value, definition: dateDefinition, modifier: nil) { _, code in [code] })
+            }
+            let parameter: SQLQueryString = "i.param_key = \(literal: referenceKeys[0]) AND i.date_param_key = \(literal: dateKeys[0])"
+            return ([reference, date], IndexRows(table: "fhir_idx_reference_date", parameter: parameter,
+                                                 values: joined(referenceValues, by: " OR ") + " AND " + joined(dateValues, by: " OR ")))
+        }
+        return nil
     }
 
     /// A criterion's rows in one index table (`i`).

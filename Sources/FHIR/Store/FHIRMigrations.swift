@@ -47,7 +47,39 @@ public enum FHIRMigrations {
         Migration(id: "0101_fhir_store_keys") { sql in
             keyedStore(sql)
         },
+        Migration(id: "0102_fhir_reference_date") { sql in
+            referenceDate(sql)
+        },
     ]
+
+    /// `0102`: the rows of ``FHIRDefinitions/referenceDatePairs`` (a reference and a date of one resource,
+    /// one row per pair of values), filled from the stored index rows. The table is kept in the order searches
+    /// read it (parameter, target, date parameter, low date: one range read for an organisation's day; one B-tree
+    /// on SQLite), with an index on the resource for replacing a version's rows.
+    static func referenceDate(_ sql: SQLFragments) -> [String] {
+        var statements = [
+            """
+            CREATE TABLE fhir_idx_reference_date (res_key BIGINT NOT NULL, ref_seq INTEGER NOT NULL, date_seq INTEGER NOT NULL,
+                param_key INTEGER NOT NULL, target_type TEXT NOT NULL, target_id TEXT NOT NULL,
+                date_param_key INTEGER NOT NULL, low_ms BIGINT NOT NULL, high_ms BIGINT NOT NULL,
+                CONSTRAINT fhir_idx_reference_date_pk PRIMARY KEY (param_key, target_id, target_type, date_param_key, low_ms, res_key, ref_seq, date_seq))\(sql.clusteredByPrimaryKey)
+            """,
+        ]
+        for (type, pairs) in FHIRDefinitions.referenceDatePairs.sorted(by: { $0.key < $1.key }) {
+            for pair in pairs {
+                statements.append("""
+                    INSERT INTO fhir_idx_reference_date (res_key, ref_seq, date_seq, param_key, target_type, target_id, date_param_key, low_ms, high_ms)
+                    SELECT r.res_key, r.seq, d.seq, r.param_key, r.target_type, r.target_id, d.param_key, d.low_ms, d.high_ms
+                    FROM fhir_search_param pr JOIN fhir_idx_reference r ON r.param_key = pr.param_key
+                    JOIN fhir_search_param pd ON pd.res_type = pr.res_type AND pd.name = \(literal(pair.date))
+                    JOIN fhir_idx_date d ON d.res_key = r.res_key AND d.param_key = pd.param_key
+                    WHERE pr.res_type = \(literal(type)) AND pr.name = \(literal(pair.reference))
+                    """)
+            }
+        }
+        statements.append("CREATE INDEX fhir_idx_reference_date_res ON fhir_idx_reference_date (res_key)")
+        return statements
+    }
 
     /// `0101`: integer keys and content stored once.
     ///

@@ -45,6 +45,8 @@ public struct FHIRRawRows: Sendable {
         ("fhir_idx_string", [("res_key", .int), ("seq", .int), ("param_key", .int), ("value", .text)]),
         ("fhir_idx_reference", [("res_key", .int), ("seq", .int), ("param_key", .int), ("target_type", .text), ("target_id", .text)]),
         ("fhir_idx_date", [("res_key", .int), ("seq", .int), ("param_key", .int), ("low_ms", .int), ("high_ms", .int)]),
+        ("fhir_idx_reference_date", [("res_key", .int), ("ref_seq", .int), ("date_seq", .int), ("param_key", .int), ("target_type", .text), ("target_id", .text),
+                                     ("date_param_key", .int), ("low_ms", .int), ("high_ms", .int)]),
         ("fhir_idx_number", [("res_key", .int), ("seq", .int), ("param_key", .int), ("value", .double)]),
         ("fhir_idx_quantity", [("res_key", .int), ("seq", .int), ("param_key", .int), ("system", .optionalText), ("code", .optionalText), ("value", .double)]),
     ]

@@ -31,6 +31,10 @@ public final class FHIRWriter {
     private var strings = BatchInsert(table: "fhir_idx_string", columns: ["res_key", "seq", "param_key", "value"])
     private var references = BatchInsert(table: "fhir_idx_reference", columns: ["res_key", "seq", "param_key", "target_type", "target_id"])
     private var dates = BatchInsert(table: "fhir_idx_date", columns: ["res_key", "seq", "param_key", "low_ms", "high_ms"])
+    /// Rows of ``FHIRDefinitions/referenceDatePairs``: a reference and a date of one resource together.
+    private var referenceDates = BatchInsert(table: "fhir_idx_reference_date", columns: [
+        "res_key", "ref_seq", "date_seq", "param_key", "target_type", "target_id", "date_param_key", "low_ms", "high_ms",
+    ])
     private var numbers = BatchInsert(table: "fhir_idx_number", columns: ["res_key", "seq", "param_key", "value"])
     private var quantities = BatchInsert(table: "fhir_idx_quantity", columns: ["res_key", "seq", "param_key", "system", "code", "value"])
     static let indexTables = ["fhir_idx_token", "fhir_idx_string", "fhir_idx_reference", "fhir_idx_date", "fhir_idx_number", "fhir_idx_quantity"]
@@ -177,6 +181,9 @@ public final class FHIRWriter {
         for (table, kind) in Self.indexTableKinds where kinds.contains(kind) {
             try await sql.raw("DELETE FROM \(unsafeRaw: table) WHERE res_key = \(bind: current.key)").run()
         }
+        if FHIRDefinitions.referenceDatePairs[type] != nil {
+            try await sql.raw("DELETE FROM fhir_idx_reference_date WHERE res_key = \(bind: current.key)").run()
+        }
         keyedEntries.append((current.key, type, entries))
         if !deleted { written.insert(ReferenceValue(type: type, id: id)) }
         return StoredResource(type: type, id: id, versionId: version, lastUpdated: timestamp.text, deleted: deleted, content: content, method: method)
@@ -206,11 +213,21 @@ public final class FHIRWriter {
         for string in entries.strings {
             strings.append([resource, next(), .int(try await parameterKey(type, string.param)), .text(string.value)])
         }
+        let pairs = FHIRDefinitions.referenceDatePairs[type] ?? []
+        var pairedReferences: [(seq: RowValue, reference: IndexEntries.Reference)] = []
         for reference in entries.references {
-            references.append([resource, next(), .int(try await parameterKey(type, reference.param)), .text(reference.type), .text(reference.id)])
+            let seq = next()
+            if pairs.contains(where: { $0.reference == reference.param }) { pairedReferences.append((seq, reference)) }
+            references.append([resource, seq, .int(try await parameterKey(type, reference.param)), .text(reference.type), .text(reference.id)])
         }
         for date in entries.dates {
-            dates.append([resource, next(), .int(try await parameterKey(type, date.param)), .int(date.low), .int(date.high)])
+            let seq = next()
+            let dateKey = try await parameterKey(type, date.param)
+            dates.append([resource, seq, .int(dateKey), .int(date.low), .int(date.high)])
+            for (referenceSeq, reference) in pairedReferences where pairs.contains(where: { $0 == (reference.param, date.param) }) {
+                referenceDates.append([resource, referenceSeq, seq, .int(try await parameterKey(type, reference.param)), .text(reference.type), .text(reference.id),
+                                       .int(dateKey), .int(date.low), .int(date.high)])
+            }
         }
         for number in entries.numbers {
             numbers.append([resource, next(), .int(try await parameterKey(type, number.param)), .double(number.value)])
@@ -282,6 +299,7 @@ public final class FHIRWriter {
         try await strings.flush(sql, engine: engine)
         try await references.flush(sql, engine: engine)
         try await dates.flush(sql, engine: engine)
+        try await referenceDates.flush(sql, engine: engine)
         try await numbers.flush(sql, engine: engine)
         try await quantities.flush(sql, engine: engine)
     }
