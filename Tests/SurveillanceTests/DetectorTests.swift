@@ -62,6 +62,10 @@ import Testing
         // 2 * pt(-2.1, 30) and 2 * pt(-0.5, 33) in R.
         #expect(abs(StudentT.twoSidedP(2.1, degrees: 30) - 0.0442424712623235) < 1e-12)
         #expect(abs(StudentT.twoSidedP(-0.5, degrees: 33) - 0.620393017904191) < 1e-12)
+        // qt(0.975, c(30, 33, 3)) in R: the |t| Farrington's trend must exceed.
+        for (degrees, quantile) in [(30.0, 2.0422724563012378), (33.0, 2.0345152974493383), (3.0, 3.1824463052837078)] {
+            #expect(abs(StudentT.twoSidedCritical(0.05, degrees: degrees) - quantile) < 1e-12 * quantile, "\(degrees) degrees")
+        }
     }
 
     @Test func farringtonFlagsAWeekFarAboveTheSameWeeksOfEarlierYears() {

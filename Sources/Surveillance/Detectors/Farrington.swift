@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// The Farrington method (Farrington et al. 1996) as R's `surveillance::algo.farrington` computes it, for
 /// seasonal series (weekly counts, `frequency` 52; daily, 365): for each period k, a quasi-Poisson GLM with a
@@ -54,7 +55,7 @@ public enum Farrington {
                 // The p-value last: it is needed only when the other conditions hold. (Not inside `&&`: its
                 // autoclosure would capture the workspace, a mutating call, and slow every access to it.)
                 var keep = years >= 3 && predicted <= work.maxResponse
-                if keep { keep = work.trendPValue(fitted) < 0.05 }
+                if keep { keep = work.trendIsSignificant(fitted) }
                 if keep {
                     trend = true
                 } else {
@@ -112,7 +113,7 @@ public enum Farrington {
         /// Per point: prior weight, linear predictor, mean, hat value; per year and offset, the exponentials.
         var prior: [Double], eta: [Double], mu: [Double], hat: [Double]
         var yearFactor: [Double], offsetFactor: [Double]
-        var gammasDegrees = -1.0, gammas = 0.0
+        var criticalDegrees = -1.0, critical = 0.0
 
         init(counts: [Double], years: Int, halfWindow: Int) {
             self.counts = counts
@@ -154,13 +155,22 @@ public enum Farrington {
             if trend { starts.first = (first.beta0, first.beta1) }
             let phi = Swift.max(first.dispersion, 1)
             // Anscombe residuals with the hat values of the weighted fit; μ^(−1/6) = exp(−η/6), from one exponential
-            // per year and per offset as μ.
+            // per year and per offset as μ (one in all without a trend, where η is the same everywhere).
             // R: gamma = n / Σ (s⁻² if s > 1 else 1); ω = γ s⁻² above 1, γ otherwise.
+            if trend {
+                for g in 0..<years { yearFactor[g] = exp(-(first.beta0 + first.beta1 * centre[g]) / 6) }
+                for o in 0..<offsetFactor.count { offsetFactor[o] = exp(-first.beta1 * Double(o - halfWindow) / 6) }
+            } else {
+                let constant = exp(-first.beta0 / 6)
+                for g in 0..<years { yearFactor[g] = constant }
+                for o in 0..<offsetFactor.count { offsetFactor[o] = 1 }
+            }
             var inverseSquares = 0.0
             for i in 0..<n {
-                let a = 1.5 * (twoThirds[i] * exp(-eta[i] / 6) - mu[i].squareRoot())
-                let residual = a / (phi * (1 - hat[i])).squareRoot()
-                let weight = residual > 1 ? 1 / (residual * residual) : 1
+                // The residual a/√q is above 1 when a > 0 and a² > q; its s⁻² is then q/a² (no root needed).
+                let a = 1.5 * (twoThirds[i] * yearFactor[year[i]] * offsetFactor[offset[i]] - mu[i].squareRoot())
+                let q = phi * (1 - hat[i])
+                let weight = a > 0 && a * a > q ? q / (a * a) : 1
                 prior[i] = weight
                 inverseSquares += weight
             }
@@ -172,33 +182,50 @@ public enum Farrington {
             return second
         }
 
-        /// Two-sided p of the trend coefficient by the t distribution (the log-gammas kept for the last degrees of freedom).
-        mutating func trendPValue(_ model: Model) -> Double {
-            if model.degrees != gammasDegrees { gammasDegrees = model.degrees; gammas = StudentT.logGammas(degrees: model.degrees) }
-            return StudentT.twoSidedP(model.beta1 / (model.dispersion * model.inv11).squareRoot(), degrees: model.degrees, logGammas: gammas)
+        /// Whether the trend coefficient is significant: its two-sided p by the t distribution below 0.05, that is
+        /// |t| above the distribution's 0.975 quantile (found once for the last degrees of freedom, by bisection on p).
+        mutating func trendIsSignificant(_ model: Model) -> Bool {
+            if model.degrees != criticalDegrees { criticalDegrees = model.degrees; critical = StudentT.criticalAtFivePercent(degrees: model.degrees) }
+            return abs(model.beta1 / (model.dispersion * model.inv11).squareRoot()) > critical
         }
 
-        /// exp(β₀ + β₁t) of every point is yearFactor[year] · offsetFactor[offset] after this.
-        mutating func factors(_ beta0: Double, _ beta1: Double) {
-            for g in 0..<years { yearFactor[g] = exp(beta0 + beta1 * centre[g]) }
-            for o in 0..<offsetFactor.count { offsetFactor[o] = exp(beta1 * Double(o - halfWindow)) }
-        }
+        /// What one pass over the window gives: the deviance and the sums of the weighted least squares.
+        struct Pass {
+            var deviance = 0.0
+            var s00 = 0.0, s01 = 0.0, s11 = 0.0, r0 = 0.0, r1 = 0.0
 
-        /// Sets η = β₀ + β₁t and μ = exp(η), μ from one exponential per year and per offset.
-        mutating func predict(_ beta0: Double, _ beta1: Double) {
-            for g in 0..<years { yearFactor[g] = exp(beta0 + beta1 * centre[g]) }
-            for o in 0..<offsetFactor.count { offsetFactor[o] = exp(beta1 * Double(o - halfWindow)) }
-            for i in 0..<n {
-                eta[i] = beta0 + beta1 * t[i]
-                mu[i] = yearFactor[year[i]] * offsetFactor[offset[i]]
+            /// Adds one point: its deviance 2ω(y log y − yη − (y − μ)) (y log y = 0 at y = 0) and its share of the sums.
+            @inline(__always) mutating func add(prior: Double, t: Double, y: Double, yLogY: Double, eta: Double, mu: Double) {
+                deviance += 2 * prior * ((y > 0 ? yLogY - y * eta : 0) - (y - mu))
+                let w = prior * mu, wz = prior * (mu * eta + y - mu)
+                s00 += w; s01 += w * t; s11 += w * t * t
+                r0 += wz; r1 += t * wz
             }
         }
 
-        /// Σ w (y − μ)²/μ over the residual degrees of freedom (summary.glm's quasi-Poisson dispersion).
-        func deviance() -> Double {
-            var total = 0.0
-            for i in 0..<n { total += 2 * prior[i] * ((y[i] > 0 ? yLogY[i] - y[i] * eta[i] : 0) - (y[i] - mu[i])) }
-            return total
+        /// Sets η = β₀ + β₁t and μ = exp(η) (from one exponential per year and per offset) and, in the same pass, the
+        /// deviance at that μ and the next IRLS step's sums: with w = ω·μ and z = η + (y − μ)/μ, w·z = ω(μη + y − μ).
+        mutating func pass(_ beta0: Double, _ beta1: Double) -> Pass {
+            for g in 0..<years { yearFactor[g] = exp(beta0 + beta1 * centre[g]) }
+            for o in 0..<offsetFactor.count { offsetFactor[o] = exp(beta1 * Double(o - halfWindow)) }
+            var result = Pass()
+            for i in 0..<n {
+                let e = beta0 + beta1 * t[i], m = yearFactor[year[i]] * offsetFactor[offset[i]]
+                eta[i] = e; mu[i] = m
+                result.add(prior: prior[i], t: t[i], y: y[i], yLogY: yLogY[i], eta: e, mu: m)
+            }
+            return result
+        }
+
+        /// The same pass at μ = y + 0.1, η = log μ (R's start).
+        mutating func startPass() -> Pass {
+            var result = Pass()
+            for i in 0..<n {
+                let m = y[i] + 0.1, e = log(m)
+                eta[i] = e; mu[i] = m
+                result.add(prior: prior[i], t: t[i], y: y[i], yLogY: yLogY[i], eta: e, mu: m)
+            }
+            return result
         }
 
         /// Iteratively reweighted least squares for a Poisson log-linear model with the prior weights, as R's
@@ -223,38 +250,22 @@ public enum Farrington {
             }
             // R starts from μ = y + 0.1; a start from a neighbouring period's fit converges to the same optimum in
             // fewer steps (the results agree within the convergence tolerance).
-            if let start {
-                predict(start.0, start.1)
-            } else {
-                for i in 0..<n { mu[i] = y[i] + 0.1; eta[i] = log(mu[i]) }
-            }
-            var oldDeviance = deviance()
+            var current = start.map { pass($0.0, $0.1) } ?? startPass()
             var beta0 = 0.0, beta1 = 0.0
             var converged = false
             for _ in 0..<25 {
-                var s00 = 0.0, s01 = 0.0, s11 = 0.0, r0 = 0.0, r1 = 0.0
-                for i in 0..<n {
-                    let w = prior[i] * mu[i], ti = t[i]
-                    let z = eta[i] + (y[i] - mu[i]) / mu[i]
-                    s00 += w; s01 += w * ti; s11 += w * ti * ti
-                    r0 += w * z; r1 += w * ti * z
-                }
-                let det = s00 * s11 - s01 * s01
+                let det = current.s00 * current.s11 - current.s01 * current.s01
                 guard det != 0, det.isFinite else { return nil }
-                beta0 = (s11 * r0 - s01 * r1) / det
-                beta1 = (s00 * r1 - s01 * r0) / det
-                predict(beta0, beta1)
-                let newDeviance = deviance()
-                if abs(newDeviance - oldDeviance) / (abs(newDeviance) + 0.1) < 1e-8 { converged = true; break }
-                oldDeviance = newDeviance
+                beta0 = (current.s11 * current.r0 - current.s01 * current.r1) / det
+                beta1 = (current.s00 * current.r1 - current.s01 * current.r0) / det
+                let next = pass(beta0, beta1)
+                let change = abs(next.deviance - current.deviance) / (abs(next.deviance) + 0.1)
+                current = next
+                if change < 1e-8 { converged = true; break }
             }
             guard converged else { return nil }
-            // (X'WX)⁻¹ at the fitted μ, hat values, dispersion.
-            var s00 = 0.0, s01 = 0.0, s11 = 0.0
-            for i in 0..<n {
-                let w = prior[i] * mu[i]
-                s00 += w; s01 += w * t[i]; s11 += w * t[i] * t[i]
-            }
+            // (X'WX)⁻¹ at the fitted μ (the last pass's sums), hat values, dispersion.
+            let (s00, s01, s11) = (current.s00, current.s01, current.s11)
             let det = s00 * s11 - s01 * s01
             guard det != 0, det.isFinite else { return nil }
             let inv00 = s11 / det, inv01 = -s01 / det, inv11 = s00 / det
@@ -277,6 +288,28 @@ enum StudentT {
     static func twoSidedP(_ t: Double, degrees: Double, logGammas: Double? = nil) -> Double {
         guard t.isFinite, degrees > 0 else { return t.isNaN ? .nan : 0 }
         return incompleteBeta(degrees / (degrees + t * t), a: degrees / 2, b: 0.5, logGammas: logGammas)
+    }
+
+    /// ``twoSidedCritical(_:degrees:)`` at p = 0.05, each number of degrees of freedom found once for the process.
+    static func criticalAtFivePercent(degrees: Double) -> Double {
+        if let known = fivePercentCriticals.withLock({ $0[degrees] }) { return known }
+        let found = twoSidedCritical(0.05, degrees: degrees)
+        fivePercentCriticals.withLock { $0[degrees] = found }
+        return found
+    }
+
+    private static let fivePercentCriticals = Mutex<[Double: Double]>([:])
+
+    /// The |t| whose two-sided p is `p`: bisection on ``twoSidedP`` (which falls as |t| grows) to the last bit.
+    static func twoSidedCritical(_ p: Double, degrees: Double) -> Double {
+        let gammas = logGammas(degrees: degrees)
+        var low = 0.0, high = 1.0
+        while twoSidedP(high, degrees: degrees, logGammas: gammas) > p, high < 1e12 { high *= 2 }
+        while true {
+            let middle = (low + high) / 2
+            guard middle > low, middle < high else { return high }
+            if twoSidedP(middle, degrees: degrees, logGammas: gammas) > p { low = middle } else { high = middle }
+        }
     }
 
     /// log Γ(a + b) − log Γ(a) − log Γ(b) of the t distribution's incomplete beta (a = degrees/2, b = ½).
