@@ -108,6 +108,12 @@ public struct AppConfiguration: Sendable {
             }
             configuration.database.sqliteCacheMiB = mebibytes
         }
+        if let text = environment["WEIJIAN_SQLITE_MMAP_MIB"] {
+            guard let mebibytes = Int(text), (0...65_536).contains(mebibytes) else {
+                throw InvalidSetting(description: "WEIJIAN_SQLITE_MMAP_MIB must be from 0 to 65536 (MiB of the file mapped per connection), not '\(text)'")
+            }
+            configuration.database.sqliteMmapMiB = mebibytes
+        }
         if let text = environment["WEIJIAN_WRITE_BURST"] {
             guard let count = Int(text), (10...100_000).contains(count) else {
                 throw InvalidSetting(description: "WEIJIAN_WRITE_BURST must be from 10 to 100000, not '\(text)'")

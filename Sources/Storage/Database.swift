@@ -69,7 +69,7 @@ public final class Database: Sendable {
             let thread = WriterThread()
             let writer: SQLiteConnection
             do {
-                writer = try await openSQLite(path: path, cacheMiB: configuration.sqliteCacheMiB, threadPool: thread.pool, logger: logger)
+                writer = try await openSQLite(path: path, cacheMiB: configuration.sqliteCacheMiB, mmapMiB: configuration.sqliteMmapMiB, threadPool: thread.pool, logger: logger)
             } catch {
                 await thread.shutdown()
                 throw error
@@ -83,14 +83,14 @@ public final class Database: Sendable {
             try await writer.sql().raw("PRAGMA wal_autocheckpoint=10000").run()
             var readers: [SQLiteConnection] = []
             for _ in 0..<max(1, configuration.maxConnections / 2) {
-                readers.append(try await openSQLite(path: path, cacheMiB: configuration.sqliteCacheMiB, logger: logger))
+                readers.append(try await openSQLite(path: path, cacheMiB: configuration.sqliteCacheMiB, mmapMiB: configuration.sqliteMmapMiB, logger: logger))
             }
             // Checkpoints beside the writer: every 200 ms a passive checkpoint on a connection of its own copies
             // what was committed back into the database file and syncs it, without holding up the writer. The
             // writer's own automatic checkpoint (at 10,000 pages, above) then finds little left to copy or sync:
             // done there alone it stalled every writer for ≈ 250 ms every few seconds under load (mostly the
             // WAL's fsync), which was the booking benchmark's p99.
-            let checkpointer = try await openSQLite(path: path, cacheMiB: 2, logger: logger)
+            let checkpointer = try await openSQLite(path: path, cacheMiB: 2, mmapMiB: 0, logger: logger)
             let checkpoints = Task.detached {
                 while !Task.isCancelled {
                     try? await Task.sleep(for: .milliseconds(200))
@@ -140,7 +140,7 @@ public final class Database: Sendable {
         public let description: String
     }
 
-    private static func openSQLite(path: String, cacheMiB: Int, threadPool: NIOThreadPool = .singleton, logger: Logger) async throws -> SQLiteConnection {
+    private static func openSQLite(path: String, cacheMiB: Int, mmapMiB: Int, threadPool: NIOThreadPool = .singleton, logger: Logger) async throws -> SQLiteConnection {
         let connection = try await SQLiteConnection.open(storage: .file(path: path), threadPool: threadPool, logger: logger,
                                                          on: MultiThreadedEventLoopGroup.singleton.any())
         let sql = connection.sql(queryLogLevel: nil)
@@ -148,12 +148,13 @@ public final class Database: Sendable {
         try await sql.raw("PRAGMA busy_timeout=10000").run()
         try await sql.raw("PRAGMA synchronous=NORMAL").run()
         // SQLite's default 2 MB page cache thrashes once the search indexes outgrow it; `cacheMiB` per connection
-        // (``DatabaseConfiguration/sqliteCacheMiB``, allocated only as used) keeps the hot index pages in memory,
-        // and reads map the file's first GiB. At 1,000,000 residents 256 MiB a connection held the server at
-        // ≈ 1.1 GiB of private memory (docs/performance.md).
+        // (``DatabaseConfiguration/sqliteCacheMiB``, allocated only as used) keeps the hot index pages in memory.
+        // At 1,000,000 residents 256 MiB a connection held the server at ≈ 1.1 GiB of private memory
+        // (docs/performance.md). The memory map (``DatabaseConfiguration/sqliteMmapMiB``) is off by default: each
+        // connection's mapped pages counted in the server's memory. Sorts and groupings larger than the cache
+        // spill to temporary files (SQLite's default), not to memory: the hourly indicators group a million rows.
         try await sql.raw("PRAGMA cache_size=\(unsafeRaw: String(-cacheMiB * 1024))").run()
-        try await sql.raw("PRAGMA mmap_size=1073741824").run()
-        try await sql.raw("PRAGMA temp_store=MEMORY").run()
+        try await sql.raw("PRAGMA mmap_size=\(unsafeRaw: String(mmapMiB * 1_048_576))").run()
         return connection
     }
 

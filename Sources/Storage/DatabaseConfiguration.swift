@@ -32,6 +32,10 @@ public struct DatabaseConfiguration: Sendable, Equatable {
     /// The writer and each reader have one: the server's private memory grows by up to this much per connection
     /// once the database outgrows it; pages beyond it are read from the operating system's file cache.
     public var sqliteCacheMiB: Int = 64
+    /// How much of the SQLite file each connection reads through a memory map, in MiB (`WEIJIAN_SQLITE_MMAP_MIB`,
+    /// default 0: none). Mapped pages are read without a copy, but each connection's mapped pages count in the
+    /// server's resident memory, once per connection.
+    public var sqliteMmapMiB: Int = 0
 
     /// The engine implied by the location.
     public var engine: DatabaseEngine {

@@ -24,6 +24,8 @@ import WeijianTesting
         #expect(configuration.database.sqliteCacheMiB == 64)
         #expect(try AppConfiguration.fromEnvironment(host: "127.0.0.1", port: 8080, environment: ["WEIJIAN_SQLITE_CACHE_MIB": "16"]).database.sqliteCacheMiB == 16)
         #expect(throws: AppConfiguration.InvalidSetting.self) { try AppConfiguration.fromEnvironment(host: "127.0.0.1", port: 8080, environment: ["WEIJIAN_SQLITE_CACHE_MIB": "1"]) }
+        #expect(try AppConfiguration.fromEnvironment(host: "127.0.0.1", port: 8080, environment: ["WEIJIAN_SQLITE_MMAP_MIB": "256"]).database.sqliteMmapMiB == 256)
+        #expect(throws: AppConfiguration.InvalidSetting.self) { try AppConfiguration.fromEnvironment(host: "127.0.0.1", port: 8080, environment: ["WEIJIAN_SQLITE_MMAP_MIB": "-1"]) }
         // WEIJIAN_CONFIG names the file when no path is given; without either the environment is as it was.
         #expect(try ConfigurationFile.environment(["WEIJIAN_CONFIG": path])["WEIJIAN_BCRYPT_COST"] == "5")
         #expect(try ConfigurationFile.environment(["A": "b"]) == ["A": "b"])

@@ -133,4 +133,25 @@ struct DatabaseTests {
         await database.shutdown()
         #expect(read == -8192 && written == -8192)
     }
+
+    /// No memory map by default (each connection's mapped pages counted in the server's memory), the configured one
+    /// when set; temporary sorts go to files (`temp_store` 0, SQLite's default), not to memory.
+    @Test func theMemoryMapIsTheConfiguredAndSortsSpillToFiles() async throws {
+        for mebibytes in [nil, 16] {
+            let path = NSTemporaryDirectory() + "weijian-mmap-\(UUID().uuidString).sqlite"
+            defer { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) } }
+            var configuration = DatabaseConfiguration(location: .sqliteFile(path: path))
+            #expect(configuration.sqliteMmapMiB == 0)
+            if let mebibytes { configuration.sqliteMmapMiB = mebibytes }
+            let database = try await Database.open(configuration)
+            let read = try await database.read { sql in
+                (try await sql.raw("PRAGMA mmap_size").first()?.decode(column: "mmap_size", as: Int.self),
+                 try await sql.raw("PRAGMA temp_store").first()?.decode(column: "temp_store", as: Int.self))
+            }
+            let written = try await database.write { try await $0.raw("PRAGMA mmap_size").first()?.decode(column: "mmap_size", as: Int.self) }
+            await database.shutdown()
+            let expected = (mebibytes ?? 0) * 1_048_576
+            #expect(read.0 == expected && written == expected && read.1 == 0)
+        }
+    }
 }
