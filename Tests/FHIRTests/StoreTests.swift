@@ -113,6 +113,27 @@ func search(_ store: FHIRStore, _ type: String, _ query: String) async throws ->
         }
     }
 
+    /// A search a criterion leads, without `_sort`, pages through its matches in the order they were stored; ids the
+    /// client chose (here in the reverse order) do not change that.
+    @Test func ledSearchesPageInTheOrderOfStoring() async throws {
+        try await TestDatabase.withPlatform { platform in
+            let store = platform.fhir
+            var created: [String] = []
+            for index in 0..<25 {
+                var body = try patient("林", "\(index)", birth: "1999")
+                body["id"] = .string(String(format: "client-%02d", 24 - index))
+                created.append(try await store.update(body, type: "Patient", id: String(format: "client-%02d", 24 - index)).0.id)
+            }
+            var stored: [String] = []
+            for offset in stride(from: 0, to: 30, by: 10) {
+                stored += try await search(store, "Patient", "family=林&_count=10&_offset=\(offset)").matches.map(\.id)
+            }
+            #expect(stored == created)
+            // With `_sort`, the sort and then the id decide.
+            #expect(try await search(store, "Patient", "family=林&_count=30&_sort=birthdate").matches.map(\.id) == created.sorted())
+        }
+    }
+
     @Test func unknownParametersStrictAndLenient() throws {
         #expect(throws: FHIRError.self) { try SearchRequest(type: "Patient", query: [("colour", "red")], definitions: .shared, strict: true) }
         let lenient = try SearchRequest(type: "Patient", query: [("colour", "red")], definitions: .shared, strict: false)
