@@ -18,6 +18,13 @@ import WeijianTesting
 
 /// The indicator engine: plan rows true to their seed, values computed from the domains, the cockpit, reported
 /// values, CSV.
+/// The number of Encounters matching `query`, counted through the FHIR store's search (`_summary=count`).
+func encounterCount(_ platform: Platform, _ query: [(String, String)]) async throws -> Int {
+    var search = try SearchRequest(type: "Encounter", query: query + [("_summary", "count")], definitions: platform.fhir.definitions, strict: true)
+    search.count = 0
+    return try await platform.fhir.search(search).total ?? -1
+}
+
 @Suite struct IndicatorTests {
     /// The repository's copy of a seed, its lines joined (the tables break rows across lines).
     static func seedText(_ name: String) throws -> String {
@@ -485,16 +492,11 @@ import WeijianTesting
             let registry = RegistryService(database: platform.database, fhir: platform.fhir)
             _ = try await DemoDistrictSeeder(store: platform.fhir, registry: registry).seed(district: "310105", residents: 100, randomSeed: 3)
             let today = CalendarDay.today(), from = CalendarDay.shift(today, days: -364)
-            func fhirCount(_ query: [(String, String)]) async throws -> Int {
-                var search = try SearchRequest(type: "Encounter", query: query + [("_summary", "count")], definitions: platform.fhir.definitions, strict: true)
-                search.count = 0
-                return try await platform.fhir.search(search).total ?? -1
-            }
             let window = [("date", "ge\(from)"), ("date", "le\(today)T23:59:59+08:00"), ("class", "AMB")]
-            let visits = try await fhirCount(window)
+            let visits = try await encounterCount(platform, window)
             var community = 0
             for chc in Catalog.institutions where chc.district == "310105" && VisitRegister.communityTypes.contains(chc.type) {
-                community += try await fhirCount(window + [("service-provider", "Organization/\(chc.id)")])
+                community += try await encounterCount(platform, window + [("service-provider", "Organization/\(chc.id)")])
             }
             #expect(visits > 0 && community > 0 && community < visits)
             var use = try #require(try await registry.serviceUse(district: "310105", from: from, to: today).first)
@@ -545,12 +547,10 @@ import WeijianTesting
             func fhirFollowUps() async throws -> Int {
                 var total = 0
                 for place in hospitals {
-                    var search = try SearchRequest(type: "Encounter", query: [
+                    total += try await encounterCount(platform, [
                         ("date", "ge\(from)"), ("date", "le\(today)T23:59:59+08:00"), ("class", "AMB"), ("type", "\(VisitRegister.followUpSystem)|\(VisitRegister.followUpCode)"),
-                        ("service-provider", "Organization/\(place)"), ("_summary", "count"),
-                    ], definitions: platform.fhir.definitions, strict: true)
-                    search.count = 0
-                    total += try await platform.fhir.search(search).total ?? -1
+                        ("service-provider", "Organization/\(place)"),
+                    ])
                 }
                 return total
             }

@@ -115,12 +115,14 @@ extension FHIRStore {
         var filter = SQLQueryString(lead == nil ? "r.res_type = " : "r.res_type || '' = ")
         filter.appendInterpolation(bind: request.type)
         filter.appendLiteral(" AND r.deleted = 0")
+        // The criteria the paired rows stand for when they lead.
+        var covered: [Int] = []
         if let lead, lead.index == pairedIndex, let paired {
+            covered = paired.covers
             filter.appendLiteral(" AND ")
             filter = filter + paired.rows.inList
         }
-        for (index, criterion) in request.criteria.enumerated() {
-            if let lead, lead.index == pairedIndex, let paired, paired.covers.contains(index) { continue }
+        for (index, criterion) in request.criteria.enumerated() where !covered.contains(index) {
             filter.appendLiteral(" AND ")
             if let lead, let rows = rowSets.first(where: { $0.index == index })?.rows {
                 filter = filter + (index == lead.index ? rows.inList : rows.correlated)
@@ -135,8 +137,7 @@ extension FHIRStore {
         if let lead, let leadRows = rowSets.first(where: { $0.index == lead.index })?.rows {
             var rest = SQLQueryString("1 = 1")
             var indexOnly = true
-            for index in request.criteria.indices where index != lead.index {
-                if lead.index == pairedIndex, let paired, paired.covers.contains(index) { continue }
+            for index in request.criteria.indices where index != lead.index && !covered.contains(index) {
                 guard let rows = rowSets.first(where: { $0.index == index })?.rows else { indexOnly = false; break }
                 rest = rest + " AND " + rows.correlated
             }
