@@ -63,14 +63,16 @@ struct BenchDetectors: AsyncParsableCommand {
         for index in stride(from: worker, to: series.count, by: workers) {
             let counts = series[index]
             if weekly {
-                let weeks = stride(from: 0, to: counts.count - 6, by: 7).map { counts[$0..<($0 + 7)].reduce(0, +) }
+                var weeks = [Double](repeating: 0, count: counts.count / 7)
+                for day in 0..<(weeks.count * 7) { weeks[day / 7] += counts[day] }
                 count += Farrington.run(weeks).lazy.filter { $0?.alarm == true }.count
                 continue
             }
-            for alarms in EARS.alarms(counts, methods: EARS.Method.allCases) { count += alarms.lazy.filter { $0 }.count }
-            count += CUSUM.alarms(counts, start: 365).lazy.filter { $0 }.count
-            count += MovingPercentile.alarms(counts).lazy.filter { $0 }.count
-            count += FixedThreshold.cluster(counts, cases: 3, days: 7).lazy.filter { $0 }.count
+            func alarmDays(_ alarms: [Bool]) -> Int { alarms.reduce(0) { $0 + ($1 ? 1 : 0) } }
+            for alarms in EARS.alarms(counts, methods: EARS.Method.allCases) { count += alarmDays(alarms) }
+            count += alarmDays(CUSUM.alarms(counts, start: 365))
+            count += alarmDays(MovingPercentile.alarms(counts))
+            count += alarmDays(FixedThreshold.cluster(counts, cases: 3, days: 7))
         }
         return count
     }

@@ -58,6 +58,32 @@ import Testing
         #expect(!alarms[0..<(counts.count - 7)].contains(true), "a steady series raises nothing")
     }
 
+    @Test func movingPercentileAgreesWithSortingTheComparablePeriods() {
+        // The detector counts the values below the current count instead of sorting; here the percentile is taken
+        // the plain way (sort, R's type 7) over random series of several levels, windows, years and percentiles.
+        var state: UInt64 = 7
+        func draw(_ limit: Int) -> Double {
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return Double(Int(state >> 33) % limit)
+        }
+        for (window, years, percentile, limit) in [(7, 3, 0.5, 3), (7, 3, 0.8, 6), (3, 2, 0.25, 2), (5, 1, 0.9, 12)] {
+            let counts = (0..<(years * 365 + 400)).map { _ in draw(limit) }
+            let alarms = MovingPercentile.alarms(counts, window: window, years: years, percentile: percentile)
+            func sum(endingAt end: Int) -> Double { counts[(end - window + 1)...end].reduce(0, +) }
+            let first = years * 365 + 3 * window - 1
+            var expected = [Bool](repeating: false, count: counts.count)
+            for t in first..<counts.count {
+                let values = (1...years).flatMap { year in (-2...2).map { sum(endingAt: t - year * 365 + $0 * window) } }.sorted()
+                let h = Double(values.count - 1) * percentile, low = Int(h), fraction = h - Double(low)
+                let quantile = low + 1 < values.count ? values[low] + fraction * (values[low + 1] - values[low]) : values[low]
+                let current = sum(endingAt: t)
+                expected[t] = current >= 1 && current > quantile
+            }
+            #expect(alarms == expected, "window \(window), \(years) years, P\(Int(percentile * 100))")
+            #expect(expected.contains(true) && expected[first...].contains(false), "the series have days either side of the percentile")
+        }
+    }
+
     @Test func studentTMatchesRsPt() {
         // 2 * pt(-2.1, 30) and 2 * pt(-0.5, 33) in R.
         #expect(abs(StudentT.twoSidedP(2.1, degrees: 30) - 0.0442424712623235) < 1e-12)

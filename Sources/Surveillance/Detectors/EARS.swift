@@ -20,21 +20,38 @@ public enum EARS {
 
     /// The mean and sample standard deviation (floored at `minSigma`) of the `baseline` days before each day
     /// (t−baseline … t−1, C1's reference); C2 and C3 use day t−2's (t−baseline−2 … t−3). NaN where the
-    /// reference is not there yet. Two passes per window, as R's `mean` and `sd` compute them.
+    /// reference is not there yet. Two passes per window, as R's `mean` and `sd` compute them: the sum of the
+    /// window's days in order, then the sum of the squared differences from the mean in order; each pass adds
+    /// one day of the window to every day's sum at a time (the same order of additions, and the compiler
+    /// vectorises the loops over days).
     static func reference(_ counts: [Double], baseline: Int, minSigma: Double) -> (mean: [Double], sd: [Double]) {
         var means = [Double](repeating: .nan, count: counts.count)
         var sds = [Double](repeating: .nan, count: counts.count)
-        let n = Double(baseline)
+        guard baseline < counts.count else { return (means, sds) }
+        let days = counts.count - baseline, n = Double(baseline)
+        var sums = [Double](repeating: 0, count: days)
+        var squares = [Double](repeating: 0, count: days)
         counts.withUnsafeBufferPointer { x in
-            for t in stride(from: baseline, to: x.count, by: 1) {
-                var sum = 0.0
-                for i in (t - baseline)..<t { sum += x[i] }
-                let mean = sum / n
-                var squares = 0.0
-                for i in (t - baseline)..<t { let d = x[i] - mean; squares += d * d }
-                means[t] = mean
-                sds[t] = Swift.max((squares / (n - 1)).squareRoot(), minSigma)
+            sums.withUnsafeMutableBufferPointer { sums in
+                // Day t = baseline + d: its window is x[d …< d + baseline].
+                for i in 0..<baseline {
+                    let column = UnsafeBufferPointer(rebasing: x[i...])
+                    for d in 0..<days { sums[d] += column[d] }
+                }
+                for d in 0..<days { sums[d] /= n }
             }
+            sums.withUnsafeBufferPointer { mean in
+                squares.withUnsafeMutableBufferPointer { squares in
+                    for i in 0..<baseline {
+                        let column = UnsafeBufferPointer(rebasing: x[i...])
+                        for d in 0..<days { let difference = column[d] - mean[d]; squares[d] += difference * difference }
+                    }
+                }
+            }
+        }
+        for d in 0..<days {
+            means[baseline + d] = sums[d]
+            sds[baseline + d] = Swift.max((squares[d] / (n - 1)).squareRoot(), minSigma)
         }
         return (means, sds)
     }
@@ -46,24 +63,32 @@ public enum EARS {
     }
 
     static func upperBounds(_ counts: [Double], method: Method, reference: (mean: [Double], sd: [Double]), baseline: Int, alpha: Double?) -> [Double?] {
+        var bounds = [Double?](repeating: nil, count: counts.count)
+        forEachBound(counts, method: method, reference: reference, baseline: baseline, alpha: alpha) { t, bound in bounds[t] = bound }
+        return bounds
+    }
+
+    /// Calls `body` with each day the method can judge and its upper bound (NaN where the reference is flat and
+    /// C3's statistics are undefined).
+    @inline(__always)
+    static func forEachBound(_ counts: [Double], method: Method, reference: (mean: [Double], sd: [Double]), baseline: Int, alpha: Double?,
+                             _ body: (Int, Double) -> Void) {
         let z = NormalQuantile.quantile(1 - (alpha ?? method.defaultAlpha))
         let (mean, sd) = reference
-        var bounds = [Double?](repeating: nil, count: counts.count)
         switch method {
         case .c1:
-            for t in stride(from: baseline, to: counts.count, by: 1) { bounds[t] = mean[t] + z * sd[t] }
+            for t in stride(from: baseline, to: counts.count, by: 1) { body(t, mean[t] + z * sd[t]) }
         case .c2:
-            for t in stride(from: baseline + 2, to: counts.count, by: 1) { bounds[t] = mean[t - 2] + z * sd[t - 2] }
+            for t in stride(from: baseline + 2, to: counts.count, by: 1) { body(t, mean[t - 2] + z * sd[t - 2]) }
         case .c3:
             // The C2 statistic of a day, then the excesses of the two days before.
             func c2(_ t: Int) -> Double { (counts[t] - mean[t - 2]) / sd[t - 2] }
             for t in stride(from: baseline + 4, to: counts.count, by: 1) {
                 let parts = Statistics.positivePart(c2(t - 2) - 1) + Statistics.positivePart(c2(t - 1) - 1)
                 let bound = counts[t] + sd[t - 2] * (z - parts)
-                bounds[t] = bound.isNaN ? .nan : Swift.max(0, bound)
+                body(t, bound.isNaN ? .nan : Swift.max(0, bound))
             }
         }
-        return bounds
     }
 
     /// The alarms of several methods over one series, the reference statistics computed once.
@@ -71,7 +96,10 @@ public enum EARS {
         precondition(baseline >= 3, "EARS needs a baseline of at least 3 days")
         let reference = reference(counts, baseline: baseline, minSigma: minSigma)
         return methods.map { method in
-            zip(counts, upperBounds(counts, method: method, reference: reference, baseline: baseline, alpha: alpha)).map { count, bound in bound.map { count > $0 } ?? false }
+            // A count above its bound (never above NaN).
+            var alarms = [Bool](repeating: false, count: counts.count)
+            forEachBound(counts, method: method, reference: reference, baseline: baseline, alpha: alpha) { t, bound in alarms[t] = counts[t] > bound }
+            return alarms
         }
     }
 

@@ -24,20 +24,23 @@ public enum Farrington {
     /// to the end; nil entries before `from`.
     ///
     /// Made for running over many long series: the reference window lives in one workspace reused from period
-    /// to period (no allocation per period), y·log y and y^⅔ are taken once per count, a fit starts from the
-    /// neighbouring period's coefficients, and exp(β₀ + β₁t) is formed from one exponential per reference year
-    /// and one per offset in the window (the times of a window are a year's centre plus an offset).
+    /// to period (no allocation per period), y·log y and y^⅔ are taken once per count and a window's sums come
+    /// from running sums over the series, a fit starts from the neighbouring period's coefficients, and an IRLS
+    /// step of the trend model does not visit the window's points:
+    /// the times of a window are a year's centre c plus an offset d, so μ = exp(β₀ + β₁c)·exp(β₁d) and the sums
+    /// Σωμtᵏ of the step factor into sums over the years and over the offsets, corrected for the few points whose
+    /// weight differs from the rest (see ``Workspace/pass(_:_:)``).
     public static func run(_ counts: [Double], frequency: Int = 52, years: Int = 5, halfWindow: Int = 3, alpha: Double = 0.05,
                            from: Int? = nil) -> [Result?] {
         let start = Swift.max(0, from ?? (frequency * years - halfWindow - 1))
         var results = [Result?](repeating: nil, count: counts.count)
         guard start < counts.count, years >= 1, halfWindow >= 0, frequency >= 1 else { return results }
         let z = NormalQuantile.quantile(1 - alpha / 2)
-        var work = Workspace(counts: counts, years: years, halfWindow: halfWindow)
+        let work = Workspace(counts: counts, frequency: frequency, years: years, halfWindow: halfWindow)
         var starts = Starts()
         for k in start..<counts.count {
             // Reference periods (1-based positions, as R's wtime), oldest year first.
-            work.fill(period: k, frequency: frequency)
+            work.fill(period: k)
             guard work.n > 2 else { continue }
             // Fewer than 5 cases in the last 4 periods: no alarm and a bound of 0 whatever the fit (as in R),
             // so the fit is skipped.
@@ -48,18 +51,17 @@ public enum Farrington {
                 continue
             }
             let x = Double(k + 1)
-            var model = work.fit(trend: true, starts: &starts)
+            var model = work.fitTrend(starts: &starts)
             var trend = false
             if let fitted = model, fitted.trend {
                 let predicted = exp(fitted.beta0 + fitted.beta1 * x)
-                // The p-value last: it is needed only when the other conditions hold. (Not inside `&&`: its
-                // autoclosure would capture the workspace, a mutating call, and slow every access to it.)
+                // The p-value last: it is needed only when the other conditions hold.
                 var keep = years >= 3 && predicted <= work.maxResponse
                 if keep { keep = work.trendIsSignificant(fitted) }
                 if keep {
                     trend = true
                 } else {
-                    model = work.fit(trend: false, starts: &starts)
+                    model = work.fitConstant()
                 }
             }
             guard let model else { continue }
@@ -67,8 +69,10 @@ public enum Farrington {
             let quadratic = model.trend ? model.inv00 + 2 * model.inv01 * x + model.inv11 * x * x : model.inv00
             let seFit = (quadratic * model.phi).squareRoot() * mu0
             let tau = model.phi + seFit * seFit / mu0
-            let se = (4.0 / 9 * pow(mu0, 1.0 / 3) * tau).squareRoot()
-            let upper = pow(pow(mu0, 2.0 / 3) + z * se, 3.0 / 2)
+            let cubeRoot = cbrt(mu0)
+            let se = (4.0 / 9 * cubeRoot * tau).squareRoot()
+            let base = cubeRoot * cubeRoot + z * se
+            let upper = base * base.squareRoot()
             let score = (counts[k] - mu0) / (upper - mu0)
             results[k] = Result(expected: mu0, upperBound: upper, alarm: score > 1, trend: trend)
         }
@@ -96,185 +100,343 @@ public enum Farrington {
     }
 
     /// One period's reference window and the buffers of its fits, reused for every period of a series.
-    struct Workspace {
+    ///
+    /// The window is a grid of years × offsets: a point's time is its year's centre c plus its offset d, so
+    /// μ = exp(β₀ + β₁t) = exp(β₀ + β₁c)·exp(β₁d), a year's factor times an offset's. An IRLS step of the trend
+    /// model needs only Σωμtᵏ (k = 0, 1, 2) besides sums that stay fixed during a fit, and over the grid at one
+    /// common weight these factor into sums over the years and over the offsets; the points whose weight differs
+    /// (down-weighted outliers, and cells before the series' start, weight 0) are added as exceptions. So the
+    /// steps do not visit the points; each fit visits them about twice (μ with the dispersion, then the
+    /// residuals' weights), and the model without a trend is fitted in closed form.
+    final class Workspace {
         let counts: [Double]
         /// y·log y and y^⅔ of every count of the series.
         let yLogYOfCount: [Double]
         let twoThirdsOfCount: [Double]
+        /// Running sums (element j: positions 1 … j, 1-based) of y, t·y, y² and y·log y, and each position's largest
+        /// count within ±halfWindow: a window's sums and largest count from one look-up per reference year.
+        let prefixY: [Double], prefixTY: [Double], prefixYY: [Double], prefixYLogY: [Double]
+        let largestAround: [Double]
+        let frequency: Int
         let years: Int
         let halfWindow: Int
-        /// The window: n points of time t, count y, its y·log y and y^⅔, reference year (0 the oldest) and offset index.
+        /// The window: n points of time t, count y, its y·log y and y^⅔, reference year (0 the oldest) and offset
+        /// index (0 for −halfWindow); the cells of the grid before the series' start are absent.
         var n = 0
-        var t: [Double], y: [Double], yLogY: [Double], twoThirds: [Double]
-        var year: [Int], offset: [Int]
-        /// The window's reference-year centres (k + 1 − frequency·year) and the largest count.
-        var centre: [Double]
+        let t: UnsafeMutablePointer<Double>, y: UnsafeMutablePointer<Double>, yLogY: UnsafeMutablePointer<Double>
+        let twoThirds: UnsafeMutablePointer<Double>
+        let year: UnsafeMutablePointer<Int>, offset: UnsafeMutablePointer<Int>
+        var absent = 0
+        let absentYear: UnsafeMutablePointer<Int>, absentOffset: UnsafeMutablePointer<Int>
+        /// The window's reference-year centres (k + 1 − frequency·year), its largest count, and Σy, Σty, Σy log y, Σy².
+        let centre: UnsafeMutablePointer<Double>
         var maxResponse = 0.0
-        /// Per point: prior weight, linear predictor, mean, hat value; per year and offset, the exponentials.
-        var prior: [Double], eta: [Double], mu: [Double], hat: [Double]
-        var yearFactor: [Double], offsetFactor: [Double]
+        var sumY = 0.0, sumTY = 0.0, sumYLogY = 0.0, sumYY = 0.0
+        /// Per point: its weight relative to the fit's scale (ω = scale·weight).
+        let weight: UnsafeMutablePointer<Double>
+        /// Per year and per offset: the factors of μ at the last step, their reciprocals, square roots and −1/6 powers.
+        let yearFactor: UnsafeMutablePointer<Double>, offsetFactor: UnsafeMutablePointer<Double>
+        let reciprocalYear: UnsafeMutablePointer<Double>, reciprocalOffset: UnsafeMutablePointer<Double>
+        let rootYear: UnsafeMutablePointer<Double>, rootOffset: UnsafeMutablePointer<Double>
+        let sixthYear: UnsafeMutablePointer<Double>, sixthOffset: UnsafeMutablePointer<Double>
+        /// The points whose Anscombe residual is above 1 (index, q and a², see ``fitTrend(starts:)``).
+        var outliers = 0
+        let outlierIndex: UnsafeMutablePointer<Int>
+        let outlierQ: UnsafeMutablePointer<Double>, outlierA2: UnsafeMutablePointer<Double>
+        /// What a fit's steps share: ω = scale·weight, the common weight's ω, Σωy, Σωty, Σω·y log y, and the
+        /// exceptions, the grid cells whose ω is not the common one: year, offset, time and ω − common.
+        var scale = 1.0, common = 1.0
+        var weightedY = 0.0, weightedTY = 0.0, weightedYLogY = 0.0
+        var exceptions = 0
+        let exceptionYear: UnsafeMutablePointer<Int>, exceptionOffset: UnsafeMutablePointer<Int>
+        let exceptionT: UnsafeMutablePointer<Double>, exceptionDelta: UnsafeMutablePointer<Double>
         var criticalDegrees = -1.0, critical = 0.0
+        /// Every buffer above, to free.
+        private let doubles: [UnsafeMutablePointer<Double>], integers: [UnsafeMutablePointer<Int>]
 
-        init(counts: [Double], years: Int, halfWindow: Int) {
+        init(counts: [Double], frequency: Int, years: Int, halfWindow: Int) {
             self.counts = counts
             yLogYOfCount = counts.map { $0 > 0 ? $0 * log($0) : 0 }
             twoThirdsOfCount = counts.map { pow($0, 2.0 / 3) }
+            var prefixY = [0.0], prefixTY = [0.0], prefixYY = [0.0], prefixYLogY = [0.0]
+            for (index, count) in counts.enumerated() {
+                prefixY.append(prefixY[index] + count); prefixTY.append(prefixTY[index] + Double(index + 1) * count)
+                prefixYY.append(prefixYY[index] + count * count); prefixYLogY.append(prefixYLogY[index] + yLogYOfCount[index])
+            }
+            (self.prefixY, self.prefixTY, self.prefixYY, self.prefixYLogY) = (prefixY, prefixTY, prefixYY, prefixYLogY)
+            largestAround = counts.indices.map { index in
+                counts[Swift.max(0, index - halfWindow)...Swift.min(counts.count - 1, index + halfWindow)].max() ?? 0
+            }
+            self.frequency = frequency
             self.years = years
             self.halfWindow = halfWindow
             let capacity = years * (2 * halfWindow + 1)
-            t = [Double](repeating: 0, count: capacity); y = t; yLogY = t; twoThirds = t; prior = t; eta = t; mu = t; hat = t
-            year = [Int](repeating: 0, count: capacity); offset = year
-            centre = [Double](repeating: 0, count: years); yearFactor = centre
-            offsetFactor = [Double](repeating: 0, count: 2 * halfWindow + 1)
+            func doubles(_ count: Int) -> UnsafeMutablePointer<Double> {
+                let buffer = UnsafeMutablePointer<Double>.allocate(capacity: count)
+                buffer.initialize(repeating: 0, count: count)
+                return buffer
+            }
+            func integers(_ count: Int) -> UnsafeMutablePointer<Int> {
+                let buffer = UnsafeMutablePointer<Int>.allocate(capacity: count)
+                buffer.initialize(repeating: 0, count: count)
+                return buffer
+            }
+            t = doubles(capacity); y = doubles(capacity); yLogY = doubles(capacity); twoThirds = doubles(capacity)
+            weight = doubles(capacity); exceptionT = doubles(capacity); exceptionDelta = doubles(capacity)
+            outlierQ = doubles(capacity); outlierA2 = doubles(capacity)
+            centre = doubles(years); yearFactor = doubles(years); reciprocalYear = doubles(years); rootYear = doubles(years); sixthYear = doubles(years)
+            let offsets = 2 * halfWindow + 1
+            offsetFactor = doubles(offsets); reciprocalOffset = doubles(offsets); rootOffset = doubles(offsets); sixthOffset = doubles(offsets)
+            year = integers(capacity); offset = integers(capacity); absentYear = integers(capacity); absentOffset = integers(capacity)
+            exceptionYear = integers(capacity); exceptionOffset = integers(capacity); outlierIndex = integers(capacity)
+            self.doubles = [t, y, yLogY, twoThirds, weight, exceptionT, exceptionDelta, outlierQ, outlierA2, centre, yearFactor, reciprocalYear,
+                            rootYear, sixthYear, offsetFactor, reciprocalOffset, rootOffset, sixthOffset]
+            self.integers = [year, offset, absentYear, absentOffset, exceptionYear, exceptionOffset, outlierIndex]
         }
 
-        mutating func fill(period k: Int, frequency: Int) {
-            n = 0
-            maxResponse = 0
+        deinit {
+            for buffer in doubles { buffer.deallocate() }
+            for buffer in integers { buffer.deallocate() }
+        }
+
+        func fill(period k: Int) {
+            n = 0; absent = 0
+            maxResponse = 0; sumY = 0; sumTY = 0; sumYLogY = 0; sumYY = 0
             for (index, back) in stride(from: years, through: 1, by: -1).enumerated() {
-                centre[index] = Double(k + 1 - frequency * back)
+                let middle = k + 1 - frequency * back
+                centre[index] = Double(middle)
                 for o in -halfWindow...halfWindow {
-                    let position = k + 1 - frequency * back + o
-                    guard position >= 1 else { continue }
-                    t[n] = Double(position)
-                    y[n] = counts[position - 1]
-                    yLogY[n] = yLogYOfCount[position - 1]
+                    let position = middle + o
+                    guard position >= 1 else {
+                        absentYear[absent] = index; absentOffset[absent] = o + halfWindow; absent += 1
+                        continue
+                    }
+                    t[n] = Double(position); y[n] = counts[position - 1]; yLogY[n] = yLogYOfCount[position - 1]
                     twoThirds[n] = twoThirdsOfCount[position - 1]
-                    year[n] = index
-                    offset[n] = o + halfWindow
-                    maxResponse = Swift.max(maxResponse, y[n])
+                    year[n] = index; offset[n] = o + halfWindow
                     n += 1
+                }
+                // The year's positions are max(1, middle − halfWindow) … middle + halfWindow (never past the end).
+                let last = middle + halfWindow, before = Swift.max(0, middle - halfWindow - 1)
+                guard last >= 1 else { continue }
+                sumY += prefixY[last] - prefixY[before]; sumTY += prefixTY[last] - prefixTY[before]
+                sumYY += prefixYY[last] - prefixYY[before]; sumYLogY += prefixYLogY[last] - prefixYLogY[before]
+                if middle >= 1 {
+                    maxResponse = Swift.max(maxResponse, largestAround[middle - 1])
+                } else {
+                    for position in 1...last { maxResponse = Swift.max(maxResponse, counts[position - 1]) }
                 }
             }
         }
 
-        /// R's `algo.farrington.fitGLM.fast`: fit, Anscombe residuals, weights, fit again.
-        mutating func fit(trend: Bool, starts: inout Starts) -> Model? {
-            for i in 0..<n { prior[i] = 1 }
-            guard let first = irls(trend: trend, start: trend ? starts.first : nil) else { return nil }
-            if trend { starts.first = (first.beta0, first.beta1) }
+        /// R's `algo.farrington.fitGLM.fast` with the time trend: fit, Anscombe residuals, weights, fit again.
+        func fitTrend(starts: inout Starts) -> Model? {
+            // The first fit: every weight 1.
+            scale = 1; common = 1
+            weightedY = sumY; weightedTY = sumTY; weightedYLogY = sumYLogY
+            exceptions = 0
+            addAbsentCells()
+            for i in 0..<n { weight[i] = 1 }
+            guard let first = irls(start: starts.first) else { return nil }
+            starts.first = (first.beta0, first.beta1)
             let phi = Swift.max(first.dispersion, 1)
-            // Anscombe residuals with the hat values of the weighted fit; μ^(−1/6) = exp(−η/6), from one exponential
-            // per year and per offset as μ (one in all without a trend, where η is the same everywhere).
-            // R: gamma = n / Σ (s⁻² if s > 1 else 1); ω = γ s⁻² above 1, γ otherwise.
-            if trend {
-                for g in 0..<years { yearFactor[g] = exp(-(first.beta0 + first.beta1 * centre[g]) / 6) }
-                for o in 0..<offsetFactor.count { offsetFactor[o] = exp(-first.beta1 * Double(o - halfWindow) / 6) }
-            } else {
-                let constant = exp(-first.beta0 / 6)
-                for g in 0..<years { yearFactor[g] = constant }
-                for o in 0..<offsetFactor.count { offsetFactor[o] = 1 }
+            // Anscombe residuals a/√q, a = 1.5(y^⅔μ^(−1/6) − μ^½), q = φ(1 − h), with the hat values h of the fit.
+            // μ^½ and μ^(−1/6) = exp(−η/6) per year and per offset, as μ. R: γ = n / Σ(s⁻² if s > 1 else 1);
+            // ω = γs⁻² above 1, γ otherwise. The residual is above 1 when a > 0 and a² > q, its s⁻² then q/a² (no
+            // root needed); such points are few, so their weights and what they take from the sums come after.
+            let sixthRatio = exp(-first.beta1 * Double(frequency) / 6), sixthStep = exp(-first.beta1 / 6)
+            var sixth = exp(-(first.beta0 + first.beta1 * centre[0]) / 6)
+            for g in 0..<years { sixthYear[g] = sixth; sixth *= sixthRatio; rootYear[g] = yearFactor[g].squareRoot() }
+            sixthOffset[halfWindow] = 1
+            for d in stride(from: 1, through: halfWindow, by: 1) {
+                sixthOffset[halfWindow + d] = sixthOffset[halfWindow + d - 1] * sixthStep
+                sixthOffset[halfWindow - d] = sixthOffset[halfWindow - d + 1] / sixthStep
             }
-            var inverseSquares = 0.0
+            for o in 0...(2 * halfWindow) { rootOffset[o] = offsetFactor[o].squareRoot() }
+            outliers = 0
             for i in 0..<n {
-                // The residual a/√q is above 1 when a > 0 and a² > q; its s⁻² is then q/a² (no root needed).
-                let a = 1.5 * (twoThirds[i] * yearFactor[year[i]] * offsetFactor[offset[i]] - mu[i].squareRoot())
-                let q = phi * (1 - hat[i])
-                let weight = a > 0 && a * a > q ? q / (a * a) : 1
-                prior[i] = weight
-                inverseSquares += weight
+                let g = year[i], o = offset[i], time = t[i]
+                let hat = yearFactor[g] * offsetFactor[o] * (first.inv00 + 2 * first.inv01 * time + first.inv11 * time * time)
+                let a = 1.5 * (twoThirds[i] * sixthYear[g] * sixthOffset[o] - rootYear[g] * rootOffset[o])
+                let q = phi * (1 - hat)
+                weight[i] = 1
+                // Written every time at the next free place, kept only for an outlier (no branch to mispredict).
+                outlierIndex[outliers] = i; outlierQ[outliers] = q; outlierA2[outliers] = a * a
+                outliers += a > 0 && a * a > q ? 1 : 0
             }
+            var inverseSquares = Double(n), y1 = sumY, ty1 = sumTY, yLogY1 = sumYLogY
+            for j in 0..<outliers {
+                let i = outlierIndex[j], w = outlierQ[j] / outlierA2[j], lost = 1 - w
+                weight[i] = w
+                inverseSquares -= lost; y1 -= lost * y[i]; ty1 -= lost * t[i] * y[i]; yLogY1 -= lost * yLogY[i]
+            }
+            // The second fit: ω = γ·weight, most points at γ, the outliers the exceptions.
             let gamma = Double(n) / inverseSquares
-            for i in 0..<n { prior[i] *= gamma }
-            guard var second = irls(trend: trend, start: trend ? starts.second : nil) else { return nil }
-            if trend { starts.second = (second.beta0, second.beta1) }
+            scale = gamma; common = gamma
+            weightedY = gamma * y1; weightedTY = gamma * ty1; weightedYLogY = gamma * yLogY1
+            exceptions = 0
+            for j in 0..<outliers {
+                let i = outlierIndex[j]
+                exceptionYear[j] = year[i]; exceptionOffset[j] = offset[i]; exceptionT[j] = t[i]; exceptionDelta[j] = gamma * (weight[i] - 1)
+            }
+            exceptions = outliers
+            addAbsentCells()
+            guard var second = irls(start: starts.second) else { return nil }
+            starts.second = (second.beta0, second.beta1)
             second.phi = Swift.max(second.dispersion, 1)
             return second
         }
 
+        /// The cells before the series' start, as exceptions of weight 0.
+        func addAbsentCells() {
+            for j in 0..<absent {
+                exceptionYear[exceptions] = absentYear[j]; exceptionOffset[exceptions] = absentOffset[j]
+                exceptionT[exceptions] = centre[absentYear[j]] + Double(absentOffset[j] - halfWindow)
+                exceptionDelta[exceptions] = -common
+                exceptions += 1
+            }
+        }
+
+        /// The same without a trend, where the maximum-likelihood μ of each fit is the weighted mean (where IRLS
+        /// converges): with every weight 1, μ = Σy/n, the hat values 1/n and Pearson's Σ(y − μ)²/μ = Σy²/μ − 2Σy + nμ;
+        /// then one pass for the residuals' weights and the second fit's sums.
+        func fitConstant() -> Model? {
+            let count = Double(n), degrees = count - 1
+            guard sumY > 0 else { return nil }
+            let mean = sumY / count
+            let phi = Swift.max((sumYY / mean - 2 * sumY + count * mean) / degrees, 1)
+            let sixth = exp(-log(mean) / 6), root = mean.squareRoot(), q = phi * (1 - 1 / count)
+            // The outliers first (as in fitTrend), then their weights and what they take from the sums.
+            outliers = 0
+            for i in 0..<n {
+                let a = 1.5 * (twoThirds[i] * sixth - root)
+                outlierIndex[outliers] = i; outlierA2[outliers] = a * a
+                outliers += a > 0 && a * a > q ? 1 : 0
+            }
+            var inverseSquares = count, y1 = sumY, yy1 = sumYY
+            for j in 0..<outliers {
+                let count = y[outlierIndex[j]], lost = 1 - q / outlierA2[j]
+                inverseSquares -= lost; y1 -= lost * count; yy1 -= lost * count * count
+            }
+            // ω = γ·w with γ = n/Σw: Σω = n, and the mean Σωy/Σω = Σwy/Σw.
+            let gamma = count / inverseSquares
+            guard y1 > 0, inverseSquares > 0 else { return nil }
+            let second = y1 / inverseSquares
+            let dispersion = gamma * (yy1 / second - 2 * y1 + second * inverseSquares) / degrees
+            return Model(trend: false, beta0: log(second), beta1: 0, inv00: 1 / (gamma * y1), inv01: 0, inv11: 0,
+                         phi: Swift.max(dispersion, 1), dispersion: dispersion, degrees: degrees)
+        }
+
         /// Whether the trend coefficient is significant: its two-sided p by the t distribution below 0.05, that is
         /// |t| above the distribution's 0.975 quantile (found once for the last degrees of freedom, by bisection on p).
-        mutating func trendIsSignificant(_ model: Model) -> Bool {
+        func trendIsSignificant(_ model: Model) -> Bool {
             if model.degrees != criticalDegrees { criticalDegrees = model.degrees; critical = StudentT.criticalAtFivePercent(degrees: model.degrees) }
             return abs(model.beta1 / (model.dispersion * model.inv11).squareRoot()) > critical
         }
 
-        /// What one pass over the window gives: the deviance and the sums of the weighted least squares.
+        /// What one IRLS step needs: the deviance at the current μ and the sums of the weighted least squares.
         struct Pass {
             var deviance = 0.0
             var s00 = 0.0, s01 = 0.0, s11 = 0.0, r0 = 0.0, r1 = 0.0
 
-            /// Adds one point: its deviance 2ω(y log y − yη − (y − μ)) (y log y = 0 at y = 0) and its share of the sums.
-            @inline(__always) mutating func add(prior: Double, t: Double, y: Double, yLogY: Double, eta: Double, mu: Double) {
-                deviance += 2 * prior * ((y > 0 ? yLogY - y * eta : 0) - (y - mu))
-                let w = prior * mu, wz = prior * (mu * eta + y - mu)
-                s00 += w; s01 += w * t; s11 += w * t * t
-                r0 += wz; r1 += t * wz
+            /// The coefficients of the step: (X'WX)⁻¹X'Wz (nil when X'WX is singular or not finite).
+            func newtonStep() -> (Double, Double)? {
+                let det = s00 * s11 - s01 * s01
+                guard det != 0, det.isFinite else { return nil }
+                return ((s11 * r0 - s01 * r1) / det, (s00 * r1 - s01 * r0) / det)
             }
         }
 
-        /// Sets η = β₀ + β₁t and μ = exp(η) (from one exponential per year and per offset) and, in the same pass, the
-        /// deviance at that μ and the next IRLS step's sums: with w = ω·μ and z = η + (y − μ)/μ, w·z = ω(μη + y − μ).
-        mutating func pass(_ beta0: Double, _ beta1: Double) -> Pass {
-            for g in 0..<years { yearFactor[g] = exp(beta0 + beta1 * centre[g]) }
-            for o in 0..<offsetFactor.count { offsetFactor[o] = exp(beta1 * Double(o - halfWindow)) }
+        /// Sets μ = exp(β₀ + β₁t) and returns the deviance there and the next step's sums (w = ω·μ, z = η + (y − μ)/μ):
+        /// s₀₀, s₀₁, s₁₁ = Σωμ, Σωμt, Σωμt²; r₀ = Σωμz = β₀s₀₀ + β₁s₀₁ + Σωy − s₀₀, r₁ = Σωμtz likewise; deviance
+        /// 2Σω(y log y − yη − y + μ). Only Σωμtᵏ depends on β: with μ = Y·O (year factor Y = exp(β₀ + β₁c), offset
+        /// factor O = exp(β₁d)), over the whole grid at the common weight it is made of Aⱼ = ΣY·cʲ and Bⱼ = ΣO·dʲ
+        /// (Σμ = A₀B₀, Σμt = A₁B₀ + A₀B₁, Σμt² = A₂B₀ + 2A₁B₁ + A₀B₂), and each exception adds its (ω − common)·μtᵏ.
+        /// The factors are kept for the points' μ after the last step.
+        func pass(_ beta0: Double, _ beta1: Double) -> Pass {
+            // Year g's factor exp(β₀ + β₁c₀)·exp(β₁)^(frequency·g), and exp(β₁d) for d = −halfWindow … halfWindow:
+            // two exponentials in all (exp(β₁)^frequency by squaring, within a few units in the last place).
+            let step = exp(beta1)
+            var ratio = 1.0, power = step, exponent = frequency
+            while exponent > 0 {
+                if exponent & 1 == 1 { ratio *= power }
+                power *= power; exponent >>= 1
+            }
+            var factor = exp(beta0 + beta1 * centre[0])
+            var a0 = 0.0, a1 = 0.0, a2 = 0.0
+            for g in 0..<years {
+                let c = centre[g]
+                yearFactor[g] = factor
+                a0 += factor; a1 += factor * c; a2 += factor * c * c
+                factor *= ratio
+            }
+            let back = 1 / step
+            offsetFactor[halfWindow] = 1
+            var b0 = 1.0, b1 = 0.0, b2 = 0.0
+            var up = 1.0, down = 1.0
+            for d in stride(from: 1, through: halfWindow, by: 1) {
+                up *= step; down *= back
+                offsetFactor[halfWindow + d] = up; offsetFactor[halfWindow - d] = down
+                let d = Double(d)
+                b0 += up + down; b1 += d * (up - down); b2 += d * d * (up + down)
+            }
+            var s0 = common * a0 * b0, s1 = common * (a1 * b0 + a0 * b1), s2 = common * (a2 * b0 + 2 * a1 * b1 + a0 * b2)
+            for j in 0..<exceptions {
+                let m = exceptionDelta[j] * yearFactor[exceptionYear[j]] * offsetFactor[exceptionOffset[j]], time = exceptionT[j]
+                s0 += m; s1 += m * time; s2 += m * time * time
+            }
+            return Pass(deviance: 2 * (weightedYLogY - beta0 * weightedY - beta1 * weightedTY - weightedY + s0),
+                        s00: s0, s01: s1, s11: s2,
+                        r0: beta0 * s0 + beta1 * s1 + weightedY - s0, r1: beta0 * s1 + beta1 * s2 + weightedTY - s1)
+        }
+
+        /// The first step's sums at R's start μ = y + 0.1, η = log μ, point by point.
+        func startPass() -> Pass {
             var result = Pass()
             for i in 0..<n {
-                let e = beta0 + beta1 * t[i], m = yearFactor[year[i]] * offsetFactor[offset[i]]
-                eta[i] = e; mu[i] = m
-                result.add(prior: prior[i], t: t[i], y: y[i], yLogY: yLogY[i], eta: e, mu: m)
+                let m = y[i] + 0.1, e = log(m), omega = scale * weight[i], w = omega * m, wz = omega * (m * e + y[i] - m), time = t[i]
+                result.deviance += 2 * omega * (yLogY[i] - y[i] * e - y[i] + m)
+                result.s00 += w; result.s01 += w * time; result.s11 += w * time * time
+                result.r0 += wz; result.r1 += time * wz
             }
             return result
         }
 
-        /// The same pass at μ = y + 0.1, η = log μ (R's start).
-        mutating func startPass() -> Pass {
-            var result = Pass()
-            for i in 0..<n {
-                let m = y[i] + 0.1, e = log(m)
-                eta[i] = e; mu[i] = m
-                result.add(prior: prior[i], t: t[i], y: y[i], yLogY: yLogY[i], eta: e, mu: m)
-            }
-            return result
-        }
-
-        /// Iteratively reweighted least squares for a Poisson log-linear model with the prior weights, as R's
-        /// `glm.fit` (start μ = y + 0.1, deviance change below 1e-8, at most 25 iterations). The design is an
-        /// intercept and, with `trend`, the times. Leaves μ, η and the hat values in the workspace; the
-        /// returned model's φ is the unfloored dispersion (the caller floors it).
-        mutating func irls(trend: Bool, start: (Double, Double)?) -> Model? {
-            let degrees = Double(n - (trend ? 2 : 1))
-            if !trend {
-                // Intercept only: the maximum-likelihood μ is the weighted mean, where IRLS converges.
-                var total = 0.0, weight = 0.0
-                for i in 0..<n { total += prior[i] * y[i]; weight += prior[i] }
-                guard total > 0, weight > 0 else { return nil }
-                let mean = total / weight, inv = 1 / (weight * mean), logMean = log(mean)
-                var pearson = 0.0
-                for i in 0..<n {
-                    pearson += prior[i] * (y[i] - mean) * (y[i] - mean) / mean
-                    mu[i] = mean; eta[i] = logMean; hat[i] = prior[i] * mean * inv
-                }
-                let dispersion = pearson / degrees
-                return Model(trend: false, beta0: logMean, beta1: 0, inv00: inv, inv01: 0, inv11: 0, phi: dispersion, dispersion: dispersion, degrees: degrees)
-            }
+        /// Iteratively reweighted least squares for a Poisson log-linear model of an intercept and the times, with
+        /// the fit's weights, as R's `glm.fit` (start μ = y + 0.1, deviance change below 1e-8, at most 25 iterations).
+        /// Leaves the factors of μ in the workspace; the returned model's φ is the unfloored dispersion (the caller
+        /// floors it).
+        func irls(start: (Double, Double)?) -> Model? {
+            let degrees = Double(n - 2)
             // R starts from μ = y + 0.1; a start from a neighbouring period's fit converges to the same optimum in
             // fewer steps (the results agree within the convergence tolerance).
             var current = start.map { pass($0.0, $0.1) } ?? startPass()
             var beta0 = 0.0, beta1 = 0.0
             var converged = false
             for _ in 0..<25 {
-                let det = current.s00 * current.s11 - current.s01 * current.s01
-                guard det != 0, det.isFinite else { return nil }
-                beta0 = (current.s11 * current.r0 - current.s01 * current.r1) / det
-                beta1 = (current.s00 * current.r1 - current.s01 * current.r0) / det
+                guard let step = current.newtonStep() else { return nil }
+                (beta0, beta1) = step
                 let next = pass(beta0, beta1)
                 let change = abs(next.deviance - current.deviance) / (abs(next.deviance) + 0.1)
                 current = next
                 if change < 1e-8 { converged = true; break }
             }
             guard converged else { return nil }
-            // (X'WX)⁻¹ at the fitted μ (the last pass's sums), hat values, dispersion.
+            // (X'WX)⁻¹ at the fitted μ (the last pass's sums); Pearson's Σω(y − μ)²/μ with μ and 1/μ from the last
+            // pass's factors and their reciprocals (the factors stay for the residuals' hat values).
             let (s00, s01, s11) = (current.s00, current.s01, current.s11)
             let det = s00 * s11 - s01 * s01
             guard det != 0, det.isFinite else { return nil }
             let inv00 = s11 / det, inv01 = -s01 / det, inv11 = s00 / det
+            for g in 0..<years { reciprocalYear[g] = 1 / yearFactor[g] }
+            for o in 0...(2 * halfWindow) { reciprocalOffset[o] = 1 / offsetFactor[o] }
             var pearson = 0.0
             for i in 0..<n {
-                hat[i] = prior[i] * mu[i] * (inv00 + 2 * inv01 * t[i] + inv11 * t[i] * t[i])
-                pearson += prior[i] * (y[i] - mu[i]) * (y[i] - mu[i]) / mu[i]
+                let g = year[i], o = offset[i]
+                let residual = y[i] - yearFactor[g] * offsetFactor[o]
+                pearson += weight[i] * residual * residual * (reciprocalYear[g] * reciprocalOffset[o])
             }
-            let dispersion = pearson / degrees
+            let dispersion = scale * pearson / degrees
             return Model(trend: true, beta0: beta0, beta1: beta1, inv00: inv00, inv01: inv01, inv11: inv11,
                          phi: dispersion, dispersion: dispersion, degrees: degrees)
         }
