@@ -42,8 +42,10 @@ public struct AppConfiguration: Sendable {
     public var webhookSender: any NotificationSender = WebhookSender()
     /// Seconds between runs of the notification dispatcher.
     public var notificationSeconds: Int = 30
-    /// Whether the hourly jobs run (chronic reminders, early-warning detection); tests that drive them
-    /// themselves turn them off so that a run cannot race their setup.
+    /// Whether this process takes part in the hourly jobs (chronic reminders, early-warning detection, indicators,
+    /// enforcement rules; `WEIJIAN_HOURLY_JOBS`, default on). With several processes on one database each run is
+    /// made by one of them anyway (``JobLease``); off keeps a process to serving requests. Tests that drive the
+    /// jobs themselves turn them off so that a run cannot race their setup.
     public var hourlyJobs: Bool = true
 
     /// Creates a configuration.
@@ -95,6 +97,10 @@ public struct AppConfiguration: Sendable {
         if let text = environment["WEIJIAN_COOKIE_SECURE"] {
             guard ["0", "1", "true", "false"].contains(text) else { throw InvalidSetting(description: "WEIJIAN_COOKIE_SECURE must be 1 or 0") }
             configuration.secureCookies = text == "1" || text == "true"
+        }
+        if let text = environment["WEIJIAN_HOURLY_JOBS"] {
+            guard ["0", "1", "true", "false"].contains(text) else { throw InvalidSetting(description: "WEIJIAN_HOURLY_JOBS must be 1 or 0, not '\(text)'") }
+            configuration.hourlyJobs = text == "1" || text == "true"
         }
         if let text = environment["WEIJIAN_LOGIN_LOCK_AFTER"] {
             guard let count = Int(text), (4...20).contains(count) else {

@@ -13,7 +13,9 @@ import Surveillance
 /// The hourly runs and reminders to residents (提醒): every hour the chronic programmes put due follow-ups and
 /// checks in the outbox, the early-warning detectors run over each district's case reports and the non-site
 /// enforcement rules open their cases; every `notificationSeconds` the dispatcher sends what waits, looking up each resident's mobile
-/// number in their record at that moment. Logs carry counts only.
+/// number in their record at that moment. Logs carry counts only. With several server processes on one database,
+/// each hourly run is made by one of them (``JobLease``: the process that claims `hourly` when it is due) and each
+/// message is sent by the dispatcher that claimed it.
 struct ScheduledWork: Service {
     let chronic: ChronicService
     let surveillance: SurveillanceService
@@ -23,6 +25,7 @@ struct ScheduledWork: Service {
     let waste: MedicalWaste
     let enforcement: EnforcementRules
     let complaints: PortalComplaints
+    let jobs: JobLease
     let interval: Int
     let hourlyJobs: Bool
     let logger: Logger
@@ -36,6 +39,7 @@ struct ScheduledWork: Service {
         enforcement = EnforcementRules(platform: platform)
         complaints = PortalComplaints(ratings: Ratings(database: platform.database), enforcement: Enforcement(database: platform.database))
         dispatcher = NotificationDispatcher(database: platform.database, sender: sender, address: ResidentAddressBook(store: platform.fhir).mobile, webhook: webhook)
+        jobs = JobLease(database: platform.database)
         self.interval = max(1, interval)
         self.hourlyJobs = hourlyJobs
         self.logger = logger
@@ -43,32 +47,13 @@ struct ScheduledWork: Service {
 
     func run() async throws {
         try? await cancelWhenGracefulShutdown {
-            var lastReminders = ContinuousClock.now - .seconds(7200)
             while true {
                 do {
-                    if hourlyJobs, ContinuousClock.now - lastReminders >= .seconds(3600) {
-                        let considered = try await JobMetrics.run("chronic-reminders") { try await chronic.enqueueReminders() }
-                        let signals = try await JobMetrics.run("detectors") { try await surveillance.detectSignalsEverywhere() }
-                        JobMetrics.signalsGenerated(signals)
-                        let districts = try await registry.districtsWithResidents()
-                        let values = try await JobMetrics.run("indicators") {
-                            var values = 0
-                            for district in districts { values += try await indicators.recompute(district: district) }
-                            return values
-                        }
-                        let overdue = try await JobMetrics.run("medical-waste") { try await waste.checkOverdue() }
-                        // After the waste check, so that its new alerts become cases in the same run.
-                        let cases = try await JobMetrics.run("enforcement-rules") {
-                            var cases = 0
-                            for district in districts { cases += try await enforcement.run(district: district).count }
-                            // Residents' complaints whose forwarding failed when they were made.
-                            cases += try await complaints.forwardPending().count
-                            return cases
-                        }
-                        lastReminders = ContinuousClock.now
-                        logger.info("hourly run", metadata: ["chronic reminders considered": "\(considered)", "new signals": "\(signals)", "indicator values": "\(values)",
-                                                             "medical waste overdue alerts": "\(overdue)",
-                                                             "supervision cases opened": "\(cases)"])
+                    // Claimed for up to an hour: a process that dies in the middle holds the others off that long.
+                    if hourlyJobs, let run = try await jobs.runIfDue("hourly", every: 3600, lease: 3600, { try await hourlyRun() }) {
+                        logger.info("hourly run", metadata: ["chronic reminders considered": "\(run.considered)", "new signals": "\(run.signals)",
+                                                             "indicator values": "\(run.values)", "medical waste overdue alerts": "\(run.overdue)",
+                                                             "supervision cases opened": "\(run.cases)"])
                     }
                     let report = try await JobMetrics.run("notifications") { try await dispatcher.run() }
                     if !report.isEmpty {
@@ -76,11 +61,40 @@ struct ScheduledWork: Service {
                                                                            "failed": "\(report.failed)", "undeliverable": "\(report.undeliverable)"])
                     }
                 } catch {
-                    logger.error("notifications failed", metadata: ["error": "\(type(of: error))"])
+                    logger.error("scheduled work failed", metadata: ["error": "\(type(of: error))"])
                 }
                 try await Task.sleep(for: .seconds(interval))
             }
         }
+    }
+
+    /// What an hourly run did, for the log.
+    struct HourlyRun: Sendable {
+        var considered = 0, signals = 0, values = 0, overdue = 0, cases = 0
+    }
+
+    /// The hourly jobs, in order.
+    func hourlyRun() async throws -> HourlyRun {
+        var run = HourlyRun()
+        run.considered = try await JobMetrics.run("chronic-reminders") { try await chronic.enqueueReminders() }
+        run.signals = try await JobMetrics.run("detectors") { try await surveillance.detectSignalsEverywhere() }
+        JobMetrics.signalsGenerated(run.signals)
+        let districts = try await registry.districtsWithResidents()
+        run.values = try await JobMetrics.run("indicators") {
+            var values = 0
+            for district in districts { values += try await indicators.recompute(district: district) }
+            return values
+        }
+        run.overdue = try await JobMetrics.run("medical-waste") { try await waste.checkOverdue() }
+        // After the waste check, so that its new alerts become cases in the same run.
+        run.cases = try await JobMetrics.run("enforcement-rules") {
+            var cases = 0
+            for district in districts { cases += try await enforcement.run(district: district).count }
+            // Residents' complaints whose forwarding failed when they were made.
+            cases += try await complaints.forwardPending().count
+            return cases
+        }
+        return run
     }
 }
 

@@ -1,3 +1,4 @@
+import Foundation
 public import Storage
 
 /// Sends the outbox's pending messages through a ``NotificationSender``: the address is looked up at
@@ -44,17 +45,31 @@ public struct NotificationDispatcher: Sendable {
         public var isEmpty: Bool { self == Report() }
     }
 
-    /// Sends up to `limit` pending messages, oldest first.
+    /// How long a dispatcher holds the messages it claimed, in seconds: another server process takes them over
+    /// after that (a dispatcher that died mid-run), so a message is sent at least once.
+    public static let leaseSeconds = 300
+
+    /// Sends up to `limit` pending messages, oldest first. They are claimed first (a lease on each, in one
+    /// conditional UPDATE), so that server processes sharing the database send each message once.
     @discardableResult
-    public func run(limit: Int = 200) async throws -> Report {
-        let pending = try await database.read { sql in
+    public func run(limit: Int = 200, now: Date = Date()) async throws -> Report {
+        let start = ISO8601Timestamp.format(now), until = ISO8601Timestamp.format(now.addingTimeInterval(Double(Self.leaseSeconds)))
+        // PostgreSQL: rows another dispatcher is claiming are skipped, not waited for; the outer condition is
+        // checked again on a row changed meanwhile, so a row is claimed once (SQLite has one writer).
+        let skipLocked = database.engine == .postgres ? "FOR UPDATE SKIP LOCKED" : ""
+        let pending = try await database.write { sql in
             try await sql.raw("""
-                SELECT * FROM message_outbox WHERE status = 'pending' ORDER BY created_at, id LIMIT \(unsafeRaw: String(max(1, limit)))
+                UPDATE message_outbox SET lease_until = \(bind: until)
+                WHERE status = 'pending' AND (lease_until IS NULL OR lease_until < \(bind: start)) AND id IN (
+                    SELECT id FROM message_outbox WHERE status = 'pending' AND (lease_until IS NULL OR lease_until < \(bind: start))
+                    ORDER BY created_at, id LIMIT \(unsafeRaw: String(max(1, limit))) \(unsafeRaw: skipLocked))
+                RETURNING *
                 """).all().map { (message: try Outbox.message($0), attempts: try $0.decode(column: "attempts", as: Int.self)) }
+                .sorted { ($0.message.createdAt, $0.message.id) < ($1.message.createdAt, $1.message.id) }
         }
         var report = Report()
         for (message, attempts) in pending {
-            let now = ISO8601Timestamp.now()
+            let sentAt = ISO8601Timestamp.now()
             let status: String
             var error: String?
             let route: (address: String, sender: any NotificationSender)?
@@ -82,7 +97,7 @@ public struct NotificationDispatcher: Sendable {
             try await database.write { sql in
                 try await sql.raw("""
                     UPDATE message_outbox SET status = \(bind: status), attempts = attempts + 1, last_error = \(bind: error),
-                        sent_at = \(bind: status == "sent" ? now : nil)
+                        sent_at = \(bind: status == "sent" ? sentAt : nil), lease_until = NULL
                     WHERE id = \(bind: message.id) AND status = 'pending'
                     """).run()
             }
