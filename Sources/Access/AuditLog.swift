@@ -90,6 +90,14 @@ public struct AuditEntry: Sendable, Equatable {
 public final class AuditHead: Sendable {
     private let state = Mutex<(seq: Int64, hash: String)?>(nil)
 
+    /// Appends waiting for the next group commit on PostgreSQL (see ``AuditLog/append(_:)``): their records and
+    /// who to answer, and whether a group is being committed now.
+    struct Waiting {
+        var appends: [(records: [AuditRecord], answer: CheckedContinuation<[AuditEntry], any Error>)] = []
+        var committing = false
+    }
+    let waiting = Mutex(Waiting())
+
     /// Creates an empty hint (the first append reads the head).
     public init() {}
 
@@ -117,11 +125,58 @@ public struct AuditLog: Sendable {
         self.head = head
     }
 
-    /// Appends records in their own transaction and returns the entries made.
+    /// Appends records in their own transaction and returns the entries made (committed when it returns).
+    ///
+    /// On PostgreSQL the appends of concurrent callers are committed together: the chain's advisory lock is held
+    /// until the commit has been flushed to the WAL, so one transaction per append (every audited read makes one)
+    /// let the chain take one append per WAL flush whatever the number of requests. The first caller to find no
+    /// group being committed commits every append waiting then, in one transaction, and goes on while more have
+    /// arrived; each caller is answered when its group has committed (or failed: then every append of the group
+    /// fails, and none of it is stored). SQLite commits its writers in groups already (one writer connection).
     @discardableResult
     public func append(_ records: [AuditRecord]) async throws -> [AuditEntry] {
         guard !records.isEmpty else { return [] }
-        return try await database.write { sql in try await Self.append(records, sql: sql, engine: database.engine, head: head) }
+        guard database.engine == .postgres else {
+            return try await database.write { sql in try await Self.append(records, sql: sql, engine: database.engine, head: head) }
+        }
+        return try await withCheckedThrowingContinuation { answer in
+            let commits = head.waiting.withLock { waiting in
+                waiting.appends.append((records, answer))
+                guard !waiting.committing else { return false }
+                waiting.committing = true
+                return true
+            }
+            if commits { Task { await commitGroups() } }
+        }
+    }
+
+    /// Commits the waiting appends, a group at a time (at most 1,000 records), until none wait.
+    private func commitGroups() async {
+        while true {
+            let group = head.waiting.withLock { waiting in
+                var group: [(records: [AuditRecord], answer: CheckedContinuation<[AuditEntry], any Error>)] = []
+                var count = 0
+                while let next = waiting.appends.first, group.isEmpty || count + next.records.count <= 1_000 {
+                    group.append(waiting.appends.removeFirst())
+                    count += next.records.count
+                }
+                if group.isEmpty { waiting.committing = false }
+                return group
+            }
+            guard !group.isEmpty else { return }
+            do {
+                let entries = try await database.write { sql in
+                    try await Self.append(group.flatMap(\.records), sql: sql, engine: database.engine, head: head)
+                }
+                var start = 0
+                for member in group {
+                    member.answer.resume(returning: Array(entries[start..<(start + member.records.count)]))
+                    start += member.records.count
+                }
+            } catch {
+                for member in group { member.answer.resume(throwing: error) }
+            }
+        }
     }
 
     /// Appends records inside the caller's transaction (so a change and its audit entry commit together).

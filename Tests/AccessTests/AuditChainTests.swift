@@ -100,6 +100,35 @@ import WeijianTesting
         }
     }
 
+    /// Many appends at once (as many audited reads at once): each caller gets its own entries back, the chain stays
+    /// linear, and on PostgreSQL they were committed in groups (a group's entries share the time they were made).
+    @Test func simultaneousAppendsAreCommittedTogetherAndEachAnsweredWithItsOwn() async throws {
+        try await TestDatabase.withPlatform { platform in
+            let log = platform.audit
+            let answers = try await withThrowingTaskGroup(of: (Int, [AuditEntry]).self) { group in
+                for n in 0..<200 {
+                    group.addTask { (n, try await log.append(n % 10 == 0 ? [Self.record(n), Self.record(n + 1000)] : [Self.record(n)])) }
+                }
+                return try await group.reduce(into: [:]) { $0[$1.0] = $1.1 }
+            }
+            #expect(answers.count == 200)
+            for (n, entries) in answers {
+                let expected = n % 10 == 0 ? ["u\(n % 7)", "u\((n + 1000) % 7)"] : ["u\(n % 7)"]
+                #expect(entries.map(\.record.actor) == expected, "append \(n) answered with another's entries")
+                #expect(zip(entries, entries.dropFirst()).allSatisfy { $1.seq == $0.seq + 1 }, "one append's entries follow each other")
+            }
+            #expect(Set(answers.values.flatMap { $0.map(\.seq) }).count == 220)
+            let result = try await log.verify()
+            #expect(result.intact && result.checked == 220)
+            if platform.database.engine == .postgres {
+                let groups = try await platform.database.read { sql in
+                    try await sql.raw("SELECT COUNT(DISTINCT recorded_at) AS n FROM audit_entry").first()?.decode(column: "n", as: Int.self) ?? 0
+                }
+                #expect(groups <= 40, "\(groups) commits for 200 simultaneous appends")
+            }
+        }
+    }
+
     @Test func aFHIRChangeAndItsAuditEntryCommitTogether() async throws {
         try await TestDatabase.withPlatform { platform in
             let scope = AuditScope(template: AuditRecord(actor: "emr", actorRole: "system_client", action: "create", entity: "", purpose: "system", source: "127.0.0.1"))
