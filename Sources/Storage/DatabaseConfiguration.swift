@@ -77,6 +77,10 @@ public struct DatabaseConfiguration: Sendable, Equatable {
 
     /// Parses a database URL: `postgres://` / `postgresql://` or `sqlite://` / a plain file path.
     public static func parse(_ url: String) throws -> DatabaseConfiguration {
+        // An empty value (`--database ""`) would otherwise name an SQLite file without a name.
+        guard !url.trimmingCharacters(in: .whitespaces).isEmpty else {
+            throw InvalidURL(description: "the database URL is empty; use postgres://user:password@host:5432/database or sqlite://path")
+        }
         if url.hasPrefix("postgres://") || url.hasPrefix("postgresql://") {
             guard let components = URLComponents(string: url), let host = components.host, !host.isEmpty else {
                 throw InvalidURL(description: "DATABASE_URL is not a valid PostgreSQL URL; expected postgres://user:password@host:5432/database")

@@ -110,6 +110,8 @@ struct DatabaseTests {
         #expect(throws: DatabaseConfiguration.InvalidURL.self) { try DatabaseConfiguration.parse("mysql://x/y") }
         #expect(throws: DatabaseConfiguration.InvalidURL.self) { try DatabaseConfiguration.parse("postgres://host-only") }
         #expect(throws: DatabaseConfiguration.InvalidURL.self) { try DatabaseConfiguration.parse("sqlite:/tmp/one-slash.sqlite") }
+        #expect(throws: DatabaseConfiguration.InvalidURL.self) { try DatabaseConfiguration.parse("") }
+        #expect(throws: DatabaseConfiguration.InvalidURL.self) { try DatabaseConfiguration.parse("  ") }
     }
 
     @Test func timestampsCarryTheShanghaiOffset() {
