@@ -110,6 +110,8 @@ import Testing
         #expect(Farrington.run(quiet).last??.alarm == false)
         // A first period past the end judges nothing (and does not trap).
         #expect(Farrington.run([1, 2, 3], from: 10) == [nil, nil, nil])
+        // A window wider than the period (weeks of a 2-week "year", ±3) judges nothing (and does not read past the end).
+        #expect(Farrington.run([Double](repeating: 6, count: 40), frequency: 2, years: 5, halfWindow: 3).allSatisfy { $0 == nil })
     }
 
     @Test func farringtonOnePeriodAloneAgreesWithTheWholeRun() {

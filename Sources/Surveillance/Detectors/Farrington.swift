@@ -34,7 +34,8 @@ public enum Farrington {
                            from: Int? = nil) -> [Result?] {
         let start = Swift.max(0, from ?? (frequency * years - halfWindow - 1))
         var results = [Result?](repeating: nil, count: counts.count)
-        guard start < counts.count, years >= 1, halfWindow >= 0, frequency >= 1 else { return results }
+        // A window wider than the period would reach past the end of the series: nothing is judged.
+        guard start < counts.count, years >= 1, halfWindow >= 0, frequency >= 1, frequency >= halfWindow else { return results }
         let z = NormalQuantile.quantile(1 - alpha / 2)
         let work = Workspace(counts: counts, frequency: frequency, years: years, halfWindow: halfWindow)
         var starts = Starts()

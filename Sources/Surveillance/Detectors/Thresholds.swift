@@ -44,7 +44,7 @@ public enum MovingPercentile {
         // The percentile of the 5 × years values by R's type 7: h = (n − 1)·p, between the order statistics
         // `low` and `low + 1`. Whether the current count is above it needs no sort: how many values are below
         // it, the largest of those and the smallest of the rest. Gathered one comparable period at a time over
-        // all days (15 straight passes without branches, which the compiler vectorises).
+        // all days (5 × years straight passes without branches, which the compiler vectorises).
         let n = 5 * years
         let h = Double(n - 1) * percentile
         let low = Int(h.rounded(.down))
