@@ -128,8 +128,8 @@ public struct AuditLog: Sendable {
     /// Appends records in their own transaction and returns the entries made (committed when it returns).
     ///
     /// On PostgreSQL the appends of concurrent callers are committed together: the chain's advisory lock is held
-    /// until the commit has been flushed to the WAL, so one transaction per append (every audited read makes one)
-    /// let the chain take one append per WAL flush whatever the number of requests. The first caller to find no
+    /// until the commit has been flushed to the WAL, so with one transaction per append (every audited read makes
+    /// one) the chain took one append per WAL flush, whatever the number of requests. The first caller to find no
     /// group being committed commits every append waiting then, in one transaction, and goes on while more have
     /// arrived; each caller is answered when its group has committed (or failed: then every append of the group
     /// fails, and none of it is stored). SQLite commits its writers in groups already (one writer connection).

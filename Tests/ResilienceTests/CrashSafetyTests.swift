@@ -68,11 +68,7 @@ import WeijianTesting
     }
 
     @Test func killNineDuringIngestAndBookingsLosesNothingAcknowledgedAndHalfAppliesNothing() async throws {
-        let (configuration, remove) = try await TestDatabase.fresh()
-        let folder = NSTemporaryDirectory() + "weijian-crash-\(UUID().uuidString)"
-        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        let keyFile = folder + "/keys.json"
-        let secrets = try AccessSecrets.loadOrCreate(path: keyFile)
+        let (configuration, remove, folder, keyFile, secrets) = try await ServerProcess.scratch("crash")
         let client = HTTPClient(eventLoopGroupProvider: .singleton)
         var servers: [ServerProcess] = []
         do {

@@ -1,3 +1,4 @@
+public import Access
 public import App
 import Foundation
 public import Storage
@@ -17,6 +18,24 @@ extension ServerProcess {
     /// Starts the package's `weijian serve` (``binary``) on `database` (a URL) with the key file `keyFile`, on a free port.
     public static func start(database: String, keyFile: String, logFile: String, port: Int? = nil, environment: [String: String] = [:]) throws -> ServerProcess {
         try start(binary: binary, database: database, keyFile: keyFile, logFile: logFile, port: port, environment: environment)
+    }
+}
+
+extension ServerProcess {
+    /// What a test that starts `weijian serve` processes begins with: a fresh database (and the action that removes
+    /// it), a new temporary folder for the servers' logs, and a key file in it with its keys.
+    public static func scratch(_ name: String) async throws
+        -> (configuration: DatabaseConfiguration, remove: @Sendable () async -> Void, folder: String, keyFile: String, secrets: AccessSecrets) {
+        let (configuration, remove) = try await TestDatabase.fresh()
+        let folder = NSTemporaryDirectory() + "weijian-\(name)-\(UUID().uuidString)"
+        do {
+            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+            let keyFile = folder + "/keys.json"
+            return (configuration, remove, folder, keyFile, try AccessSecrets.loadOrCreate(path: keyFile))
+        } catch {
+            await remove()
+            throw error
+        }
     }
 }
 
