@@ -124,7 +124,7 @@ let package = Package(
         .executableTarget(
             name: "weijian",
             dependencies: [
-                "App", "Storage", "FHIR", "Registry", "Access", "Contracting", "ChronicCare", "Surveillance", "Referral", "Indicators",
+                "App", "Storage", "FHIR", "Registry", "Access", "Contracting", "ChronicCare", "Surveillance", "Referral", "Indicators", "Messaging",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ],

@@ -50,7 +50,7 @@ struct ScheduledWork: Service {
             while true {
                 do {
                     // Claimed for up to an hour: a process that dies in the middle holds the others off that long.
-                    if hourlyJobs, let run = try await jobs.runIfDue("hourly", every: 3600, lease: 3600, { try await hourlyRun() }) {
+                    if hourlyJobs, let run = try await jobs.runIfDue(JobLease.hourly, every: 3600, lease: 3600, { try await hourlyRun() }) {
                         logger.info("hourly run", metadata: ["chronic reminders considered": "\(run.considered)", "new signals": "\(run.signals)",
                                                              "indicator values": "\(run.values)", "medical waste overdue alerts": "\(run.overdue)",
                                                              "supervision cases opened": "\(run.cases)"])

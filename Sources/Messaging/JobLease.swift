@@ -17,6 +17,9 @@ public struct JobLease: Sendable {
     /// This process's name in `job_run` (random; no host name or personal data).
     public static let processHolder = RecordID.make("proc-", length: 16)
 
+    /// The name under which the server's hourly jobs are claimed.
+    public static let hourly = "hourly"
+
     /// Creates the claimant.
     public init(database: Database, holder: String = JobLease.processHolder) {
         self.database = database
@@ -52,6 +55,14 @@ public struct JobLease: Sendable {
             } else {
                 try await sql.raw("UPDATE job_run SET lease_until = NULL WHERE name = \(bind: job) AND holder = \(bind: holder)").run()
             }
+        }
+    }
+
+    /// Makes `job` due now, whoever ran it last and whatever lease is held (for the benchmark, which measures a
+    /// server's first run on a database an earlier measurement used).
+    public func makeDue(_ job: String) async throws {
+        try await database.write { sql in
+            try await sql.raw("UPDATE job_run SET last_finished = NULL, lease_until = NULL WHERE name = \(bind: job)").run()
         }
     }
 

@@ -4,6 +4,7 @@ import ArgumentParser
 import AsyncHTTPClient
 import FHIR
 import Foundation
+import Messaging
 import NIOCore
 import Registry
 import SQLKit
@@ -127,7 +128,7 @@ struct BenchScale: AsyncParsableCommand {
         let managerToken = try await tokens.issue(for: Principal(subject: "bench-manager", role: .commissionManager, displayName: "卫健委", district: district))
         // The hourly run is due again (a server claims it only an hour after the last one finished: an earlier
         // measurement of this database made one), so that the server below makes its first one at start.
-        try await platform.database.write { try await $0.raw("UPDATE job_run SET last_finished = NULL, lease_until = NULL WHERE name = 'hourly'").run() }
+        try await JobLease(database: platform.database).makeDue(JobLease.hourly)
         await platform.shutdown()
 
         // 3. The server as a child process: start-up, the first hourly run, searches, the cockpit, memory.

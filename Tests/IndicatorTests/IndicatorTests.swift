@@ -16,8 +16,6 @@ import Surveillance
 import Testing
 import WeijianTesting
 
-/// The indicator engine: plan rows true to their seed, values computed from the domains, the cockpit, reported
-/// values, CSV.
 /// The number of Encounters matching `query`, counted through the FHIR store's search (`_summary=count`).
 func encounterCount(_ platform: Platform, _ query: [(String, String)]) async throws -> Int {
     var search = try SearchRequest(type: "Encounter", query: query + [("_summary", "count")], definitions: platform.fhir.definitions, strict: true)
@@ -25,6 +23,8 @@ func encounterCount(_ platform: Platform, _ query: [(String, String)]) async thr
     return try await platform.fhir.search(search).total ?? -1
 }
 
+/// The indicator engine: plan rows true to their seed, values computed from the domains, the cockpit, reported
+/// values, CSV.
 @Suite struct IndicatorTests {
     /// The repository's copy of a seed, its lines joined (the tables break rows across lines).
     static func seedText(_ name: String) throws -> String {

@@ -232,7 +232,7 @@ public enum Farrington {
 
         /// R's `algo.farrington.fitGLM.fast` with the time trend: fit, Anscombe residuals, weights, fit again.
         func fitTrend(starts: inout Starts) -> Model? {
-            // The first fit: every weight 1.
+            // The first fit: every weight 1 (until the outliers' below).
             scale = 1; common = 1
             weightedY = sumY; weightedTY = sumTY; weightedYLogY = sumYLogY
             exceptions = 0
@@ -260,7 +260,6 @@ public enum Farrington {
                 let hat = yearFactor[g] * offsetFactor[o] * (first.inv00 + 2 * first.inv01 * time + first.inv11 * time * time)
                 let a = 1.5 * (twoThirds[i] * sixthYear[g] * sixthOffset[o] - rootYear[g] * rootOffset[o])
                 let q = phi * (1 - hat)
-                weight[i] = 1
                 // Written every time at the next free place, kept only for an outlier (no branch to mispredict).
                 outlierIndex[outliers] = i; outlierQ[outliers] = q; outlierA2[outliers] = a * a
                 outliers += a > 0 && a * a > q ? 1 : 0
@@ -275,7 +274,6 @@ public enum Farrington {
             let gamma = Double(n) / inverseSquares
             scale = gamma; common = gamma
             weightedY = gamma * y1; weightedTY = gamma * ty1; weightedYLogY = gamma * yLogY1
-            exceptions = 0
             for j in 0..<outliers {
                 let i = outlierIndex[j]
                 exceptionYear[j] = year[i]; exceptionOffset[j] = offset[i]; exceptionT[j] = t[i]; exceptionDelta[j] = gamma * (weight[i] - 1)
