@@ -40,7 +40,7 @@ def keep_screenshot(driver: WebDriver, name: str) -> Path:
 WAIT_MESSAGE = re.compile(r"请\s*(\d+)\s*秒后再试")
 
 
-def _is_gone(element) -> bool:
+def is_gone(element) -> bool:
     """Whether `element` no longer belongs to the shown document. Chromium reports a replaced
     document either as a stale element or as "Node with given id does not belong to the document".
     Any other driver error (a busy browser mid-navigation) is not taken as proof: taking it so once
@@ -56,7 +56,7 @@ def _is_gone(element) -> bool:
 
 def wait_for_new_page(driver: WebDriver, old_html, timeout: float = 15) -> None:
     """Waits until the page that `old_html` belonged to has been replaced and the new one has loaded."""
-    WebDriverWait(driver, timeout).until(lambda _: _is_gone(old_html))
+    WebDriverWait(driver, timeout).until(lambda _: is_gone(old_html))
     WebDriverWait(driver, timeout).until(lambda d: d.execute_script("return document.readyState") == "complete")
 
 
@@ -101,6 +101,13 @@ def login(driver: WebDriver, base_url: str, username: str, password: str) -> Non
 
 
 def page_text(driver: WebDriver) -> str:
+    """The shown page's text. A page being replaced (a reload a script started) can make the body
+    found stale before its text is read; the new page's body is then read instead."""
+    for _ in range(20):
+        try:
+            return driver.find_element(By.TAG_NAME, "body").text
+        except StaleElementReferenceException:
+            time.sleep(0.1)
     return driver.find_element(By.TAG_NAME, "body").text
 
 

@@ -10,10 +10,11 @@ import datetime
 import tempfile
 from pathlib import Path
 
+from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
-from e2e_support import DEMO_PASSWORD, describe_page, keep_screenshot, login, open_page, submit
+from e2e_support import DEMO_PASSWORD, describe_page, is_gone, keep_screenshot, login, open_page, submit
 
 
 def act(browser, action: str, detail: str, **fields: str) -> None:
@@ -64,7 +65,12 @@ def test_a_public_report_becomes_a_case_the_inspector_closes(browser, base_url):
         form.find_element(By.NAME, "file").send_keys(str(record))
         old = browser.find_element(By.TAG_NAME, "html")
         form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
-        WebDriverWait(browser, 15).until(lambda d: d.find_elements(By.CSS_SELECTOR, "#evidence li"), describe_page(browser))
+        # The script reloads the page once the upload is stored; a failed upload leaves its message on this page.
+        WebDriverWait(browser, 15, ignored_exceptions=(NoSuchElementException, StaleElementReferenceException)).until(
+            lambda d: is_gone(old) or d.find_element(By.ID, "evidence-message").text.strip(),
+            "the evidence upload neither reloaded the page nor showed a message")
+        assert is_gone(old), describe_page(browser)
+        WebDriverWait(browser, 15).until(lambda d: d.find_elements(By.CSS_SELECTOR, "#evidence li"), "no evidence listed after the reload")
     evidence = browser.find_element(By.CSS_SELECTOR, "#evidence li").text
     assert "现场检查笔录" in evidence and "SHA-256" in evidence, evidence
 
