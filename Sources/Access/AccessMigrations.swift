@@ -48,5 +48,15 @@ public enum AccessMigrations {
                  expires_ms BIGINT NOT NULL, attempts INTEGER NOT NULL)
              """]
         },
+        // Rate limits shared by every server process on the database (``RateBuckets``): keyed hashes, never the key.
+        Migration(id: "0303_access_rate_bucket") { _ in
+            [
+                """
+                CREATE TABLE access_rate_bucket (bucket_key TEXT PRIMARY KEY, scope TEXT NOT NULL, tokens BIGINT NOT NULL,
+                    at_ms BIGINT NOT NULL, granted SMALLINT NOT NULL)
+                """,
+                "CREATE INDEX access_rate_bucket_scope ON access_rate_bucket (scope, at_ms)",
+            ]
+        },
     ]
 }

@@ -251,7 +251,7 @@ struct AccessRoutes {
         guard Self.same(fields["csrf"] ?? "", cookieToken) else {
             return loginPage(message: "页面已过期，请重新登录", status: .forbidden, username: username)
         }
-        if let wait = access.loginByAddress.take("ip:" + context.clientAddress) ?? access.loginByUser.take("user:" + username.lowercased()) {
+        if let wait = await RateLimiter.wait((access.loginByAddress, "ip:" + context.clientAddress), (access.loginByUser, "user:" + username.lowercased())) {
             return loginPage(message: "尝试过于频繁，请 \(wait) 秒后再试", status: .tooManyRequests, username: username, retryAfter: wait)
         }
         let outcome = try await access.accounts.login(username: try await loginName(username), password: fields["password"] ?? "")
@@ -317,7 +317,7 @@ struct AccessRoutes {
         switch fields["grant_type"] ?? "" {
         case "password":
             let username = (fields["username"] ?? "").trimmingCharacters(in: .whitespaces)
-            if let wait = access.loginByAddress.take("ip:" + context.clientAddress) ?? access.loginByUser.take("user:" + username.lowercased()) {
+            if let wait = await RateLimiter.wait((access.loginByAddress, "ip:" + context.clientAddress), (access.loginByUser, "user:" + username.lowercased())) {
                 return oauthError(.tooManyRequests, "slow_down", "尝试过于频繁，请 \(wait) 秒后再试", retryAfter: wait)
             }
             switch try await access.accounts.login(username: try await loginName(username), password: fields["password"] ?? "") {
@@ -341,7 +341,7 @@ struct AccessRoutes {
         case "sms_code":
             let portal = ResidentPortalRoutes(access: access, publicBaseURL: nil)
             guard let phone = OneTimeCodes.normalisedPhone(fields["phone"] ?? "") else { return oauthError(.badRequest, "invalid_request", "请填写11位手机号码（phone）") }
-            if let wait = access.loginByAddress.take("ip:" + context.clientAddress) ?? access.loginByUser.take("phone:" + phone) {
+            if let wait = await RateLimiter.wait((access.loginByAddress, "ip:" + context.clientAddress), (access.loginByUser, "phone:" + phone)) {
                 return oauthError(.tooManyRequests, "slow_down", "尝试过于频繁，请 \(wait) 秒后再试", retryAfter: wait)
             }
             guard let account = try await portal.signIn(phone: phone, code: fields["code"] ?? "", context) else {
@@ -355,7 +355,7 @@ struct AccessRoutes {
             return try await tokenResponse(TokenView(access_token: access.tokens.issue(for: principal), expires_in: lifetime, scope: scopes.text), request, context)
         case "client_credentials":
             let clientID = fields["client_id"] ?? ""
-            if let wait = access.loginByAddress.take("ip:" + context.clientAddress) {
+            if let wait = await access.loginByAddress.take("ip:" + context.clientAddress) {
                 return oauthError(.tooManyRequests, "slow_down", "尝试过于频繁，请 \(wait) 秒后再试", retryAfter: wait)
             }
             guard let client = try await access.tokens.authenticateClient(clientID: clientID, secret: fields["client_secret"] ?? "") else {

@@ -12,9 +12,9 @@ struct AccessServices: Sendable {
     let audit: AuditLog
     let guardian: FHIRGuard
     /// Login attempts per address: 10 at once, then 20 a minute.
-    let loginByAddress = RateLimiter(burst: 10, perMinute: 20)
+    let loginByAddress: RateLimiter
     /// Login attempts per user name: 5 at once, then 5 a minute (the account's own back-off comes on top).
-    let loginByUser = RateLimiter(burst: 5, perMinute: 5)
+    let loginByUser: RateLimiter
     /// Writes (FHIR and domain API, forms) per principal: `writeBurst` (600) at once, then twice that a minute.
     let writesByUser: RateLimiter
     /// Writes per client address: twice the principal's (several users may share an address).
@@ -25,7 +25,7 @@ struct AccessServices: Sendable {
     let oneTimeCodes: OneTimeCodes
     let smsSender: any NotificationSender
     /// Codes asked for per address: 5 at once, then 2 a minute (each phone also waits a minute between codes).
-    let codesByAddress = RateLimiter(burst: 5, perMinute: 2)
+    let codesByAddress: RateLimiter
 
     init(platform: Platform, configuration: AppConfiguration, secrets: AccessSecrets) async {
         let hasher = PasswordHasher(cost: configuration.bcryptCost)
@@ -35,8 +35,13 @@ struct AccessServices: Sendable {
         policy = AccessPolicy(store: platform.fhir, consents: consents)
         audit = platform.audit
         guardian = FHIRGuard(service: FHIRService(store: platform.fhir), policy: policy, audit: audit)
-        writesByUser = RateLimiter(burst: configuration.writeBurst, perMinute: 2 * configuration.writeBurst)
-        writesByAddress = RateLimiter(burst: 2 * configuration.writeBurst, perMinute: 4 * configuration.writeBurst)
+        // In the database when the servers on it share the limits (`WEIJIAN_RATE_LIMITS=database`).
+        let shared = configuration.sharedRateLimits ? RateBuckets(database: platform.database, secrets: secrets) : nil
+        loginByAddress = RateLimiter("login-address", burst: 10, perMinute: 20, shared: shared)
+        loginByUser = RateLimiter("login-user", burst: 5, perMinute: 5, shared: shared)
+        codesByAddress = RateLimiter("code-address", burst: 5, perMinute: 2, shared: shared)
+        writesByUser = RateLimiter("write-user", burst: configuration.writeBurst, perMinute: 2 * configuration.writeBurst, shared: shared)
+        writesByAddress = RateLimiter("write-address", burst: 2 * configuration.writeBurst, perMinute: 4 * configuration.writeBurst, shared: shared)
         secureCookies = configuration.secureCookies
         deidentifier = Deidentifier(secrets: secrets)
         oneTimeCodes = OneTimeCodes(database: platform.database, secrets: secrets)

@@ -47,6 +47,15 @@ public struct AppConfiguration: Sendable {
     /// made by one of them anyway (``JobLease``); off keeps a process to serving requests. Tests that drive the
     /// jobs themselves turn them off so that a run cannot race their setup.
     public var hourlyJobs: Bool = true
+    /// Whether the rate limits (sign-in, one-time codes, writes) are counted in the database, shared by every server
+    /// process on it (`WEIJIAN_RATE_LIMITS=database`), or in each process's memory (`memory`, the default: exact for
+    /// one server; N servers would allow N times each limit).
+    public var sharedRateLimits: Bool = false
+    /// The load balancers and reverse proxies in front of the server (`WEIJIAN_TRUSTED_PROXIES`: addresses or CIDR
+    /// ranges, comma-separated). A request from one of them is taken to come from the address its `X-Forwarded-For`
+    /// names (the nearest one that is not itself a trusted proxy): for the rate limits per address and the audit
+    /// trail's source. Empty: the peer's address, and `X-Forwarded-For` is ignored (a client could write anything there).
+    public var trustedProxies = TrustedProxies()
 
     /// Creates a configuration.
     public init(host: String = "127.0.0.1", port: Int = 8080, database: DatabaseConfiguration, maxBodyBytes: Int = 16 * 1024 * 1024,
@@ -101,6 +110,19 @@ public struct AppConfiguration: Sendable {
         if let text = environment["WEIJIAN_HOURLY_JOBS"] {
             guard ["0", "1", "true", "false"].contains(text) else { throw InvalidSetting(description: "WEIJIAN_HOURLY_JOBS must be 1 or 0, not '\(text)'") }
             configuration.hourlyJobs = text == "1" || text == "true"
+        }
+        if let text = environment["WEIJIAN_RATE_LIMITS"] {
+            guard ["memory", "database"].contains(text) else {
+                throw InvalidSetting(description: "WEIJIAN_RATE_LIMITS must be memory (each server counts alone) or database (servers on one database share the limits), not '\(text)'")
+            }
+            configuration.sharedRateLimits = text == "database"
+        }
+        if let text = environment["WEIJIAN_TRUSTED_PROXIES"] {
+            do {
+                configuration.trustedProxies = try TrustedProxies(text)
+            } catch {
+                throw InvalidSetting(description: "WEIJIAN_TRUSTED_PROXIES: \(error)")
+            }
         }
         if let text = environment["WEIJIAN_LOGIN_LOCK_AFTER"] {
             guard let count = Int(text), (4...20).contains(count) else {

@@ -21,6 +21,8 @@ struct AppRequestContext: RequestContext, SessionRequestContext, RemoteAddressRe
     let remoteAddress: SocketAddress?
     /// A bearer token came with the request but was invalid or expired.
     var invalidToken = false
+    /// The client a trusted proxy forwarded the request for (``ForwardedClientMiddleware``); nil: the peer.
+    var forwardedClient: String?
 
     init(source: ApplicationRequestContextSource) {
         self.coreContext = .init(source: source)
@@ -29,9 +31,10 @@ struct AppRequestContext: RequestContext, SessionRequestContext, RemoteAddressRe
         self.remoteAddress = source.channel.remoteAddress
     }
 
-    /// The client's address as text, for the access log and rate limits.
+    /// The client's address as text, for the audit trail and rate limits: the peer's, or, behind a trusted
+    /// proxy, the one it forwarded the request for.
     var clientAddress: String {
-        remoteAddress?.ipAddress ?? "unknown"
+        forwardedClient ?? remoteAddress?.ipAddress ?? "unknown"
     }
 
     /// The principal, or a 401 for a person to act on.

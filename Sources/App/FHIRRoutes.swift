@@ -43,7 +43,7 @@ struct FHIRRoutes {
             return respond(FHIRResponse(error: FHIRError(status: 405, code: "not-supported", "PATCH is not supported; send the whole resource with PUT")))
         }
         if request.method != .get, let principal = context.principal,
-           let wait = access.writesByUser.take(principal.subject) ?? access.writesByAddress.take(context.clientAddress) {
+           let wait = await RateLimiter.wait((access.writesByUser, principal.subject), (access.writesByAddress, context.clientAddress)) {
             return respond(FHIRResponse(error: FHIRError(status: 429, code: "throttled", "Too many writes; wait \(wait) s")).with(headers: [("Retry-After", String(wait))]))
         }
         if request.method == .post || request.method == .put {

@@ -51,7 +51,7 @@ struct ResidentPortalRoutes {
     /// (and never sent) for any phone, so asking again too soon is refused alike. Returns the seconds to wait when
     /// asked too often.
     func sendCode(phone: String, _ context: Context) async throws -> Int? {
-        if let wait = access.codesByAddress.take("code-ip:" + context.clientAddress) { return wait }
+        if let wait = await access.codesByAddress.take("code-ip:" + context.clientAddress) { return wait }
         let code: String
         do {
             code = try await access.oneTimeCodes.issue(phone: phone)
@@ -142,7 +142,7 @@ struct ResidentPortalRoutes {
         guard let phone = OneTimeCodes.normalisedPhone(fields["phone"] ?? "") else {
             return codePage(phone: "", sent: false, message: "请填写11位手机号码", status: .badRequest)
         }
-        if let wait = access.loginByAddress.take("ip:" + context.clientAddress) ?? access.loginByUser.take("phone:" + phone) {
+        if let wait = await RateLimiter.wait((access.loginByAddress, "ip:" + context.clientAddress), (access.loginByUser, "phone:" + phone)) {
             return codePage(phone: phone, sent: true, message: "尝试过于频繁，请 \(wait) 秒后再试", status: .tooManyRequests, retryAfter: wait)
         }
         guard let account = try await signIn(phone: phone, code: fields["code"] ?? "", context) else {

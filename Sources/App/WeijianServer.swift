@@ -22,6 +22,7 @@ public enum WeijianServer {
         let access = await AccessServices(platform: platform, configuration: configuration, secrets: platform.secrets)
         let sessions = DatabasePersistDriver(database: platform.database)
         let router = Router(context: AppRequestContext.self)
+        if !configuration.trustedProxies.isEmpty { router.middlewares.add(ForwardedClientMiddleware(proxies: configuration.trustedProxies)) }
         router.middlewares.add(MetricsMiddleware())
         router.middlewares.add(DatabaseUnavailableMiddleware(logger: logger))
         router.middlewares.add(SecurityHeadersMiddleware())

@@ -14,7 +14,7 @@ struct WriteRateLimitMiddleware: RouterMiddleware {
             return try await next(request, context)
         }
         let key = context.principal?.subject ?? "anonymous"
-        if let wait = access.writesByUser.take(key) ?? access.writesByAddress.take(context.clientAddress) {
+        if let wait = await RateLimiter.wait((access.writesByUser, key), (access.writesByAddress, context.clientAddress)) {
             return Response(status: .tooManyRequests, headers: [.retryAfter: String(wait), .contentType: "application/json; charset=utf-8"],
                             body: ResponseBody(byteBuffer: ByteBuffer(string: #"{"error":{"message":"提交过于频繁，请 \#(wait) 秒后再试 (too many writes)"}}"#)))
         }

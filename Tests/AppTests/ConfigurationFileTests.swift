@@ -26,6 +26,17 @@ import WeijianTesting
         #expect(throws: AppConfiguration.InvalidSetting.self) { try AppConfiguration.fromEnvironment(host: "127.0.0.1", port: 8080, environment: ["WEIJIAN_SQLITE_CACHE_MIB": "1"]) }
         #expect(try AppConfiguration.fromEnvironment(host: "127.0.0.1", port: 8080, environment: ["WEIJIAN_SQLITE_MMAP_MIB": "256"]).database.sqliteMmapMiB == 256)
         #expect(throws: AppConfiguration.InvalidSetting.self) { try AppConfiguration.fromEnvironment(host: "127.0.0.1", port: 8080, environment: ["WEIJIAN_SQLITE_MMAP_MIB": "-1"]) }
+        // Rate limits in memory unless set to the database; trusted proxies parsed, and a bad one named.
+        #expect(!configuration.sharedRateLimits && configuration.trustedProxies.isEmpty)
+        let balanced = try AppConfiguration.fromEnvironment(host: "127.0.0.1", port: 8080, environment: ["WEIJIAN_RATE_LIMITS": "database", "WEIJIAN_TRUSTED_PROXIES": "10.0.0.5, 10.0.1.0/24"])
+        #expect(balanced.sharedRateLimits && balanced.trustedProxies.contains("10.0.1.77") && !balanced.trustedProxies.contains("10.0.0.6"))
+        #expect(throws: AppConfiguration.InvalidSetting.self) { try AppConfiguration.fromEnvironment(host: "127.0.0.1", port: 8080, environment: ["WEIJIAN_RATE_LIMITS": "redis"]) }
+        do {
+            _ = try AppConfiguration.fromEnvironment(host: "127.0.0.1", port: 8080, environment: ["WEIJIAN_TRUSTED_PROXIES": "10.0.0.5, lb.example.cn"])
+            Issue.record("a host name was taken as a trusted proxy")
+        } catch let error as AppConfiguration.InvalidSetting {
+            #expect(error.description.contains("'lb.example.cn' is not an IP address"), "\(error)")
+        }
         // WEIJIAN_CONFIG names the file when no path is given; without either the environment is as it was.
         #expect(try ConfigurationFile.environment(["WEIJIAN_CONFIG": path])["WEIJIAN_BCRYPT_COST"] == "5")
         #expect(try ConfigurationFile.environment(["A": "b"]) == ["A": "b"])
