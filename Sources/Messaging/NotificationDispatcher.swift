@@ -57,6 +57,14 @@ public struct NotificationDispatcher: Sendable {
         // PostgreSQL: rows another dispatcher is claiming are skipped, not waited for; the outer condition is
         // checked again on a row changed meanwhile, so a row is claimed once (SQLite has one writer).
         let skipLocked = database.engine == .postgres ? "FOR UPDATE SKIP LOCKED" : ""
+        // Most runs find nothing to send: a read says so without a write transaction (SQLite's one writer, a
+        // PostgreSQL commit) every tick.
+        let anyDue = try await database.read { sql in
+            try await sql.raw("""
+                SELECT id FROM message_outbox WHERE status = 'pending' AND (lease_until IS NULL OR lease_until < \(bind: start)) LIMIT 1
+                """).first() != nil
+        }
+        guard anyDue else { return Report() }
         let pending = try await database.write { sql in
             try await sql.raw("""
                 UPDATE message_outbox SET lease_until = \(bind: until)
