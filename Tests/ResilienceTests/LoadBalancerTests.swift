@@ -96,16 +96,7 @@ import WeijianTesting
             await remove()
         }
         do {
-            let platform = try await Platform.open(configuration, secrets: secrets)
-            let token: String
-            do {
-                let tokens = await TokenService(secrets: secrets, database: platform.database, hasher: PasswordHasher(cost: 4), lifetime: .seconds(3600))
-                token = try await tokens.issue(for: TestServer.platformPrincipal)
-            } catch {
-                await platform.shutdown()
-                throw error
-            }
-            await platform.shutdown()
+            let token = try await ServerProcess.platformToken(configuration, secrets: secrets)
 
             let environment = ["WEIJIAN_WRITE_BURST": "10", "WEIJIAN_RATE_LIMITS": "database", "WEIJIAN_TRUSTED_PROXIES": "127.0.0.3",
                                "WEIJIAN_HOURLY_JOBS": "0"]

@@ -35,16 +35,7 @@ import WeijianTesting
         let client = HTTPClient(eventLoopGroupProvider: .singleton)
         var servers: [ServerProcess] = []
         do {
-            let platform = try await Platform.open(configuration, secrets: secrets)
-            let token: String
-            do {
-                let tokens = await TokenService(secrets: secrets, database: platform.database, hasher: PasswordHasher(cost: 4), lifetime: .seconds(3600))
-                token = try await tokens.issue(for: TestServer.platformPrincipal)
-            } catch {
-                await platform.shutdown()
-                throw error
-            }
-            await platform.shutdown()
+            let token = try await ServerProcess.platformToken(configuration, secrets: secrets)
 
             let url = TestDatabase.url(of: configuration)
             for name in ["a", "b"] {

@@ -39,6 +39,23 @@ extension ServerProcess {
     }
 }
 
+extension ServerProcess {
+    /// Migrates the database of `configuration` (opening the platform once) and returns a token of the district
+    /// exchange platform (``TestServer/platformPrincipal``), valid an hour, for servers started with `secrets`' key file.
+    public static func platformToken(_ configuration: DatabaseConfiguration, secrets: AccessSecrets) async throws -> String {
+        let platform = try await Platform.open(configuration, secrets: secrets)
+        do {
+            let tokens = await TokenService(secrets: secrets, database: platform.database, hasher: PasswordHasher(cost: 4), lifetime: .seconds(3600))
+            let token = try await tokens.issue(for: TestServer.platformPrincipal)
+            await platform.shutdown()
+            return token
+        } catch {
+            await platform.shutdown()
+            throw error
+        }
+    }
+}
+
 extension TestDatabase {
     /// The URL of a configuration, as `--database` and `DATABASE_URL` take it.
     public static func url(of configuration: DatabaseConfiguration) -> String { configuration.url }
