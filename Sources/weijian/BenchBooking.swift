@@ -19,6 +19,7 @@ struct BenchBooking: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "booking", abstract: "Measure slot booking over HTTP on loopback (bookings/s, p50, p99).")
     @Option(help: "Bookings to make (one resident and one slot each).") var bookings = 5000
     @Option(help: "Requests in flight at once.") var concurrency = 16
+    @Flag(help: "Count the rate limits in the database, as several servers behind a load balancer share them (WEIJIAN_RATE_LIMITS=database).") var sharedRateLimits = false
     @Option(help: "Database URL; default a new SQLite file in a temporary folder. A PostgreSQL URL gets a fresh schema, dropped afterwards.") var database: String?
 
     func run() async throws {
@@ -63,11 +64,12 @@ struct BenchBooking: AsyncParsableCommand {
             }
             day += 1
         }
-        print("engine: \(platform.database.engine.rawValue)  bookings: \(bookings)  concurrency: \(concurrency)  set-up: \(setUp)")
+        print("engine: \(platform.database.engine.rawValue)  bookings: \(bookings)  concurrency: \(concurrency)  rate limits: \(sharedRateLimits ? "in the database" : "in memory")  set-up: \(setUp)")
 
         let port = try Self.freePort()
         var settings = AppConfiguration(host: "127.0.0.1", port: port, database: fresh.configuration, secrets: secrets, bcryptCost: 4, secureCookies: false, tokenSeconds: 3600)
         settings.writeBurst = bookings * 2
+        settings.sharedRateLimits = sharedRateLimits
         let app = try await WeijianServer.application(platform: platform, configuration: settings)
         let server = Task { try await app.runService() }
         let tokens = await TokenService(secrets: secrets, database: platform.database, hasher: PasswordHasher(cost: 4), lifetime: .seconds(3600))
