@@ -169,8 +169,12 @@ extension ContractingService {
     /// Membership of a key group on `day` for `registry_resident r`; `nil` group = any key group.
     static func inGroup(_ group: KeyGroup?, _ day: String) -> SQLQueryString {
         let sixty = KeyGroup.shifted(day, years: -60)
+        // EXISTS probes the fact index (patient_id, group_code) for each resident. `r.patient_id IN (SELECT …)` inside
+        // an OR cannot become a join: PostgreSQL then builds a hash of the subquery, or, when the facts outgrow
+        // work_mem (≈ 450,000 facts at 1,000,000 residents), rescans them for every resident (it ran for over ten
+        // minutes there); SQLite's ephemeral index did not have that trap.
         let fact: (KeyGroup) -> SQLQueryString = { group in
-            "r.patient_id IN (SELECT patient_id FROM contract_group_fact WHERE group_code = \(bind: group.rawValue))"
+            "EXISTS (SELECT 1 FROM contract_group_fact f WHERE f.patient_id = r.patient_id AND f.group_code = \(bind: group.rawValue))"
         }
         switch group {
         case .elderly65: return "r.birth_date <= \(bind: KeyGroup.shifted(day, years: -65))"
@@ -179,7 +183,7 @@ extension ContractingService {
         case .some(let group): return fact(group)
         case nil:
             return "(r.birth_date <= \(bind: KeyGroup.shifted(day, years: -65)) OR r.birth_date > \(bind: KeyGroup.shifted(day, years: -7))"
-                + " OR r.patient_id IN (SELECT patient_id FROM contract_group_fact WHERE group_code <> 'disabled-elderly')"
+                + " OR EXISTS (SELECT 1 FROM contract_group_fact f WHERE f.patient_id = r.patient_id AND f.group_code <> 'disabled-elderly')"
                 + " OR (" + fact(.disabledElderly) + " AND r.birth_date <= \(bind: sixty)))"
         }
     }
