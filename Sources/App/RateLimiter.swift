@@ -32,10 +32,7 @@ final class RateLimiter: Sendable {
     func take(_ key: String, now: Date = Date()) async -> Int? {
         if let shared {
             do {
-                if sinceSweep.add(1, ordering: .relaxed).newValue % 1000 == 0 {
-                    // A bucket unused for a refill's time is full again: as good as absent.
-                    try await shared.forget(scope: name, unusedFor: max(60, burst * 60 / max(1, perMinute) + 60), now: now)
-                }
+                try await sweepIfDue(shared, now: now)
                 return try await shared.take(scope: name, key: key, burst: burst, perMinute: perMinute, now: now)
             } catch {
                 logger.warning("shared rate limit unavailable; this process's own limit applies", metadata: ["limiter": "\(name)", "error": "\(type(of: error))"])
@@ -44,7 +41,14 @@ final class RateLimiter: Sendable {
         return takeLocally(key, now: now.timeIntervalSince1970)
     }
 
-    private func takeLocally(_ key: String, now: Double) -> Int? {
+    /// Every 1,000th take, deletes this limiter's buckets unused for a refill's time (full again: as good as absent).
+    private func sweepIfDue(_ shared: RateBuckets, now: Date) async throws {
+        if sinceSweep.add(1, ordering: .relaxed).newValue % 1000 == 0 {
+            try await shared.forget(scope: name, unusedFor: max(60, burst * 60 / max(1, perMinute) + 60), now: now)
+        }
+    }
+
+    func takeLocally(_ key: String, now: Double) -> Int? {
         let perSecond = Double(perMinute) / 60
         let burst = Double(self.burst)
         return buckets.withLock { buckets in
@@ -65,6 +69,19 @@ final class RateLimiter: Sendable {
     /// The first wait among `limits`, taken in order: a later limiter is asked only when the earlier ones allowed
     /// (as `a.take(x) ?? b.take(y)` would).
     static func wait(_ limits: (RateLimiter, String)...) async -> Int? {
+        // Limiters on one shared store are asked in one transaction (a write's two limits: one commit, not two).
+        if let store = limits.first?.0.shared, limits.allSatisfy({ $0.0.shared != nil }) {
+            do {
+                for (limiter, _) in limits { try await limiter.sweepIfDue(store, now: Date()) }
+                return try await store.take(limits.map { RateBuckets.Ask(scope: $0.0.name, key: $0.1, burst: $0.0.burst, perMinute: $0.0.perMinute) })
+            } catch {
+                limits[0].0.logger.warning("shared rate limit unavailable; this process's own limit applies", metadata: ["error": "\(type(of: error))"])
+                for (limiter, key) in limits {
+                    if let wait = limiter.takeLocally(key, now: Date().timeIntervalSince1970) { return wait }
+                }
+                return nil
+            }
+        }
         for (limiter, key) in limits {
             if let wait = await limiter.take(key) { return wait }
         }

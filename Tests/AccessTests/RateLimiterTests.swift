@@ -36,6 +36,15 @@ import WeijianTesting
             #expect(try await buckets.take(scope: "slow", key: "k", burst: 2, perMinute: 2, now: start.addingTimeInterval(30)) == nil)
             // A bucket unused for a day is full, however long ago.
             for _ in 0..<2 { #expect(try await buckets.take(scope: "slow", key: "k", burst: 2, perMinute: 2, now: start.addingTimeInterval(86_400 * 3650)) == nil) }
+            // Several limits in one transaction: the later one is asked only while the earlier ones give tokens.
+            let user = RateBuckets.Ask(scope: "w-user", key: "doctor", burst: 1, perMinute: 1)
+            let address = RateBuckets.Ask(scope: "w-address", key: "10.0.0.9", burst: 2, perMinute: 1)
+            #expect(try await buckets.take([user, address], now: start) == nil)
+            #expect(try await buckets.take([user, address], now: start) == 60, "the user's bucket is empty")
+            #expect(try await buckets.take([address], now: start) == nil, "the refusal did not take the address's token")
+            #expect(try await buckets.take([address], now: start) == 60)
+            try await buckets.forget(scope: "w-user", unusedFor: 0, now: start.addingTimeInterval(1))
+            try await buckets.forget(scope: "w-address", unusedFor: 0, now: start.addingTimeInterval(1))
             let keys = try await platform.database.read { sql in
                 try await sql.raw("SELECT bucket_key FROM access_rate_bucket").all().map { try $0.decode(column: "bucket_key", as: String.self) }
             }
