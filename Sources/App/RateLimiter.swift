@@ -30,15 +30,7 @@ final class RateLimiter: Sendable {
 
     /// Takes one token for `key`; returns nil when allowed, else the seconds to wait.
     func take(_ key: String, now: Date = Date()) async -> Int? {
-        if let shared {
-            do {
-                try await sweepIfDue(shared, now: now)
-                return try await shared.take(scope: name, key: key, burst: burst, perMinute: perMinute, now: now)
-            } catch {
-                logger.warning("shared rate limit unavailable; this process's own limit applies", metadata: ["limiter": "\(name)", "error": "\(type(of: error))"])
-            }
-        }
-        return takeLocally(key, now: now.timeIntervalSince1970)
+        await Self.wait([(self, key)], now: now)
     }
 
     /// Every 1,000th take, deletes this limiter's buckets unused for a refill's time (full again: as good as absent).
@@ -48,7 +40,7 @@ final class RateLimiter: Sendable {
         }
     }
 
-    func takeLocally(_ key: String, now: Double) -> Int? {
+    private func takeLocally(_ key: String, now: Double) -> Int? {
         let perSecond = Double(perMinute) / 60
         let burst = Double(self.burst)
         return buckets.withLock { buckets in
@@ -69,21 +61,23 @@ final class RateLimiter: Sendable {
     /// The first wait among `limits`, taken in order: a later limiter is asked only when the earlier ones allowed
     /// (as `a.take(x) ?? b.take(y)` would).
     static func wait(_ limits: (RateLimiter, String)...) async -> Int? {
-        // Limiters on one shared store are asked in one transaction (a write's two limits: one commit, not two).
-        if let store = limits.first?.0.shared, limits.allSatisfy({ $0.0.shared != nil }) {
+        await wait(limits, now: Date())
+    }
+
+    /// A server's limiters share one store or none (``AccessServices``): in the database, a request's limits are
+    /// taken in one transaction (a write's two: one commit, not two); when it cannot be asked, each limiter's own
+    /// buckets answer.
+    static func wait(_ limits: [(RateLimiter, String)], now: Date) async -> Int? {
+        if let store = limits.first?.0.shared {
             do {
-                for (limiter, _) in limits { try await limiter.sweepIfDue(store, now: Date()) }
-                return try await store.take(limits.map { RateBuckets.Ask(scope: $0.0.name, key: $0.1, burst: $0.0.burst, perMinute: $0.0.perMinute) })
+                for (limiter, _) in limits { try await limiter.sweepIfDue(store, now: now) }
+                return try await store.take(limits.map { RateBuckets.Ask(scope: $0.0.name, key: $0.1, burst: $0.0.burst, perMinute: $0.0.perMinute) }, now: now)
             } catch {
                 limits[0].0.logger.warning("shared rate limit unavailable; this process's own limit applies", metadata: ["error": "\(type(of: error))"])
-                for (limiter, key) in limits {
-                    if let wait = limiter.takeLocally(key, now: Date().timeIntervalSince1970) { return wait }
-                }
-                return nil
             }
         }
         for (limiter, key) in limits {
-            if let wait = await limiter.take(key) { return wait }
+            if let wait = limiter.takeLocally(key, now: now.timeIntervalSince1970) { return wait }
         }
         return nil
     }

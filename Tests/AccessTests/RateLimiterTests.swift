@@ -57,6 +57,28 @@ import WeijianTesting
         }
     }
 
+    /// A shared limiter whose database cannot be asked still limits, with the process's own buckets.
+    @Test func sharedLimiterFallsBackToItsOwnBucketsWhenTheDatabaseFails() async throws {
+        let (configuration, remove) = try await TestDatabase.fresh()
+        let database = try await Database.open(configuration)
+        do {
+            try await Migrator(AccessMigrations.all).migrate(database)
+        } catch {
+            await database.shutdown(); await remove()
+            throw error
+        }
+        let limiter = RateLimiter("t", burst: 2, perMinute: 1, shared: RateBuckets(database: database, secrets: AccessSecrets.generate()))
+        let start = Date(timeIntervalSince1970: 1_000_000)
+        #expect(await limiter.take("u", now: start) == nil)
+        let stored = try await database.read { try await $0.raw("SELECT COUNT(*) AS n FROM access_rate_bucket").first()?.decode(column: "n", as: Int.self) }
+        #expect(stored == 1, "the first take went to the database")
+        await database.shutdown()
+        await remove()
+        #expect(await limiter.take("u", now: start) == nil)
+        #expect(await limiter.take("u", now: start) == nil)
+        #expect(await limiter.take("u", now: start) == 60, "the process's own bucket of 2 is empty")
+    }
+
     /// Two handles of one database (two server processes) taking from one bucket at once get exactly the burst
     /// between them: the upsert refills, takes and answers in one statement.
     @Test func serversOnOneDatabaseShareTheBurst() async throws {
