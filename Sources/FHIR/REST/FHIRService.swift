@@ -133,7 +133,8 @@ public struct FHIRService: Sendable {
         var search = try SearchRequest(type: type, query: query, definitions: store.definitions, strict: true)
         search.count = 2
         try await writer.flush(checkReferences: false)
-        let result = try store.opened(try await FHIRStore.search(search, sql: writer.sql, protection: store.protection, sources: writer.parameterSources))
+        let result = try store.opened(try await FHIRStore.search(search, sql: writer.sql, protection: store.protection,
+                                                                 pageKeysFromIndex: writer.engine == .postgres, sources: writer.parameterSources))
         if result.matches.count > 1 {
             throw FHIRError.preconditionFailed("If-None-Exist '\(condition)' matches more than one \(type)")
         }
